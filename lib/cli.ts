@@ -1,0 +1,39 @@
+/**
+ * Helpers shared by the two entry points for reading command-line values.
+ *
+ * @module
+ */
+
+/** A command-line mistake: printed as one line plus usage, exit code 2. */
+export class UsageError extends Error {
+  /** Creates the error. */
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+const SUFFIX: Record<string, number> = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+
+/**
+ * Parses a non-negative whole number, with an optional K/M/G (binary)
+ * suffix, e.g. `18000`, `100M`.
+ *
+ * @throws {UsageError} naming the flag and the value.
+ */
+export function parseCount(
+  flag: string,
+  value: string,
+  options: { min?: number; max?: number } = {},
+): number {
+  const match = /^(\d+)([kmg]?)i?b?$/i.exec(value.trim());
+  const n = match ? Number(match[1]) * SUFFIX[match[2].toLowerCase()] : NaN;
+  const min = options.min ?? 0;
+  const max = options.max ?? Number.MAX_SAFE_INTEGER;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new UsageError(
+      `${flag} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`,
+    );
+  }
+  return n;
+}

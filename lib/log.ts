@@ -1,0 +1,42 @@
+/**
+ * A tiny line logger that writes to an injected sink, so `lib/` never calls
+ * `console.log` and tests can read what was logged.
+ *
+ * @module
+ */
+import { clock } from "./trace.ts";
+
+/** Receives whole lines (without the newline). */
+export type LineSink = (line: string) => void;
+
+/** Writes timestamped lines: `[HH:MM:SS] text`. */
+export class Logger {
+  #sink: LineSink;
+  #now: () => number;
+
+  /** Creates a logger writing to `sink`. */
+  constructor(sink: LineSink, now: () => number = Date.now) {
+    this.#sink = sink;
+    this.#now = now;
+  }
+
+  /** Logs one event. */
+  info(text: string): void {
+    this.#sink(`[${clock(this.#now())}] ${text}`);
+  }
+
+  /** Logs a line as it is (used for `--trace`). */
+  raw(text: string): void {
+    this.#sink(text);
+  }
+}
+
+/** A sink that writes lines to a `Deno` stream synchronously. */
+export function streamSink(stream: { writeSync(p: Uint8Array): number }): LineSink {
+  const encoder = new TextEncoder();
+  return (line) => {
+    const bytes = encoder.encode(line + "\n");
+    let at = 0;
+    while (at < bytes.length) at += stream.writeSync(bytes.subarray(at));
+  };
+}

@@ -1,0 +1,303 @@
+/**
+ * The chatroom's rules as a plain object: who is in, who may join, what is
+ * stored, who is told what. It touches no sockets, files or timers; each
+ * method takes an event and returns what to send to whom.
+ *
+ * @module
+ */
+import { CODE, FLAG, type FrameInit } from "./protocol.ts";
+import type { HistoryEntry, HistoryStore, NewEntry, StoredAttachment } from "./history.ts";
+import { MemoryHistory } from "./history.ts";
+import { SERVER_NAME, usernameKey, usernameProblem } from "./username.ts";
+
+/** Identifies a connection inside the room. */
+export type ConnId = number;
+
+/** Where a connection comes from, as the report shows it. */
+export interface PeerAddress {
+  hostname: string;
+  port: number;
+}
+
+/** An active user. */
+export interface Member extends PeerAddress {
+  id: ConnId;
+  username: string;
+  /** When the join was accepted, in milliseconds since the Unix epoch. */
+  joinedAt: number;
+}
+
+/** Something to send: a frame held in memory, or a history entry (live or replayed). */
+export type Outgoing =
+  | { to: ConnId[]; frame: FrameInit }
+  | { to: ConnId[]; entry: HistoryEntry; replay: boolean };
+
+/** The texts the assignment prescribes, byte for byte. */
+export const TEXT = {
+  roomFull: "The server rejects the join request. The chatroom has reached its maximum capacity.",
+  usernameTaken: "The server rejects the join request. Another user is using this username.",
+  invalidUsername: (why: string) =>
+    `The server rejects the join request. The username is not allowed: ${why}.`,
+  joined: (name: string) => `${name} joined the chatroom.`,
+  left: (name: string) => `${name} left the chatroom.`,
+  notJoined: "You are not in the chatroom. Join it first.",
+  alreadyJoined: (name: string) => `You are already in the chatroom as ${name}.`,
+  emptyMessage: "Cannot post an empty message.",
+  messageTooLong: (bytes: number, max: number) =>
+    `Cannot post the message: it is ${bytes} bytes, over the limit of ${max} bytes.`,
+} as const;
+
+/** Options for {@linkcode Room}. */
+export interface RoomOptions {
+  /** Most active users at once. @default 3 */
+  maxUsers?: number;
+  /** Where history lives. @default a new {@linkcode MemoryHistory} */
+  history?: HistoryStore;
+  /** Most history entries sent to a joining user. @default unlimited */
+  historyLimit?: number;
+  /** Longest chat message, in UTF-8 bytes. @default 65536 */
+  maxMessageBytes?: number;
+  /** The clock, in milliseconds since the Unix epoch. @default Date.now */
+  now?: () => number;
+}
+
+/** The state and rules of one chatroom. */
+export class Room {
+  #members = new Map<ConnId, Member>();
+  #maxUsers: number;
+  #history: HistoryStore;
+  #historyLimit?: number;
+  #maxMessageBytes: number;
+  #now: () => number;
+
+  /** Creates an empty room. */
+  constructor(options: RoomOptions = {}) {
+    this.#maxUsers = options.maxUsers ?? 3;
+    this.#history = options.history ?? new MemoryHistory();
+    this.#historyLimit = options.historyLimit;
+    this.#maxMessageBytes = options.maxMessageBytes ?? 64 * 1024;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Active users in the order they joined. */
+  get members(): Member[] {
+    return [...this.#members.values()];
+  }
+
+  /** Most active users at once. */
+  get maxUsers(): number {
+    return this.#maxUsers;
+  }
+
+  /** The history store. */
+  get history(): HistoryStore {
+    return this.#history;
+  }
+
+  /** The member on connection `id`, if that connection has joined. */
+  member(id: ConnId): Member | undefined {
+    return this.#members.get(id);
+  }
+
+  /** REPORT_REQUEST: the number of active users and, per line, name, IP and port. */
+  report(id: ConnId): Outgoing[] {
+    const lines = this.members.map((m) => `${m.username}\t${m.hostname}\t${m.port}\n`);
+    return [{
+      to: [id],
+      frame: {
+        flags: FLAG.REPORT_RESPONSE,
+        number: this.#members.size,
+        timestamp: this.#now(),
+        payload: lines.join(""),
+      },
+    }];
+  }
+
+  /**
+   * JOIN_REQUEST: capacity first, then the username, exactly in the
+   * assignment's order. On success the joining user gets a JOIN_ACCEPT whose
+   * NUMBER counts the history frames that follow it, then the history, then
+   * everyone (the new user too) gets the NEW_USER announcement.
+   */
+  join(id: ConnId, username: string, peer: PeerAddress): Outgoing[] {
+    const current = this.#members.get(id);
+    if (current) {
+      return [this.#error(id, CODE.ALREADY_JOINED, TEXT.alreadyJoined(current.username))];
+    }
+    if (this.#members.size >= this.#maxUsers) {
+      return [this.#reject(id, CODE.ROOM_FULL, TEXT.roomFull)];
+    }
+    const problem = usernameProblem(username);
+    if (problem) {
+      return [this.#reject(id, CODE.INVALID_USERNAME, TEXT.invalidUsername(problem))];
+    }
+    const key = usernameKey(username);
+    if (this.members.some((m) => usernameKey(m.username) === key)) {
+      return [this.#reject(id, CODE.USERNAME_TAKEN, TEXT.usernameTaken)];
+    }
+    const replay = this.#history.list(this.#historyLimit);
+    const announcement = this.#append({
+      kind: "join",
+      timestamp: this.#now(),
+      username,
+      text: TEXT.joined(username),
+    });
+    this.#members.set(id, { id, username, ...peer, joinedAt: announcement.timestamp });
+    return [
+      {
+        to: [id],
+        frame: {
+          flags: FLAG.JOIN_ACCEPT,
+          username,
+          number: replay.length,
+          timestamp: announcement.timestamp,
+        },
+      },
+      ...replay.map((entry) => ({ to: [id], entry, replay: true })),
+      { to: this.#ids(), entry: announcement, replay: false },
+    ];
+  }
+
+  /** A chat line from connection `id`: stored, then sent to every active user. */
+  chat(id: ConnId, text: string): Outgoing[] {
+    const member = this.#members.get(id);
+    if (!member) return [this.#error(id, CODE.NOT_JOINED, TEXT.notJoined)];
+    if (text.trim().length === 0) {
+      return [this.#error(id, CODE.INVALID_TEXT, TEXT.emptyMessage)];
+    }
+    const bytes = new TextEncoder().encode(text).length;
+    if (bytes > this.#maxMessageBytes) {
+      return [
+        this.#error(
+          id,
+          CODE.MESSAGE_TOO_LARGE,
+          TEXT.messageTooLong(bytes, this.#maxMessageBytes),
+        ),
+      ];
+    }
+    const entry = this.#append({
+      kind: "chat",
+      timestamp: this.#now(),
+      username: member.username,
+      text,
+    });
+    return [{ to: this.#ids(), entry, replay: false }];
+  }
+
+  /**
+   * Returns an error to send if connection `id` may not upload now, or `null`
+   * if it may. Checked when the attachment header arrives, before any byte
+   * of the file is stored.
+   */
+  uploadRefusal(id: ConnId): Outgoing | null {
+    return this.#members.has(id) ? null : this.#error(id, CODE.NOT_JOINED, TEXT.notJoined);
+  }
+
+  /** An attachment from `id`, already stored and hash-checked: recorded, then sent to all. */
+  attachment(id: ConnId, stored: StoredAttachment): Outgoing[] {
+    const member = this.#members.get(id);
+    if (!member) return [this.#error(id, CODE.NOT_JOINED, TEXT.notJoined)];
+    const entry = this.#append({
+      kind: "attachment",
+      timestamp: this.#now(),
+      username: member.username,
+      text: "",
+      attachment: stored,
+    });
+    return [{ to: this.#ids(), entry, replay: false }];
+  }
+
+  /**
+   * QUIT_REQUEST: the user leaves; everyone, the leaver included, gets the
+   * QUIT_ACCEPT (the leaver's client takes it as the signal to close).
+   */
+  quit(id: ConnId): Outgoing[] {
+    if (!this.#members.has(id)) return [this.#error(id, CODE.NOT_JOINED, TEXT.notJoined)];
+    const recipients = this.#ids();
+    return [{ to: recipients, entry: this.#leave(id), replay: false }];
+  }
+
+  /** A connection closed without quitting: if it had joined, it leaves as if it quit. */
+  disconnect(id: ConnId): Outgoing[] {
+    if (!this.#members.has(id)) return [];
+    const entry = this.#leave(id);
+    return [{ to: this.#ids(), entry, replay: false }];
+  }
+
+  /** A server notice (e.g. shutdown), stored and sent to every active user. */
+  notice(text: string): Outgoing[] {
+    const entry = this.#append({ kind: "notice", timestamp: this.#now(), username: "", text });
+    return [{ to: this.#ids(), entry, replay: false }];
+  }
+
+  #leave(id: ConnId): HistoryEntry {
+    const member = this.#members.get(id)!;
+    // Persist first: if the store fails, the user stays and the error surfaces.
+    const entry = this.#append({
+      kind: "leave",
+      timestamp: this.#now(),
+      username: member.username,
+      text: TEXT.left(member.username),
+    });
+    this.#members.delete(id);
+    return entry;
+  }
+
+  #append(entry: NewEntry): HistoryEntry {
+    return this.#history.append(entry);
+  }
+
+  #ids(): ConnId[] {
+    return [...this.#members.keys()];
+  }
+
+  #reject(id: ConnId, code: number, text: string): Outgoing {
+    return { to: [id], frame: { flags: FLAG.JOIN_REJECT, code, payload: text } };
+  }
+
+  #error(id: ConnId, code: number, text: string): Outgoing {
+    return { to: [id], frame: { flags: FLAG.ERROR, code, payload: text } };
+  }
+}
+
+/**
+ * The frame for a history entry. Attachments get a header only: the server
+ * streams their payload from disk.
+ */
+export function entryFrame(entry: HistoryEntry, replay: boolean): FrameInit {
+  const history = replay ? FLAG.HISTORY : 0;
+  const base = { timestamp: entry.timestamp };
+  switch (entry.kind) {
+    case "chat":
+      return { ...base, flags: history, sender: entry.username, payload: entry.text };
+    case "join":
+      return {
+        ...base,
+        flags: FLAG.NEW_USER | history,
+        username: entry.username,
+        sender: SERVER_NAME,
+        payload: entry.text,
+      };
+    case "leave":
+      return {
+        ...base,
+        flags: FLAG.QUIT_ACCEPT | history,
+        username: entry.username,
+        sender: SERVER_NAME,
+        payload: entry.text,
+      };
+    case "notice":
+      return { ...base, flags: FLAG.NOTICE | history, sender: SERVER_NAME, payload: entry.text };
+    case "attachment": {
+      const file = entry.attachment!;
+      return {
+        ...base,
+        flags: FLAG.ATTACHMENT | history,
+        sender: entry.username,
+        filename: file.filename,
+        sha256: file.sha256,
+        payloadLength: file.size,
+      };
+    }
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * Human-readable renderings of frames and times, for `--trace` and logs.
+ *
+ * @module
+ */
+import { codeName, FLAG, type FrameHeader, toHex } from "./protocol.ts";
+
+/** The nine flag fields of the assignment's section 4, in its order. */
+const ASSIGNMENT_FLAGS = [
+  ["REPORT_REQUEST_FLAG", FLAG.REPORT_REQUEST],
+  ["REPORT_RESPONSE_FLAG", FLAG.REPORT_RESPONSE],
+  ["JOIN_REQUEST_FLAG", FLAG.JOIN_REQUEST],
+  ["JOIN_REJECT_FLAG", FLAG.JOIN_REJECT],
+  ["JOIN_ACCEPT_FLAG", FLAG.JOIN_ACCEPT],
+  ["NEW_USER_FLAG", FLAG.NEW_USER],
+  ["QUIT_REQUEST_FLAG", FLAG.QUIT_REQUEST],
+  ["QUIT_ACCEPT_FLAG", FLAG.QUIT_ACCEPT],
+  ["ATTACHMENT_FLAG", FLAG.ATTACHMENT],
+] as const;
+
+const EXTRA_FLAGS = [
+  ["HISTORY", FLAG.HISTORY],
+  ["ERROR", FLAG.ERROR],
+  ["AVATAR", FLAG.AVATAR],
+  ["NOTICE", FLAG.NOTICE],
+] as const;
+
+/** Longest payload preview in a trace line, in characters. */
+const PREVIEW_CHARS = 120;
+
+/**
+ * One frame as one line listing all 14 fields of the assignment (and ours).
+ * `payload` is the payload if it is in memory; streamed payloads show only
+ * their length.
+ */
+export function formatFrame(
+  direction: "send" | "recv",
+  header: FrameHeader,
+  payload?: Uint8Array,
+): string {
+  const flags = ASSIGNMENT_FLAGS.map(([name, bit]) => `${name}=${header.flags & bit ? 1 : 0}`);
+  const extra = EXTRA_FLAGS.filter(([, bit]) => header.flags & bit).map(([name]) => name);
+  const fields = [
+    ...flags,
+    `NUMBER=${header.number}`,
+    `USERNAME=${JSON.stringify(header.username)}`,
+    `FILENAME=${JSON.stringify(header.filename)}`,
+    `PAYLOAD_LENGTH=${header.payloadLength}`,
+    `PAYLOAD=${previewPayload(header, payload)}`,
+  ];
+  const ours = [
+    extra.length ? `extra=${extra.join("|")}` : "",
+    header.code ? `CODE=${codeName(header.code)}` : "",
+    header.sender ? `SENDER=${JSON.stringify(header.sender)}` : "",
+    header.timestamp ? `TIMESTAMP=${new Date(header.timestamp).toISOString()}` : "",
+    header.sha256.length ? `SHA256=${toHex(header.sha256)}` : "",
+  ].filter(Boolean);
+  return `[trace] ${direction === "send" ? "→" : "←"} ${[...fields, ...ours].join(" ")}`;
+}
+
+function previewPayload(header: FrameHeader, payload?: Uint8Array): string {
+  if (header.payloadLength === 0) return '""';
+  if (!payload || header.flags & (FLAG.ATTACHMENT | FLAG.AVATAR)) {
+    return `<${header.payloadLength} bytes>`;
+  }
+  const text = new TextDecoder().decode(payload);
+  const cut = text.length > PREVIEW_CHARS ? `${text.slice(0, PREVIEW_CHARS)}…` : text;
+  return JSON.stringify(cut);
+}
+
+/** `HH:MM:SS` of a timestamp in local time, as the assignment prints it. */
+export function clock(timestamp: number): string {
+  const d = new Date(timestamp);
+  return [d.getHours(), d.getMinutes(), d.getSeconds()]
+    .map((n) => String(n).padStart(2, "0"))
+    .join(":");
+}
+
+/** A byte count for people: `103 bytes`, `1.5 MiB`. */
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} bytes`;
+  const units = ["KiB", "MiB", "GiB", "TiB"];
+  let value = n / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
+}

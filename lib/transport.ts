@@ -1,0 +1,306 @@
+/**
+ * The only code that touches a connection: read frames, write frames, stream
+ * payloads. A thin layer over the pure codec in `protocol.ts`.
+ *
+ * @module
+ */
+import {
+  checkPayloadLimit,
+  CODE,
+  decodeHeader,
+  type Frame,
+  type FrameHeader,
+  MAX_HEADER_SIZE,
+  MAX_MESSAGE_PAYLOAD,
+  ProtocolError,
+} from "./protocol.ts";
+
+/** The part of `Deno.Conn` the transport needs, so tests can pass fakes. */
+export interface ByteConn {
+  read(p: Uint8Array): Promise<number | null>;
+  write(p: Uint8Array): Promise<number>;
+  close(): void;
+}
+
+/** Size of the reads the transport issues and of the chunks it streams. */
+export const CHUNK_SIZE = 256 * 1024;
+
+/** Writes every byte of `bytes`, looping over short writes. */
+export async function writeAll(conn: ByteConn, bytes: Uint8Array): Promise<void> {
+  let at = 0;
+  while (at < bytes.length) {
+    at += await conn.write(bytes.subarray(at));
+  }
+}
+
+/** Options for {@linkcode FrameReader}. */
+export interface FrameReaderOptions {
+  /**
+   * Milliseconds a frame may stall half-received before the reader gives up
+   * with a `TIMEOUT` error. Waiting *between* frames is never timed.
+   * @default 30000
+   */
+  stallTimeoutMs?: number;
+}
+
+/**
+ * Reads frames from a connection.
+ *
+ * Call {@linkcode readHeader} for the next header, then consume its payload
+ * with {@linkcode readPayload}, {@linkcode payloadChunks} or
+ * {@linkcode skipPayload} before reading the next header.
+ */
+export class FrameReader {
+  #conn: ByteConn;
+  #buf = new Uint8Array(64 * 1024);
+  #start = 0;
+  #end = 0;
+  #stallMs: number;
+  #pending = 0;
+
+  /** Wraps a connection. */
+  constructor(conn: ByteConn, options: FrameReaderOptions = {}) {
+    this.#conn = conn;
+    this.#stallMs = options.stallTimeoutMs ?? 30_000;
+  }
+
+  /** Bytes buffered but not yet consumed. */
+  get buffered(): number {
+    return this.#end - this.#start;
+  }
+
+  async #fill(midFrame: boolean): Promise<number | null> {
+    if (this.#start === this.#end) this.#start = this.#end = 0;
+    if (this.#end === this.#buf.length) {
+      const size = this.#end - this.#start;
+      if (this.#start > 0) {
+        this.#buf.copyWithin(0, this.#start, this.#end);
+      } else {
+        const bigger = new Uint8Array(this.#buf.length * 2);
+        bigger.set(this.#buf.subarray(0, size));
+        this.#buf = bigger;
+      }
+      this.#start = 0;
+      this.#end = size;
+    }
+    const read = this.#conn.read(this.#buf.subarray(this.#end));
+    const n = midFrame ? await this.#withStallTimer(read) : await read;
+    if (n !== null) this.#end += n;
+    return n;
+  }
+
+  async #withStallTimer<T>(p: Promise<T>): Promise<T> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        reject(
+          new ProtocolError(
+            CODE.TIMEOUT,
+            `Cannot read frame: the peer sent nothing for ${this.#stallMs} ms in the middle of a frame`,
+          ),
+        );
+      }, this.#stallMs);
+    });
+    try {
+      return await Promise.race([p, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Reads the next frame header. Returns `null` on a clean end of stream
+   * (between frames); throws {@linkcode ProtocolError} on garbage or on a
+   * stream that ends mid-header.
+   */
+  async readHeader(): Promise<FrameHeader | null> {
+    if (this.#pending !== 0) {
+      throw new Error(
+        `Cannot read the next header: ${this.#pending} payload bytes of the previous frame are unread`,
+      );
+    }
+    while (true) {
+      const decoded = decodeHeader(this.#buf.subarray(this.#start, this.#end));
+      if (decoded) {
+        this.#start += decoded.headerSize;
+        this.#pending = decoded.header.payloadLength;
+        return decoded.header;
+      }
+      if (this.#end - this.#start >= MAX_HEADER_SIZE) {
+        throw new ProtocolError(CODE.BAD_HEADER, "Cannot decode frame: header too long");
+      }
+      const midFrame = this.#end > this.#start;
+      const n = await this.#fill(midFrame);
+      if (n === null) {
+        if (!midFrame) return null;
+        throw new ProtocolError(
+          CODE.TRUNCATED,
+          `Cannot read frame: the stream ended after ${this.#end - this.#start} bytes of a header`,
+        );
+      }
+    }
+  }
+
+  /** Reads the whole payload of the current frame; it must not exceed `max` bytes. */
+  async readPayload(header: FrameHeader, max = MAX_MESSAGE_PAYLOAD): Promise<Uint8Array> {
+    checkPayloadLimit(header, max);
+    const out = new Uint8Array(this.#pending);
+    let at = 0;
+    for await (const chunk of this.payloadChunks()) {
+      out.set(chunk, at);
+      at += chunk.length;
+    }
+    return out;
+  }
+
+  /**
+   * Streams the rest of the current frame's payload in chunks of at most
+   * {@linkcode CHUNK_SIZE} bytes. Each chunk is a fresh array the caller may keep.
+   */
+  async *payloadChunks(): AsyncGenerator<Uint8Array> {
+    while (this.#pending > 0) {
+      if (this.#end === this.#start) {
+        const n = await this.#fill(true);
+        if (n === null) {
+          throw new ProtocolError(
+            CODE.TRUNCATED,
+            `Cannot read payload: the stream ended with ${this.#pending} bytes missing`,
+          );
+        }
+      }
+      const take = Math.min(this.#pending, this.#end - this.#start, CHUNK_SIZE);
+      const chunk = this.#buf.slice(this.#start, this.#start + take);
+      this.#start += take;
+      this.#pending -= take;
+      yield chunk;
+    }
+  }
+
+  /** Reads and discards the rest of the current payload. */
+  async skipPayload(): Promise<void> {
+    for await (const _ of this.payloadChunks()) { /* discard */ }
+  }
+
+  /** Reads a whole frame whose payload is at most `max` bytes. */
+  async readFrame(max = MAX_MESSAGE_PAYLOAD): Promise<Frame | null> {
+    const header = await this.readHeader();
+    if (!header) return null;
+    return { ...header, payload: await this.readPayload(header, max) };
+  }
+}
+
+/** A payload produced on demand, e.g. a file streamed from disk. */
+export type PayloadSource = () => AsyncIterable<Uint8Array>;
+
+type Job = { bytes: Uint8Array; body?: PayloadSource };
+
+/** Options for {@linkcode FrameSender}. */
+export interface FrameSenderOptions {
+  /**
+   * Most bytes of in-memory frames that may wait to be written. Past this
+   * the peer is too far behind: {@linkcode FrameSender.send} returns false.
+   * @default 8388608
+   */
+  maxQueuedBytes?: number;
+  /** Called once when a write fails (the peer went away). */
+  onError?: (error: unknown) => void;
+}
+
+/**
+ * Writes frames to a connection in order, one writer per connection, so
+ * frames never interleave. Small frames queued together go out in one write.
+ */
+export class FrameSender {
+  #conn: ByteConn;
+  #queue: Job[] = [];
+  #queued = 0;
+  #max: number;
+  #running: Promise<void> | null = null;
+  #failed = false;
+  #onError?: (error: unknown) => void;
+
+  /** Wraps a connection. */
+  constructor(conn: ByteConn, options: FrameSenderOptions = {}) {
+    this.#conn = conn;
+    this.#max = options.maxQueuedBytes ?? 8 * 1024 * 1024;
+    this.#onError = options.onError;
+  }
+
+  /** Bytes of in-memory frames waiting to be written. */
+  get queuedBytes(): number {
+    return this.#queued;
+  }
+
+  /** False once a write has failed. */
+  get ok(): boolean {
+    return !this.#failed;
+  }
+
+  /**
+   * Queues an encoded frame (or a header whose payload `body` streams).
+   * Returns false, queuing nothing, if the peer is too far behind or gone.
+   */
+  send(bytes: Uint8Array, body?: PayloadSource): boolean {
+    if (this.#failed) return false;
+    if (this.#queued + bytes.length > this.#max && this.#queue.length > 0) {
+      return false;
+    }
+    this.#queue.push({ bytes, body });
+    this.#queued += bytes.length;
+    this.#running ??= this.#pump().finally(() => this.#running = null);
+    return true;
+  }
+
+  /** Resolves when everything queued so far has been written (or failed). */
+  async flush(): Promise<void> {
+    while (this.#running) await this.#running;
+  }
+
+  async #pump(): Promise<void> {
+    try {
+      while (this.#queue.length > 0) {
+        const batch = this.#takeBatch();
+        await writeAll(this.#conn, batch.bytes);
+        if (batch.body) {
+          for await (const chunk of batch.body()) {
+            await writeAll(this.#conn, chunk);
+          }
+        }
+      }
+    } catch (error) {
+      this.#failed = true;
+      this.#queue = [];
+      this.#queued = 0;
+      this.#onError?.(error);
+    }
+  }
+
+  /** Coalesces consecutive in-memory frames (up to 256 KiB) into one write. */
+  #takeBatch(): Job {
+    const first = this.#queue.shift()!;
+    this.#queued -= first.bytes.length;
+    if (first.body || this.#queue.length === 0 || this.#queue[0].body) {
+      return first;
+    }
+    const parts = [first.bytes];
+    let size = first.bytes.length;
+    while (
+      this.#queue.length > 0 && !this.#queue[0].body &&
+      size + this.#queue[0].bytes.length <= CHUNK_SIZE
+    ) {
+      const next = this.#queue.shift()!;
+      this.#queued -= next.bytes.length;
+      parts.push(next.bytes);
+      size += next.bytes.length;
+    }
+    if (parts.length === 1) return first;
+    const joined = new Uint8Array(size);
+    let at = 0;
+    for (const part of parts) {
+      joined.set(part, at);
+      at += part.length;
+    }
+    // A streamed job that was queued behind these frames stays queued.
+    return { bytes: joined };
+  }
+}
