@@ -7,7 +7,7 @@
 import { parseArgs } from "node:util";
 import { serve } from "./lib/server.ts";
 import { Logger, streamSink } from "./lib/log.ts";
-import { parseCount, UsageError } from "./lib/cli.ts";
+import { isUsageError, parseCount } from "./lib/cli.ts";
 
 const USAGE = `Usage: server [options]
 
@@ -64,8 +64,8 @@ if (import.meta.main) {
   try {
     Deno.exit(await main(Deno.args));
   } catch (error) {
-    if (error instanceof UsageError || isParseArgsError(error)) {
-      console.error(`server: ${(error as Error).message}\n\n${USAGE}`);
+    if (isUsageError(error)) {
+      console.error(`server: ${error.message}\n\n${USAGE}`);
       Deno.exit(2);
     }
     if (error instanceof Deno.errors.AddrInUse) {
@@ -74,9 +74,4 @@ if (import.meta.main) {
     }
     throw error;
   }
-}
-
-function isParseArgsError(error: unknown): boolean {
-  return error instanceof TypeError && "code" in error &&
-    String(error.code).startsWith("ERR_PARSE_ARGS");
 }

@@ -37,3 +37,10 @@ export function parseCount(
   }
   return n;
 }
+
+/** True for a {@linkcode UsageError} or an unknown or malformed flag reported by `parseArgs`. */
+export function isUsageError(error: unknown): error is Error {
+  return error instanceof UsageError ||
+    (error instanceof TypeError && "code" in error &&
+      String(error.code).startsWith("ERR_PARSE_ARGS"));
+}

@@ -70,6 +70,12 @@ export interface ReceiveFileOptions {
   sha256?: Uint8Array;
   /** How many leading bytes to keep in memory for the caller. @default 0 */
   keepHead?: number;
+  /**
+   * If a file of that name (or a numbered variant) already holds exactly
+   * these bytes, keep it instead of saving a copy (a history replayed on
+   * every join would otherwise pile up duplicates). @default false
+   */
+  reuseIdentical?: boolean;
 }
 
 /** A received file failed its size or hash check. */
@@ -127,8 +133,10 @@ export async function receiveFile(
         `Cannot save ${name}: its SHA-256 does not match the one announced; the file was damaged in transit`,
       );
     }
-    const finalName = await reserveName(dir, name);
-    await Deno.rename(temp, `${dir}/${finalName}`);
+    const same = options.reuseIdentical ? await findIdentical(dir, name, size, digest) : null;
+    if (same) await Deno.remove(temp);
+    const finalName = same ?? await reserveName(dir, name);
+    if (!same) await Deno.rename(temp, `${dir}/${finalName}`);
     return {
       path: `${dir}/${finalName}`,
       name: finalName,
@@ -139,6 +147,29 @@ export async function receiveFile(
   } catch (error) {
     await Deno.remove(temp).catch(() => {/* already gone */});
     throw error;
+  }
+}
+
+/** The numbered variant of `name` in `dir` whose content has this size and digest, if any. */
+async function findIdentical(
+  dir: string,
+  name: string,
+  size: number,
+  sha256: Uint8Array,
+): Promise<string | null> {
+  for (let n = 1;; n++) {
+    const candidate = numberedName(name, n);
+    let info: Deno.FileInfo;
+    try {
+      info = await Deno.stat(`${dir}/${candidate}`);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return null;
+      throw error;
+    }
+    if (info.isFile && info.size === size) {
+      const other = await hashFile(`${dir}/${candidate}`);
+      if (sameBytes(other.sha256, sha256)) return candidate;
+    }
   }
 }
 

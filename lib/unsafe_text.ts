@@ -7,6 +7,7 @@
  */
 
 /** Matches one unsafe character (global, so it can be used with `replace`). */
+// deno-lint-ignore no-control-regex -- matching control characters is the point
 export const UNSAFE_CHARS = new RegExp(
   "[\\u0000-\\u001f\\u007f-\\u009f\\u200b-\\u200f\\u202a-\\u202e\\u2060-\\u206f\\ufeff]",
   "gu",

@@ -1,0 +1,395 @@
+/**
+ * One client's conversation with the server, without any user interface:
+ * connect, report, join, chat, upload, quit. Frames the server pushes are
+ * turned into {@linkcode RoomEvent}s, in order, for whatever UI listens.
+ *
+ * @module
+ */
+import {
+  CODE,
+  encodeFrame,
+  FLAG,
+  type Frame,
+  type FrameHeader,
+  type FrameInit,
+  hasFlag,
+  normalizeFrame,
+  ProtocolError,
+} from "../protocol.ts";
+import { type ByteConn, FrameReader, FrameSender } from "../transport.ts";
+import { hashFile, readFileChunks, type ReceivedFile, receiveFile } from "../files.ts";
+import { formatFrame } from "../trace.ts";
+import { connectTcp } from "./connect.ts";
+
+/** An active user as the report lists it. */
+export interface ReportedUser {
+  username: string;
+  hostname: string;
+  port: number;
+}
+
+/** Something that happened in the room, in the order the server sent it. */
+export type RoomEvent =
+  | { type: "joined"; username: string; historyCount: number }
+  | { type: "history-end" }
+  | { type: "chat"; timestamp: number; sender: string; text: string; history: boolean }
+  | {
+    type: "announcement";
+    kind: "join" | "leave" | "notice";
+    timestamp: number;
+    username: string;
+    text: string;
+    history: boolean;
+  }
+  | {
+    type: "attachment";
+    timestamp: number;
+    sender: string;
+    filename: string;
+    size: number;
+    history: boolean;
+    /** The saved file, or why it could not be saved. */
+    file: ReceivedFile | { error: string };
+  }
+  | { type: "avatar"; username: string; filename: string; bytes: Uint8Array }
+  | { type: "error"; code: number; text: string }
+  | { type: "left" }
+  | { type: "disconnected"; reason: string };
+
+/** Options for {@linkcode ChatSession}. */
+export interface ChatSessionOptions {
+  hostname: string;
+  port: number;
+  /** Folder where received attachments are saved. @default "downloads" */
+  downloadsDir?: string;
+  /** Receives every event, in order; awaited before the next frame is read. */
+  onEvent: (event: RoomEvent) => void | Promise<void>;
+  /** Receives `--trace` lines, if tracing. */
+  trace?: (line: string) => void;
+  /** Leading bytes of each attachment kept in memory (to print text files). @default 65536 */
+  keepHead?: number;
+}
+
+/** The answer to a join request. */
+export type JoinResult =
+  | { accepted: true; username: string }
+  | { accepted: false; code: number; text: string };
+
+/** A connection failed or the server closed it. */
+export class ConnectionError extends Error {
+  /** Creates the error. */
+  constructor(message: string) {
+    super(message);
+    this.name = "ConnectionError";
+  }
+}
+
+type Waiter = { flags: number; resolve: (frame: Frame) => void; reject: (e: Error) => void };
+
+/** A client's session with the chat server. */
+export class ChatSession {
+  #options: ChatSessionOptions;
+  #conn?: Deno.TcpConn;
+  #sender?: FrameSender;
+  #loop?: Promise<void>;
+  #waiter: Waiter | null = null;
+  #username: string | null = null;
+  #quitting = false;
+  #historyLeft = 0;
+
+  /** Creates a session; nothing is connected until an action needs it. */
+  constructor(options: ChatSessionOptions) {
+    this.#options = options;
+  }
+
+  /** The username while in the room, else `null`. */
+  get username(): string | null {
+    return this.#username;
+  }
+
+  /** True while connected. */
+  get connected(): boolean {
+    return this.#conn !== undefined;
+  }
+
+  async #connect(): Promise<void> {
+    if (this.#conn) return;
+    const conn = await connectTcp(this.#options.hostname, this.#options.port);
+    this.#conn = conn;
+    this.#sender = new FrameSender(conn, { onError: () => this.close() });
+    const reader = new FrameReader(conn as ByteConn, { stallTimeoutMs: 60_000 });
+    this.#loop = this.#readLoop(conn, reader);
+  }
+
+  /** Asks for the list of active users. */
+  async report(): Promise<{ count: number; users: ReportedUser[] }> {
+    const frame = await this.#request({ flags: FLAG.REPORT_REQUEST }, FLAG.REPORT_RESPONSE);
+    const text = new TextDecoder().decode(frame.payload);
+    const users = text.split("\n").filter(Boolean).map((line) => {
+      const [username, hostname, port] = line.split("\t");
+      return { username, hostname, port: Number(port) };
+    });
+    return { count: frame.number, users };
+  }
+
+  /**
+   * Asks to join as `username`. On acceptance the history and then live
+   * events follow through `onEvent`, starting with a `joined` event.
+   */
+  async join(username: string): Promise<JoinResult> {
+    const frame = await this.#request(
+      { flags: FLAG.JOIN_REQUEST, username },
+      FLAG.JOIN_ACCEPT | FLAG.JOIN_REJECT,
+    );
+    if (hasFlag(frame, FLAG.JOIN_ACCEPT)) return { accepted: true, username: frame.username };
+    return { accepted: false, code: frame.code, text: new TextDecoder().decode(frame.payload) };
+  }
+
+  /** Sends a chat line. */
+  say(text: string): void {
+    this.#send({ payload: text });
+  }
+
+  /**
+   * Uploads the file at `path`: hashed once, then streamed. Resolves when the
+   * upload is queued; the room's copy arrives later as an `attachment` event.
+   */
+  async upload(path: string): Promise<{ size: number; name: string }> {
+    const info = await Deno.stat(path);
+    if (!info.isFile) throw new Error(`Cannot send ${path}: it is not a file`);
+    const { size, sha256 } = await hashFile(path);
+    const name = path.split(/[\\/]/).pop() || path;
+    this.#send(
+      { flags: FLAG.ATTACHMENT, filename: path, sha256, payloadLength: size },
+      () => exactly(size, readFileChunks(path)),
+    );
+    return { size, name };
+  }
+
+  /** Leaves the room; resolves once the server confirmed and the connection is closed. */
+  async quit(): Promise<void> {
+    if (!this.#conn || this.#username === null) return this.close();
+    this.#quitting = true;
+    const done = Promise.withResolvers<Frame>();
+    this.#waiter = { flags: FLAG.QUIT_ACCEPT, ...done };
+    this.#send({ flags: FLAG.QUIT_REQUEST });
+    const timer = setTimeout(() => done.resolve({} as Frame), 5000);
+    try {
+      await done.promise.catch(() => {/* the connection closed: we are out either way */});
+    } finally {
+      clearTimeout(timer);
+      await this.close();
+    }
+  }
+
+  /** Closes the connection (without a quit request). */
+  async close(): Promise<void> {
+    const conn = this.#conn;
+    if (!conn) return;
+    this.#conn = undefined;
+    this.#username = null;
+    await this.#sender?.flush();
+    try {
+      conn.close();
+    } catch (error) {
+      if (!(error instanceof Deno.errors.BadResource)) throw error;
+    }
+    await this.#loop;
+  }
+
+  async #request(init: FrameInit, expect: number): Promise<Frame> {
+    await this.#connect();
+    if (this.#waiter) throw new Error("Cannot send a request while another is pending");
+    const { promise, resolve, reject } = Promise.withResolvers<Frame>();
+    this.#waiter = { flags: expect, resolve, reject };
+    this.#send(init);
+    return await promise;
+  }
+
+  #send(init: FrameInit, body?: () => AsyncIterable<Uint8Array>): void {
+    if (!this.#sender) throw new ConnectionError("Cannot send: not connected to the server");
+    if (this.#options.trace) {
+      const { header, payload } = normalizeFrame(init);
+      this.#options.trace(formatFrame("send", header, payload));
+    }
+    this.#sender.send(encodeFrame(init), body);
+  }
+
+  async #readLoop(conn: Deno.TcpConn, reader: FrameReader): Promise<void> {
+    let reason = "The server closed the connection.";
+    try {
+      while (true) {
+        const header = await reader.readHeader();
+        if (!header) break;
+        await this.#handle(reader, header);
+      }
+    } catch (error) {
+      if (error instanceof ProtocolError) {
+        reason = `The server sent something this client cannot read: ${error.message}`;
+      } else if (error instanceof Error && this.#conn === conn) {
+        reason = `The connection to the server was lost: ${error.message}`;
+      }
+    }
+    const wasOurs = this.#conn === conn;
+    if (wasOurs) {
+      this.#conn = undefined;
+      try {
+        conn.close();
+      } catch { /* already closed by the peer */ }
+    }
+    const waiter = this.#waiter;
+    this.#waiter = null;
+    waiter?.reject(new ConnectionError(reason));
+    const wasInRoom = this.#username !== null || this.#quitting;
+    this.#username = null;
+    if (wasOurs && wasInRoom && !this.#quitting) {
+      await this.#options.onEvent({ type: "disconnected", reason });
+    }
+    this.#quitting = false;
+  }
+
+  async #handle(reader: FrameReader, header: FrameHeader): Promise<void> {
+    const history = hasFlag(header, FLAG.HISTORY);
+    if (hasFlag(header, FLAG.ATTACHMENT)) {
+      this.#options.trace?.(formatFrame("recv", header));
+      const file = await this.#saveAttachment(reader, header);
+      await this.#options.onEvent({
+        type: "attachment",
+        timestamp: header.timestamp,
+        sender: header.sender,
+        filename: header.filename,
+        size: header.payloadLength,
+        history,
+        file,
+      });
+      return;
+    }
+    const payload = await reader.readPayload(header, 16 * 1024 * 1024);
+    this.#options.trace?.(formatFrame("recv", header, payload));
+    const frame: Frame = { ...header, payload };
+    const text = new TextDecoder().decode(payload);
+    const waiter = this.#waiter;
+    if (waiter && (header.flags & waiter.flags) !== 0 && !history) {
+      if (hasFlag(header, FLAG.QUIT_ACCEPT) && header.username !== this.#username) {
+        // Someone else left while we were quitting: still show it.
+      } else {
+        this.#waiter = null;
+        if (hasFlag(header, FLAG.JOIN_ACCEPT)) {
+          this.#username = header.username;
+          await this.#options.onEvent({
+            type: "joined",
+            username: header.username,
+            historyCount: header.number,
+          });
+          if (header.number === 0) await this.#options.onEvent({ type: "history-end" });
+          this.#historyLeft = header.number;
+        }
+        if (hasFlag(header, FLAG.QUIT_ACCEPT)) {
+          this.#username = null;
+          await this.#options.onEvent({ type: "left" });
+        }
+        waiter.resolve(frame);
+        return;
+      }
+    }
+    if (hasFlag(header, FLAG.ERROR)) {
+      if (waiter && !this.#username) {
+        this.#waiter = null;
+        waiter.reject(new ConnectionError(text));
+        return;
+      }
+      await this.#options.onEvent({ type: "error", code: header.code, text });
+    } else if (hasFlag(header, FLAG.AVATAR)) {
+      await this.#options.onEvent({
+        type: "avatar",
+        username: header.username,
+        filename: header.filename,
+        bytes: payload,
+      });
+    } else if (header.flags & (FLAG.NEW_USER | FLAG.QUIT_ACCEPT | FLAG.NOTICE)) {
+      const kind = hasFlag(header, FLAG.NEW_USER)
+        ? "join"
+        : hasFlag(header, FLAG.QUIT_ACCEPT)
+        ? "leave"
+        : "notice";
+      await this.#options.onEvent({
+        type: "announcement",
+        kind,
+        timestamp: header.timestamp,
+        username: header.username,
+        text,
+        history,
+      });
+    } else if ((header.flags & ~FLAG.HISTORY) === 0) {
+      await this.#options.onEvent({
+        type: "chat",
+        timestamp: header.timestamp,
+        sender: header.sender,
+        text,
+        history,
+      });
+    } else {
+      throw new ProtocolError(
+        CODE.BAD_FRAME,
+        `Cannot handle a frame with flags 0x${header.flags.toString(16)} from the server`,
+      );
+    }
+    if (history) await this.#countHistory();
+  }
+
+  async #countHistory(): Promise<void> {
+    if (this.#historyLeft > 0 && --this.#historyLeft === 0) {
+      await this.#options.onEvent({ type: "history-end" });
+    }
+  }
+
+  async #saveAttachment(
+    reader: FrameReader,
+    header: FrameHeader,
+  ): Promise<ReceivedFile | { error: string }> {
+    const history = hasFlag(header, FLAG.HISTORY);
+    try {
+      const file = await receiveFile(
+        reader.payloadChunks(),
+        this.#options.downloadsDir ?? "downloads",
+        header.filename,
+        {
+          size: header.payloadLength,
+          sha256: header.sha256.length ? header.sha256 : undefined,
+          keepHead: this.#options.keepHead ?? 64 * 1024,
+          reuseIdentical: true,
+        },
+      );
+      return file;
+    } catch (error) {
+      if (error instanceof ProtocolError) throw error;
+      await reader.skipPayload();
+      return { error: error instanceof Error ? error.message : String(error) };
+    } finally {
+      if (history) await this.#countHistory();
+    }
+  }
+}
+
+/**
+ * Yields exactly `size` bytes from `chunks`: cut if the file grew since it
+ * was hashed, padded with zeros if it shrank (the hash then fails on the
+ * server, which refuses the file) — the frame boundary is never broken.
+ */
+export async function* exactly(
+  size: number,
+  chunks: AsyncIterable<Uint8Array>,
+): AsyncGenerator<Uint8Array> {
+  let left = size;
+  for await (const chunk of chunks) {
+    if (left === 0) break;
+    const part = chunk.length > left ? chunk.subarray(0, left) : chunk;
+    left -= part.length;
+    yield part;
+  }
+  while (left > 0) {
+    const pad = new Uint8Array(Math.min(left, 64 * 1024));
+    left -= pad.length;
+    yield pad;
+  }
+}

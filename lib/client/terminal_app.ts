@@ -1,0 +1,244 @@
+/**
+ * The terminal client: the assignment's menu, prompts and chat lines, word
+ * for word, over a {@linkcode ChatSession} and a {@linkcode LineConsole}.
+ *
+ * @module
+ */
+import { ChatSession, ConnectionError, type RoomEvent } from "./session.ts";
+import { InputClosed, type LineConsole } from "./line_console.ts";
+import { looksLikeText } from "../files.ts";
+import { clock, formatBytes } from "../trace.ts";
+import { inertText } from "../unsafe_text.ts";
+import { SERVER_NAME } from "../username.ts";
+
+/** The menu, exactly as the assignment prints it. */
+export const MENU = [
+  "Please select one of the following options:",
+  "1. Get a report of the chatroom from the server.",
+  "2. Request to join the chatroom.",
+  "3. Quit the program.",
+];
+
+/** Texts the terminal client prints, in one place. */
+export const PROMPT = {
+  choice: "Your choice: ",
+  username: "Please enter a username: ",
+  file: "Please enter the file path and name: ",
+} as const;
+
+/** Lines printed when a join is accepted, before the history. */
+export const WELCOME = [
+  "The server welcomes you to the chatroom.",
+  "Type lowercase 'q' and press enter at any time to quit the chatroom.",
+  "Type lowercase 'a' and press enter at any time to upload an attachment to the chatroom.",
+  "Here is a history of the chatroom.",
+];
+
+/** Uploads at least this big get a line saying they are under way. */
+const ANNOUNCE_UPLOAD_BYTES = 1024 * 1024;
+
+/** Options for {@linkcode TerminalApp}. */
+export interface TerminalAppOptions {
+  console: LineConsole;
+  hostname: string;
+  port: number;
+  /** @default "downloads" */
+  downloadsDir?: string;
+  /** Print every frame sent and received. @default false */
+  trace?: boolean;
+}
+
+/** Runs the menu and the chatroom in a terminal. */
+export class TerminalApp {
+  #console: LineConsole;
+  #session: ChatSession;
+  #options: TerminalAppOptions;
+  #roomExit: AbortController | null = null;
+  #interrupted = Promise.withResolvers<void>();
+
+  /** Creates the app; {@linkcode run} starts it. */
+  constructor(options: TerminalAppOptions) {
+    this.#options = options;
+    this.#console = options.console;
+    this.#session = new ChatSession({
+      hostname: options.hostname,
+      port: options.port,
+      downloadsDir: options.downloadsDir,
+      onEvent: (event) => this.#show(event),
+      trace: options.trace ? (line) => this.#console.print(line) : undefined,
+    });
+  }
+
+  /** Runs until the user quits or the input ends. Returns the exit code. */
+  async run(): Promise<number> {
+    const interrupted = this.#interrupted.promise.then(() => 130);
+    const result = await Promise.race([this.#menu(), interrupted]);
+    await this.#session.quit();
+    return result;
+  }
+
+  /** Ctrl-C: leave the chatroom cleanly and stop. */
+  interrupt(): void {
+    this.#interrupted.resolve();
+  }
+
+  #print(line = ""): void {
+    this.#console.print(line);
+  }
+
+  async #menu(): Promise<number> {
+    try {
+      while (true) {
+        this.#print();
+        for (const line of MENU) this.#print(line);
+        const choice = (await this.#console.readLine(PROMPT.choice))!.trim();
+        if (choice === "1") await this.#report();
+        else if (choice === "2") await this.#join();
+        else if (choice === "3") {
+          await this.#session.close();
+          return 0;
+        } else this.#print(`Please enter 1, 2 or 3 (you entered ${JSON.stringify(choice)}).`);
+      }
+    } catch (error) {
+      if (error instanceof InputClosed) return 0;
+      throw error;
+    }
+  }
+
+  async #report(): Promise<void> {
+    try {
+      const { count, users } = await this.#session.report();
+      this.#print(
+        count === 1
+          ? "There is 1 active user in the chatroom."
+          : `There are ${count} active users in the chatroom.`,
+      );
+      users.forEach((u, i) =>
+        this.#print(`${i + 1}. ${inertText(u.username)} at IP: ${u.hostname} and port: ${u.port}.`)
+      );
+    } catch (error) {
+      this.#print(this.#connectionProblem(error));
+    }
+  }
+
+  async #join(): Promise<void> {
+    const username = (await this.#console.readLine(PROMPT.username))!.trim();
+    let result;
+    try {
+      result = await this.#session.join(username);
+    } catch (error) {
+      this.#print(this.#connectionProblem(error));
+      return;
+    }
+    if (!result.accepted) {
+      this.#print(result.text);
+      return;
+    }
+    await this.#room();
+  }
+
+  async #room(): Promise<void> {
+    const exit = new AbortController();
+    this.#roomExit = exit;
+    try {
+      while (this.#session.username !== null) {
+        const line = await this.#console.readLine("", exit.signal);
+        if (line === null) return;
+        if (line === "q") {
+          await this.#session.quit();
+          return;
+        }
+        if (line === "a") {
+          const path = await this.#console.readLine(PROMPT.file, exit.signal);
+          if (path === null) return;
+          await this.#upload(path.trim());
+        } else if (line.trim() !== "") {
+          this.#session.say(line);
+        }
+      }
+    } catch (error) {
+      if (error instanceof InputClosed) await this.#session.quit();
+      throw error;
+    } finally {
+      this.#roomExit = null;
+    }
+  }
+
+  async #upload(path: string): Promise<void> {
+    if (!path) return;
+    try {
+      const { size, name } = await this.#session.upload(path);
+      if (size >= ANNOUNCE_UPLOAD_BYTES) {
+        this.#print(`Uploading ${inertText(name)} (${formatBytes(size)})…`);
+      }
+    } catch (error) {
+      this.#print(`Cannot send ${inertText(path)}: ${fileProblem(error)}.`);
+    }
+  }
+
+  #show(event: RoomEvent): void {
+    switch (event.type) {
+      case "joined":
+        for (const line of WELCOME) this.#print(line);
+        if (event.historyCount === 0) this.#print("(The chatroom has no history yet.)");
+        return;
+      case "chat":
+        return this.#line(event.timestamp, event.sender, event.text);
+      case "announcement":
+        return this.#line(event.timestamp, SERVER_NAME, event.text);
+      case "attachment":
+        return this.#showAttachment(event);
+      case "error":
+        return this.#print(inertText(event.text));
+      case "disconnected":
+        this.#print(event.reason);
+        this.#roomExit?.abort();
+        return;
+      case "history-end":
+      case "left":
+      case "avatar":
+        return;
+    }
+  }
+
+  #line(timestamp: number, sender: string, text: string): void {
+    this.#print(`[${clock(timestamp)}] ${inertText(sender)}: ${inertText(text)}`);
+  }
+
+  #showAttachment(event: Extract<RoomEvent, { type: "attachment" }>): void {
+    const name = inertText(event.filename);
+    if ("error" in event.file) {
+      this.#line(event.timestamp, event.sender, `[attachment ${name} could not be saved]`);
+      this.#print(`  ${inertText(event.file.error)}`);
+      return;
+    }
+    const file = event.file;
+    const where = `${name}, ${formatBytes(file.size)}, saved to ${inertText(file.path)}`;
+    if (file.size <= file.head.length && file.size > 0 && looksLikeText(file.head)) {
+      const text = new TextDecoder().decode(file.head).replace(/\r?\n$/, "");
+      this.#line(event.timestamp, event.sender, text);
+      this.#print(`  (attachment ${where})`);
+    } else {
+      this.#line(event.timestamp, event.sender, `[attachment ${where}]`);
+    }
+  }
+
+  #connectionProblem(error: unknown): string {
+    const where = `${this.#options.hostname}:${this.#options.port}`;
+    if (error instanceof Deno.errors.ConnectionRefused) {
+      return `Cannot reach the server at ${where}: the connection was refused. Is the server running?`;
+    }
+    if (error instanceof ConnectionError) return error.message;
+    if (error instanceof Error) return `Cannot reach the server at ${where}: ${error.message}`;
+    throw error;
+  }
+}
+
+function fileProblem(error: unknown): string {
+  if (error instanceof Deno.errors.NotFound) return "no such file";
+  if (error instanceof Deno.errors.PermissionDenied) return "permission denied";
+  if (error instanceof Deno.errors.IsADirectory) return "it is a folder, not a file";
+  if (error instanceof ConnectionError) return error.message;
+  if (error instanceof Error) return error.message;
+  throw error;
+}
