@@ -1,0 +1,185 @@
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { CODE, encodeFrame, FLAG, type FrameInit, ProtocolError } from "../lib/protocol.ts";
+import { type ByteConn, FrameReader, FrameSender, writeAll } from "../lib/transport.ts";
+
+/** A connection that hands out `data` in reads of the given sizes, then ends. */
+function scriptedConn(data: Uint8Array, sizes: number[] = []): ByteConn {
+  let at = 0;
+  let i = 0;
+  return {
+    read(p) {
+      if (at >= data.length) return Promise.resolve(null);
+      const want = sizes.length ? Math.max(1, sizes[i++ % sizes.length]) : data.length;
+      const n = Math.min(want, p.length, data.length - at);
+      p.set(data.subarray(at, at + n));
+      at += n;
+      return Promise.resolve(n);
+    },
+    write: (p) => Promise.resolve(p.length),
+    close() {},
+  };
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+async function readAll(reader: FrameReader) {
+  const out = [];
+  for (let f = await reader.readFrame(); f; f = await reader.readFrame()) out.push(f);
+  return out;
+}
+
+const frames: FrameInit[] = [
+  { flags: FLAG.JOIN_ACCEPT, username: "Cool", number: 0 },
+  {
+    flags: FLAG.NEW_USER,
+    username: "Cool",
+    sender: "Server",
+    payload: "Cool joined the chatroom.",
+  },
+  { sender: "Cool", payload: "Hi" },
+  { sender: "Fun", payload: "x".repeat(70_000) },
+];
+
+Deno.test("FrameReader reads two frames that arrive in one read", async () => {
+  const bytes = concat(frames.slice(0, 2).map(encodeFrame));
+  const got = await readAll(new FrameReader(scriptedConn(bytes)));
+  assert.deepEqual(got.map((f) => f.flags), [FLAG.JOIN_ACCEPT, FLAG.NEW_USER]);
+});
+
+Deno.test("FrameReader reads the same frames whatever the read sizes", async () => {
+  const bytes = concat(frames.map(encodeFrame));
+  const expected = frames.map((f) => new TextDecoder().decode(encodeFrame(f)));
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(fc.integer({ min: 1, max: 5000 }), { minLength: 1 }),
+      async (sizes) => {
+        const got = await readAll(new FrameReader(scriptedConn(bytes, sizes)));
+        assert.deepEqual(got.map((f) => new TextDecoder().decode(encodeFrame(f))), expected);
+      },
+    ),
+    { numRuns: 100 },
+  );
+});
+
+Deno.test("FrameReader reads frames split at every byte offset", async () => {
+  const bytes = concat(frames.slice(0, 3).map(encodeFrame));
+  for (let cut = 1; cut < bytes.length; cut++) {
+    const got = await readAll(new FrameReader(scriptedConn(bytes, [cut, bytes.length])));
+    assert.equal(got.length, 3, `split at ${cut}`);
+  }
+});
+
+Deno.test("FrameReader reports a stream that ends mid-frame as TRUNCATED", async () => {
+  const bytes = encodeFrame({ payload: "Hello" });
+  for (const cut of [5, bytes.length - 1]) {
+    const reader = new FrameReader(scriptedConn(bytes.subarray(0, cut)));
+    await assert.rejects(reader.readFrame(), (e: ProtocolError) => {
+      assert.equal(e.code, CODE.TRUNCATED);
+      return true;
+    });
+  }
+});
+
+Deno.test("FrameReader returns null on a clean end between frames", async () => {
+  const reader = new FrameReader(scriptedConn(new Uint8Array(0)));
+  assert.equal(await reader.readHeader(), null);
+});
+
+Deno.test("FrameReader times out a frame that stalls half-sent, but not an idle peer", async () => {
+  const bytes = encodeFrame({ payload: "Hello" }).subarray(0, 10);
+  let served = false;
+  const pending: ((n: number | null) => void)[] = [];
+  const conn: ByteConn = {
+    read(p) {
+      if (!served) {
+        served = true;
+        p.set(bytes);
+        return Promise.resolve(bytes.length);
+      }
+      return new Promise((resolve) => pending.push(resolve));
+    },
+    write: (p) => Promise.resolve(p.length),
+    close: () => pending.forEach((r) => r(null)),
+  };
+  const reader = new FrameReader(conn, { stallTimeoutMs: 50 });
+  await assert.rejects(reader.readHeader(), (e: ProtocolError) => e.code === CODE.TIMEOUT);
+  conn.close();
+
+  // An idle peer (no partial frame) is never timed out: the read is still pending.
+  const idle: ByteConn = {
+    read: () => new Promise((resolve) => pending.push(resolve)),
+    write: (p) => Promise.resolve(p.length),
+    close: () => pending.splice(0).forEach((r) => r(null)),
+  };
+  const idleReader = new FrameReader(idle, { stallTimeoutMs: 20 });
+  const result = idleReader.readHeader();
+  const winner = await Promise.race([
+    result.then(() => "read"),
+    new Promise((r) => setTimeout(() => r("still waiting"), 100)),
+  ]);
+  assert.equal(winner, "still waiting");
+  idle.close();
+  assert.equal(await result, null);
+});
+
+Deno.test("writeAll() loops over short writes", async () => {
+  const written: number[] = [];
+  const conn: ByteConn = {
+    read: () => Promise.resolve(null),
+    write(p) {
+      const n = Math.min(3, p.length);
+      written.push(...p.subarray(0, n));
+      return Promise.resolve(n);
+    },
+    close() {},
+  };
+  await writeAll(conn, new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]));
+  assert.deepEqual(written, [1, 2, 3, 4, 5, 6, 7, 8]);
+});
+
+Deno.test("FrameSender keeps frames in order and coalesces small ones", async () => {
+  const writes: Uint8Array[] = [];
+  const gate = Promise.withResolvers<void>();
+  const conn: ByteConn = {
+    read: () => Promise.resolve(null),
+    async write(p) {
+      await gate.promise;
+      writes.push(p.slice());
+      return p.length;
+    },
+    close() {},
+  };
+  const sender = new FrameSender(conn);
+  const chunks = [new Uint8Array([9, 9]), new Uint8Array([8])];
+  sender.send(new Uint8Array([1]));
+  sender.send(new Uint8Array([2]));
+  sender.send(new Uint8Array([3]), async function* () {
+    yield* chunks;
+  });
+  sender.send(new Uint8Array([4]));
+  gate.resolve();
+  await sender.flush();
+  assert.deepEqual(concat(writes), new Uint8Array([1, 2, 3, 9, 9, 8, 4]));
+  assert.ok(writes.length < 7, `expected coalescing, got ${writes.length} writes`);
+});
+
+Deno.test("FrameSender refuses frames past its queue limit", () => {
+  const conn: ByteConn = {
+    read: () => Promise.resolve(null),
+    write: () => new Promise(() => {}),
+    close() {},
+  };
+  const sender = new FrameSender(conn, { maxQueuedBytes: 100 });
+  assert.equal(sender.send(new Uint8Array(60)), true);
+  assert.equal(sender.send(new Uint8Array(60)), true); // the first is already being written
+  assert.equal(sender.send(new Uint8Array(60)), false);
+});
