@@ -107,6 +107,11 @@ export class ChatSession {
     return this.#username;
   }
 
+  /** The local port of the connection (what the server's report shows), while connected. */
+  get localPort(): number | undefined {
+    return this.#conn?.localAddr.port;
+  }
+
   /** True while connected. */
   get connected(): boolean {
     return this.#conn !== undefined;

@@ -1,0 +1,163 @@
+/**
+ * The real `client.ts`, run as a subprocess and driven through stdin,
+ * printing exactly the assignment's texts.
+ */
+import assert from "node:assert/strict";
+import { startServer } from "./support/harness.ts";
+import { SessionUser } from "./support/session_user.ts";
+import { CliProcess, normalizeClock } from "./support/cli.ts";
+
+const COOLFILE =
+  "I am on a light diet: I eat in daylight, I eat in moonlight, and sometimes, I eat in refrigerator light!";
+
+const MENU = `
+Please select one of the following options:
+1. Get a report of the chatroom from the server.
+2. Request to join the chatroom.
+3. Quit the program.
+Your choice: `;
+
+Deno.test("client prints the assignment's texts through join, chat, attachment, quit and menu", async () => {
+  await using srv = await startServer();
+  const cwd = `${srv.dir}/fire`;
+  await Deno.mkdir(`${cwd}/attachments`, { recursive: true });
+  await Deno.writeTextFile(`${cwd}/attachments/coolfile1.txt`, `${COOLFILE}\n`);
+  await using cool = new SessionUser(srv.port, `${srv.dir}/cool/downloads`);
+  await using fun = new SessionUser(srv.port, `${srv.dir}/fun/downloads`);
+  await cool.session.join("Cool");
+  cool.session.say("Hi");
+  await fun.session.join("Fun");
+  await fun.waitForLine("Cool: Hi");
+
+  await using fire = CliProcess.start("client", ["--port", String(srv.port)], { cwd });
+  let at = await fire.waitFor("Your choice: ");
+  await fire.writeLine("2");
+  at = await fire.waitFor("Please enter a username: ", at);
+  await fire.writeLine("Fun");
+  at = await fire.waitFor("Your choice: ", at);
+  await fire.writeLine("2");
+  at = await fire.waitFor("Please enter a username: ", at);
+  await fire.writeLine("Fire");
+  at = await fire.waitFor(/\] Server: Fire joined the chatroom\.\n/, at);
+  await fire.writeLine("Hey guys! I just joined.");
+  at = await fire.waitFor("Fire: Hey guys! I just joined.\n", at);
+  cool.session.say("What's up Fire?");
+  at = await fire.waitFor("Cool: What's up Fire?\n", at);
+  await assert.rejects(Deno.stat(`${cwd}/downloads/coolfile1.txt`), Deno.errors.NotFound);
+  await fire.writeLine("a");
+  at = await fire.waitFor("Please enter the file path and name: ", at);
+  await fire.writeLine("attachments/coolfile1.txt");
+  at = await fire.waitFor("saved to downloads/coolfile1.txt)\n", at);
+  assert.equal(await Deno.readTextFile(`${cwd}/downloads/coolfile1.txt`), `${COOLFILE}\n`);
+  await cool.waitForLine("Fire: [file coolfile1.txt]");
+  await fire.writeLine("q");
+  at = await fire.waitFor("Your choice: ", at);
+  await cool.waitForLine("Server: Fire left the chatroom.");
+  await fire.writeLine("1");
+  at = await fire.waitFor("Your choice: ", at);
+  await fire.writeLine("3");
+  assert.equal(await fire.exitCode(), 0);
+
+  assert.equal(
+    normalizeClock(fire.stdout),
+    `${MENU}2
+Please enter a username: Fun
+The server rejects the join request. Another user is using this username.
+${MENU}2
+Please enter a username: Fire
+The server welcomes you to the chatroom.
+Type lowercase 'q' and press enter at any time to quit the chatroom.
+Type lowercase 'a' and press enter at any time to upload an attachment to the chatroom.
+Here is a history of the chatroom.
+[hh:mm:ss] Server: Cool joined the chatroom.
+[hh:mm:ss] Cool: Hi
+[hh:mm:ss] Server: Fun joined the chatroom.
+[hh:mm:ss] Server: Fire joined the chatroom.
+Hey guys! I just joined.
+[hh:mm:ss] Fire: Hey guys! I just joined.
+[hh:mm:ss] Cool: What's up Fire?
+a
+Please enter the file path and name: attachments/coolfile1.txt
+[hh:mm:ss] Fire: ${COOLFILE}
+  (attachment coolfile1.txt, 105 bytes, saved to downloads/coolfile1.txt)
+q
+${MENU}1
+There are 2 active users in the chatroom.
+1. Cool at IP: 127.0.0.1 and port: ${cool.session.localPort}.
+2. Fun at IP: 127.0.0.1 and port: ${fun.session.localPort}.
+${MENU}3
+`,
+  );
+  assert.equal(fire.stderr, "");
+});
+
+Deno.test("client says so when the server is unreachable, and keeps its menu", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = listener.addr.port;
+  listener.close();
+  const cwd = await Deno.makeTempDir();
+  try {
+    await using client = CliProcess.start("client", ["--port", String(port)], { cwd });
+    let at = await client.waitFor("Your choice: ");
+    await client.writeLine("1");
+    at = await client.waitFor(
+      `Cannot reach the server at localhost:${port}: the connection was refused. Is the server running?\n`,
+      at,
+    );
+    await client.waitFor("Your choice: ", at);
+    await client.writeLine("3");
+    assert.equal(await client.exitCode(), 0);
+  } finally {
+    await Deno.remove(cwd, { recursive: true });
+  }
+});
+
+Deno.test("client reaches a server on 0.0.0.0 through localhost", async () => {
+  await using srv = await startServer({ hostname: "0.0.0.0" });
+  await using client = CliProcess.start("client", [
+    "--host",
+    "localhost",
+    "--port",
+    String(srv.port),
+  ], {
+    cwd: srv.dir,
+  });
+  await client.waitFor("Your choice: ");
+  await client.writeLine("1");
+  await client.waitFor("There are 0 active users in the chatroom.");
+  await client.writeLine("3");
+  assert.equal(await client.exitCode(), 0);
+});
+
+Deno.test("client leaves the chatroom cleanly when its input ends", async () => {
+  await using srv = await startServer();
+  await using cool = new SessionUser(srv.port, `${srv.dir}/cool/downloads`);
+  await cool.session.join("Cool");
+  await using client = CliProcess.start("client", ["--port", String(srv.port)], { cwd: srv.dir });
+  await client.waitFor("Your choice: ");
+  await client.writeLine("2");
+  await client.writeLine("Piped");
+  await client.waitFor("Server: Piped joined the chatroom.");
+  await client.writeLine("bye");
+  await cool.waitForLine("Piped: bye");
+  await client.closeStdin();
+  assert.equal(await client.exitCode(), 0);
+  await cool.waitForLine("Server: Piped left the chatroom.");
+});
+
+Deno.test("client misuse prints one line and usage, exit code 2", async () => {
+  const cwd = await Deno.makeTempDir();
+  try {
+    await using client = CliProcess.start("client", ["--port", "seventy"], { cwd });
+    assert.equal(await client.exitCode(), 2);
+    assert.match(
+      client.stderr,
+      /^client: --port must be a whole number from 1 to 65535, got "seventy"\n\nUsage: client/,
+    );
+    await using unknown = CliProcess.start("client", ["--colour"], { cwd });
+    assert.equal(await unknown.exitCode(), 2);
+    assert.match(unknown.stderr, /^client: Unknown option '--colour'/);
+  } finally {
+    await Deno.remove(cwd, { recursive: true });
+  }
+});
