@@ -22,6 +22,8 @@ Options:
   --trace             print every frame sent and received, with all its fields
   -h, --help          show this help`;
 
+let listenAddress = "";
+
 async function main(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
@@ -42,6 +44,7 @@ async function main(args: string[]): Promise<number> {
     return 0;
   }
   const logger = new Logger(streamSink(Deno.stdout));
+  listenAddress = `${values.host}:${values.port}`;
   const server = await serve({
     hostname: values.host,
     port: parseCount("--port", values.port, { max: 65535 }),
@@ -69,7 +72,7 @@ if (import.meta.main) {
       Deno.exit(2);
     }
     if (error instanceof Deno.errors.AddrInUse) {
-      console.error(`server: cannot listen: the port is already in use (${error.message})`);
+      console.error(`server: cannot listen on ${listenAddress}: the port is already in use`);
       Deno.exit(1);
     }
     throw error;
