@@ -112,7 +112,7 @@ export async function receiveFile(
         size += chunk.length;
         hash.update(chunk);
         if (kept < keep) {
-          const part = chunk.subarray(0, keep - kept);
+          const part = chunk.slice(0, keep - kept); // chunks may be reused: copy
           headParts.push(part);
           kept += part.length;
         }
@@ -187,12 +187,15 @@ async function reserveName(dir: string, name: string): Promise<string> {
   }
 }
 
-/** Streams a file from disk in chunks of {@linkcode CHUNK_SIZE} bytes. */
+/**
+ * Streams a file from disk in chunks of at most {@linkcode CHUNK_SIZE} bytes.
+ * One buffer is reused: each chunk is valid only until the next is requested.
+ */
 export async function* readFileChunks(path: string): AsyncGenerator<Uint8Array> {
   const file = await Deno.open(path, { read: true });
+  const buf = new Uint8Array(CHUNK_SIZE);
   try {
     while (true) {
-      const buf = new Uint8Array(CHUNK_SIZE);
       const n = await file.read(buf);
       if (n === null) return;
       yield n === buf.length ? buf : buf.subarray(0, n);

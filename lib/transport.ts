@@ -155,7 +155,9 @@ export class FrameReader {
 
   /**
    * Streams the rest of the current frame's payload in chunks of at most
-   * {@linkcode CHUNK_SIZE} bytes. Each chunk is a fresh array the caller may keep.
+   * {@linkcode CHUNK_SIZE} bytes. Each chunk is a view into the reader's
+   * buffer, valid only until the next chunk is requested: copy what you keep.
+   * (Reusing one buffer keeps memory flat however large the payload.)
    */
   async *payloadChunks(): AsyncGenerator<Uint8Array> {
     while (this.#pending > 0) {
@@ -169,7 +171,7 @@ export class FrameReader {
         }
       }
       const take = Math.min(this.#pending, this.#end - this.#start, CHUNK_SIZE);
-      const chunk = this.#buf.slice(this.#start, this.#start + take);
+      const chunk = this.#buf.subarray(this.#start, this.#start + take);
       this.#start += take;
       this.#pending -= take;
       yield chunk;

@@ -77,7 +77,7 @@ Deno.test("messages before joining are refused, not relayed", async () => {
 
 Deno.test("concurrent joins racing for the last seats never admit a fourth user", async () => {
   await using srv = await startServer();
-  await using cool = await TestClient.join(srv.port, "Cool");
+  await using _cool = await TestClient.join(srv.port, "Cool");
   const racers = await Promise.all(
     Array.from({ length: 10 }, () => TestClient.connect(srv.port)),
   );
