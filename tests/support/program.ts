@@ -169,6 +169,16 @@ export class Program implements AsyncDisposable {
     return await this.#status;
   }
 
+  /**
+   * Waits for the program to exit by itself, input left open (closing it
+   * would race with, say, a signal), then closes the input.
+   */
+  async exited(): Promise<Deno.CommandStatus> {
+    const status = await this.#status;
+    await this.closeInput();
+    return status;
+  }
+
   /** Kills the program if it is still running, and waits for it. */
   async [Symbol.asyncDispose](): Promise<void> {
     if (!this.#exited) {

@@ -123,7 +123,7 @@ export async function runSmokeTest(install: Install): Promise<void> {
       assert.equal((await cool.exit()).code, 0, "Cool's exit code");
     } else {
       cool.kill("SIGINT");
-      assert.equal((await cool.exit()).code, 130, "Cool's exit code after Ctrl-C");
+      assert.equal((await cool.exited()).code, 130, "Cool's exit code after Ctrl-C");
     }
     await server.waitFor("Cool quit the chatroom (0/3 users)");
 
@@ -132,7 +132,7 @@ export async function runSmokeTest(install: Install): Promise<void> {
     } else {
       server.kill("SIGINT");
       await server.waitFor("Server stopped");
-      assert.equal((await server.exit()).code, 0, "server's exit code after Ctrl-C");
+      assert.equal((await server.exited()).code, 0, "server's exit code after Ctrl-C");
     }
     await server.exit();
     assert.equal(server.stderr, "", "server's standard error");
