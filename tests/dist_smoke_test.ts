@@ -3,6 +3,8 @@
  * builds (always), and the binaries that `deno task compile` builds (when
  * `deno compile` can get its runtime, `denort`).
  */
+import assert from "node:assert/strict";
+import { join } from "node:path";
 import { bundle } from "../scripts/bundle.ts";
 import { compile, DenortUnavailable } from "../scripts/compile.ts";
 import { PERMISSIONS, type Program, PROGRAMS } from "../scripts/targets.ts";
@@ -13,6 +15,29 @@ Deno.test("the bundles, each alone in an empty folder, join, chat, attach and qu
   try {
     const paths = await bundle({ outDir: dist });
     await runSmokeTest(bundleInstall(paths, PERMISSIONS));
+  } finally {
+    await Deno.remove(dist, { recursive: true });
+  }
+});
+
+Deno.test("the bundled server refuses a downloads folder it may not write in one line", async () => {
+  const dist = await Deno.makeTempDir({ prefix: "chatroom-bundle-" });
+  try {
+    const paths = await bundle({ outDir: dist });
+    const elsewhere = join(dist, "elsewhere");
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", ...PERMISSIONS.server, paths.server, "--port", "0", "--downloads", elsewhere],
+      cwd: dist,
+      env: { NO_COLOR: "1" },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 1, stderr);
+    assert.equal(stderr.trimEnd().split("\n").length, 1, stderr);
+    assert.match(stderr, /^server: not permitted: Requires write access to ".*elsewhere"/);
+    assert.match(stderr, /may only store attachments in downloads\/ in the folder it runs in/);
   } finally {
     await Deno.remove(dist, { recursive: true });
   }
