@@ -43,37 +43,63 @@ Deno.test("the bundled server refuses a downloads folder it may not write in one
   }
 });
 
-/** Compiles the host binaries once, up front, so the test can be skipped (and say why). */
-async function compileForTest(): Promise<
-  { dir: string; paths?: Record<Program, string>; skip?: string; error?: unknown }
-> {
+/** The binaries to smoke-test, or why there are none. */
+interface Binaries {
+  paths?: Record<Program, string>;
+  skip?: string;
+  error?: unknown;
+  cleanup(): Promise<void>;
+}
+
+/**
+ * The binaries named by `SMOKE_SERVER_BIN` and `SMOKE_CLIENT_BIN` (the
+ * release workflow tests the files it ships), else host binaries compiled
+ * once, up front, so the test can be skipped, and say why, when `deno
+ * compile` cannot get denort.
+ */
+async function binariesForTest(): Promise<Binaries> {
+  const given = {
+    server: Deno.env.get("SMOKE_SERVER_BIN"),
+    client: Deno.env.get("SMOKE_CLIENT_BIN"),
+  };
+  if (given.server || given.client) {
+    const cleanup = () => Promise.resolve();
+    if (given.server && given.client) {
+      return { paths: { server: given.server, client: given.client }, cleanup };
+    }
+    return {
+      error: new Error("Set both SMOKE_SERVER_BIN and SMOKE_CLIENT_BIN, or neither"),
+      cleanup,
+    };
+  }
   const dir = await Deno.makeTempDir({ prefix: "chatroom-compiled-" });
+  const cleanup = () => Deno.remove(dir, { recursive: true });
   try {
     const binaries = await compile({ outDir: dir });
     const paths = Object.fromEntries(PROGRAMS.map((p, i) => [p, binaries[i]]));
-    return { dir, paths: paths as Record<Program, string> };
+    return { paths: paths as Record<Program, string>, cleanup };
   } catch (error) {
-    if (error instanceof DenortUnavailable) return { dir, skip: error.message };
-    return { dir, error };
+    if (error instanceof DenortUnavailable) return { skip: error.message, cleanup };
+    return { error, cleanup };
   }
 }
 
-const compiled = await compileForTest();
-if (compiled.skip) {
-  console.warn(`Skipping the smoke test of compiled binaries: ${compiled.skip}`);
-  await Deno.remove(compiled.dir, { recursive: true });
+const binaries = await binariesForTest();
+if (binaries.skip) {
+  console.warn(`Skipping the smoke test of compiled binaries: ${binaries.skip}`);
+  await binaries.cleanup();
 }
 
 Deno.test({
   name: "the compiled binaries, each alone in an empty folder, join, chat, attach and quit" +
-    (compiled.skip ? " (skipped: deno compile cannot get denort; set DENORT_BIN)" : ""),
-  ignore: compiled.skip !== undefined,
+    (binaries.skip ? " (skipped: deno compile cannot get denort; set DENORT_BIN)" : ""),
+  ignore: binaries.skip !== undefined,
   async fn() {
     try {
-      if (compiled.error) throw compiled.error;
-      await runSmokeTest(binaryInstall(compiled.paths!));
+      if (binaries.error) throw binaries.error;
+      await runSmokeTest(binaryInstall(binaries.paths!));
     } finally {
-      await Deno.remove(compiled.dir, { recursive: true });
+      await binaries.cleanup();
     }
   },
 });
