@@ -8,18 +8,18 @@
  */
 import assert from "node:assert/strict";
 import { basename, join } from "node:path";
-import { type Launcher, Program } from "./program.ts";
-import type { Program as ProgramName } from "../../scripts/targets.ts";
+import { type Launcher, ProgramProcess } from "./program_process.ts";
+import type { Program } from "../../scripts/targets.ts";
 
 /** The assignment's attachment. */
 export const COOL_FILE =
   "I am on a light diet: I eat in daylight, I eat in moonlight, and sometimes, I eat in refrigerator light!";
 
 /** Makes the launcher for a program copied into `dir`. */
-export type Install = (program: ProgramName, dir: string) => Promise<Launcher>;
+export type Install = (program: Program, dir: string) => Promise<Launcher>;
 
 /** A launcher for a compiled binary: copies it into `dir` and runs the copy. */
-export function binaryInstall(paths: Record<ProgramName, string>): Install {
+export function binaryInstall(paths: Record<Program, string>): Install {
   return async (program, dir) => {
     const copy = join(dir, basename(paths[program]));
     await Deno.copyFile(paths[program], copy);
@@ -30,8 +30,8 @@ export function binaryInstall(paths: Record<ProgramName, string>): Install {
 
 /** A launcher for a bundle: copies it into `dir` and runs it with `deno run` and `permissions`. */
 export function bundleInstall(
-  paths: Record<ProgramName, string>,
-  permissions: Record<ProgramName, readonly string[]>,
+  paths: Record<Program, string>,
+  permissions: Record<Program, readonly string[]>,
 ): Install {
   return async (program, dir) => {
     const copy = join(dir, basename(paths[program]));
@@ -64,7 +64,12 @@ export async function runSmokeTest(install: Install): Promise<void> {
     await Deno.writeTextFile(join(dir.cool, "attachments", "coolfile1.txt"), COOL_FILE);
 
     const serverLauncher = await install("server", dir.server);
-    await using server = Program.start(serverLauncher, ["--host", "127.0.0.1", "--port", "0"], {
+    await using server = ProgramProcess.start(serverLauncher, [
+      "--host",
+      "127.0.0.1",
+      "--port",
+      "0",
+    ], {
       cwd: dir.server,
       label: "server",
     });
@@ -72,7 +77,7 @@ export async function runSmokeTest(install: Install): Promise<void> {
 
     const coolLauncher = await install("client", dir.cool);
     const funLauncher = await install("client", dir.fun);
-    await using cool = Program.start(coolLauncher, ["--port", port], {
+    await using cool = ProgramProcess.start(coolLauncher, ["--port", port], {
       cwd: dir.cool,
       label: "Cool",
     });
@@ -84,7 +89,10 @@ export async function runSmokeTest(install: Install): Promise<void> {
     await cool.type("Hi");
     await cool.waitFor(/\] Cool: Hi\n/);
 
-    await using fun = Program.start(funLauncher, ["--port", port], { cwd: dir.fun, label: "Fun" });
+    await using fun = ProgramProcess.start(funLauncher, ["--port", port], {
+      cwd: dir.fun,
+      label: "Fun",
+    });
     await fun.waitFor("Your choice: ");
     await fun.type("2", "\r\n");
     await fun.waitFor("Please enter a username: ");

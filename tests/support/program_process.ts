@@ -11,7 +11,7 @@ export interface Launcher {
   args: string[];
 }
 
-/** Options for {@linkcode Program.start}. */
+/** Options for {@linkcode ProgramProcess.start}. */
 export interface StartOptions {
   /** Working folder of the process. */
   cwd: string;
@@ -29,7 +29,7 @@ interface Waiter {
  * A running program with its transcript. {@linkcode waitFor} consumes the
  * transcript in order: each call looks only after the previous match.
  */
-export class Program implements AsyncDisposable {
+export class ProgramProcess implements AsyncDisposable {
   readonly label: string;
   #child: Deno.ChildProcess;
   #stdin: WritableStreamDefaultWriter<Uint8Array>;
@@ -59,7 +59,7 @@ export class Program implements AsyncDisposable {
   }
 
   /** Starts `launcher` with extra `args`, standard input and output piped. */
-  static start(launcher: Launcher, args: string[], options: StartOptions): Program {
+  static start(launcher: Launcher, args: string[], options: StartOptions): ProgramProcess {
     const child = new Deno.Command(launcher.command, {
       args: [...launcher.args, ...args],
       cwd: options.cwd,
@@ -68,7 +68,7 @@ export class Program implements AsyncDisposable {
       stdout: "piped",
       stderr: "piped",
     }).spawn();
-    return new Program(child, options.label);
+    return new ProgramProcess(child, options.label);
   }
 
   /** Everything printed on standard output so far. */
