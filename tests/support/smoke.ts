@@ -64,12 +64,8 @@ export async function runSmokeTest(install: Install): Promise<void> {
     await Deno.writeTextFile(join(dir.cool, "attachments", "coolfile1.txt"), COOL_FILE);
 
     const serverLauncher = await install("server", dir.server);
-    await using server = ProgramProcess.start(serverLauncher, [
-      "--host",
-      "127.0.0.1",
-      "--port",
-      "0",
-    ], {
+    const serverArgs = ["--host", "127.0.0.1", "--port", "0"];
+    await using server = ProgramProcess.start(serverLauncher, serverArgs, {
       cwd: dir.server,
       label: "server",
     });
