@@ -75,6 +75,13 @@ if (import.meta.main) {
       console.error(`server: cannot listen on ${listenAddress}: the port is already in use`);
       Deno.exit(1);
     }
+    if (error instanceof Deno.errors.NotCapable) {
+      // The binaries and `deno task server` may only touch ./downloads (see scripts/targets.ts).
+      console.error(
+        `server: not permitted: ${error.message}; the server may only store attachments in downloads/ in the folder it runs in`,
+      );
+      Deno.exit(1);
+    }
     throw error;
   }
 }

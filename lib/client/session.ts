@@ -17,7 +17,13 @@ import {
   ProtocolError,
 } from "../protocol.ts";
 import { type ByteConn, FrameReader, FrameSender } from "../transport.ts";
-import { hashFile, readFileChunks, type ReceivedFile, receiveFile } from "../files.ts";
+import {
+  hashFile,
+  readFileChunks,
+  type ReceivedFile,
+  receiveFile,
+  safeFileName,
+} from "../files.ts";
 import { formatFrame } from "../trace.ts";
 import { connectTcp } from "./connect.ts";
 
@@ -357,7 +363,8 @@ export class ChatSession {
       const file = await receiveFile(
         reader.payloadChunks(),
         this.#options.downloadsDir ?? "downloads",
-        header.filename,
+        // Never trust the server with a path: "../x" or, on Windows, "..\x" would escape.
+        safeFileName(header.filename),
         {
           size: header.payloadLength,
           sha256: header.sha256.length ? header.sha256 : undefined,
