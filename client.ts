@@ -63,6 +63,7 @@ async function main(args: string[]): Promise<number> {
   try {
     return await app.run();
   } finally {
+    lineConsole.finish();
     if (interactive) Deno.stdin.setRaw(false);
     else Deno.removeSignalListener("SIGINT", onSigint);
   }

@@ -106,6 +106,12 @@ export class LineConsole {
     }
   }
 
+  /** Ends the line the user was typing on, if any, so the shell's prompt starts on a fresh line. */
+  finish(): void {
+    if (this.#waiter && (this.#prompt || this.#typed)) this.#write("\n");
+    this.#typed = "";
+  }
+
   /** Piped input is not echoed by a terminal: echo it, so the transcript reads like a session. */
   #echo(line: string): string {
     if (!this.#interactive) this.#write(`${line}\n`);
