@@ -161,3 +161,60 @@ Deno.test("client misuse prints one line and usage, exit code 2", async () => {
     await Deno.remove(cwd, { recursive: true });
   }
 });
+
+Deno.test("client --trace prints every frame with all fourteen fields", async () => {
+  await using srv = await startServer();
+  await using client = CliProcess.start("client", ["--trace", "--port", String(srv.port)], {
+    cwd: srv.dir,
+  });
+  await client.waitFor("Your choice: ");
+  await client.writeLine("1");
+  await client.waitFor("There are 0 active users in the chatroom.");
+  await client.writeLine("3");
+  assert.equal(await client.exitCode(), 0);
+  const sent = client.stdout.split("\n").find((l) => l.startsWith("[trace] →"))!;
+  const received = client.stdout.split("\n").find((l) => l.startsWith("[trace] ←"))!;
+  const fields = [
+    "REPORT_REQUEST_FLAG",
+    "REPORT_RESPONSE_FLAG",
+    "JOIN_REQUEST_FLAG",
+    "JOIN_REJECT_FLAG",
+    "JOIN_ACCEPT_FLAG",
+    "NEW_USER_FLAG",
+    "QUIT_REQUEST_FLAG",
+    "QUIT_ACCEPT_FLAG",
+    "ATTACHMENT_FLAG",
+    "NUMBER",
+    "USERNAME",
+    "FILENAME",
+    "PAYLOAD_LENGTH",
+    "PAYLOAD",
+  ];
+  for (const field of fields) {
+    assert.match(sent, new RegExp(` ${field}=`));
+    assert.match(received, new RegExp(` ${field}=`));
+  }
+  assert.match(sent, / REPORT_REQUEST_FLAG=1 /);
+  assert.match(received, / REPORT_RESPONSE_FLAG=1 .* NUMBER=0 /);
+});
+
+Deno.test("client says the server went away and returns to the menu", async () => {
+  const srv = await startServer();
+  try {
+    await using client = CliProcess.start("client", ["--port", String(srv.port)], {
+      cwd: srv.dir,
+    });
+    await client.waitFor("Your choice: ");
+    await client.writeLine("2");
+    await client.writeLine("Cool");
+    let at = await client.waitFor("Server: Cool joined the chatroom.\n");
+    await srv.server.close();
+    at = await client.waitFor("Server: The server is shutting down.\n", at);
+    at = await client.waitFor("The server closed the connection.\n", at);
+    await client.waitFor("Your choice: ", at);
+    await client.writeLine("3");
+    assert.equal(await client.exitCode(), 0);
+  } finally {
+    await srv[Symbol.asyncDispose]();
+  }
+});
