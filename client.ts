@@ -4,7 +4,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { isUsageError, parseCount } from "./lib/cli.ts";
+import { parseCount, runMain } from "./lib/cli.ts";
 import { LineConsole } from "./lib/client/line_console.ts";
 import { TerminalApp } from "./lib/client/terminal_app.ts";
 
@@ -69,14 +69,4 @@ async function main(args: string[]): Promise<number> {
   }
 }
 
-if (import.meta.main) {
-  try {
-    Deno.exit(await main(Deno.args));
-  } catch (error) {
-    if (isUsageError(error)) {
-      console.error(`client: ${error.message}\n\n${USAGE}`);
-      Deno.exit(2);
-    }
-    throw error;
-  }
-}
+if (import.meta.main) await runMain("client", USAGE, main);

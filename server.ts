@@ -7,7 +7,7 @@
 import { parseArgs } from "node:util";
 import { serve } from "./lib/server.ts";
 import { Logger, streamSink } from "./lib/log.ts";
-import { isUsageError, parseCount } from "./lib/cli.ts";
+import { parseCount, runMain } from "./lib/cli.ts";
 
 const USAGE = `Usage: server [options]
 
@@ -64,24 +64,13 @@ async function main(args: string[]): Promise<number> {
 }
 
 if (import.meta.main) {
-  try {
-    Deno.exit(await main(Deno.args));
-  } catch (error) {
-    if (isUsageError(error)) {
-      console.error(`server: ${error.message}\n\n${USAGE}`);
-      Deno.exit(2);
-    }
+  await runMain("server", USAGE, main, (error) => {
     if (error instanceof Deno.errors.AddrInUse) {
-      console.error(`server: cannot listen on ${listenAddress}: the port is already in use`);
-      Deno.exit(1);
+      return `cannot listen on ${listenAddress}: the port is already in use`;
     }
     if (error instanceof Deno.errors.NotCapable) {
       // The binaries and `deno task server` may only touch ./downloads (see scripts/targets.ts).
-      console.error(
-        `server: not permitted: ${error.message}; the server may only store attachments in downloads/ in the folder it runs in`,
-      );
-      Deno.exit(1);
+      return `not permitted: ${error.message}; the server may only store attachments in downloads/ in the folder it runs in`;
     }
-    throw error;
-  }
+  });
 }

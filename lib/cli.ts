@@ -44,3 +44,32 @@ export function isUsageError(error: unknown): error is Error {
     (error instanceof TypeError && "code" in error &&
       String(error.code).startsWith("ERR_PARSE_ARGS"));
 }
+
+/**
+ * Runs a program's `main` and turns its failures into exit codes: a usage
+ * error prints one line plus `usage` and exits 2; an error that `explain`
+ * describes prints that one line and exits 1; anything else is a bug and
+ * crashes loudly with its stack trace.
+ *
+ * This is entry-point glue: the one place in `lib/` that writes to the
+ * console and exits.
+ */
+export async function runMain(
+  program: string,
+  usage: string,
+  main: (args: string[]) => Promise<number>,
+  explain: (error: unknown) => string | undefined = () => undefined,
+): Promise<never> {
+  try {
+    Deno.exit(await main(Deno.args));
+  } catch (error) {
+    if (isUsageError(error)) {
+      console.error(`${program}: ${error.message}\n\n${usage}`);
+      Deno.exit(2);
+    }
+    const line = explain(error);
+    if (line === undefined) throw error;
+    console.error(`${program}: ${line}`);
+    Deno.exit(1);
+  }
+}

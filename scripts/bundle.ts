@@ -9,7 +9,7 @@
  */
 import { parseArgs } from "node:util";
 import { join, resolve } from "node:path";
-import { isUsageError } from "../lib/cli.ts";
+import { runMain } from "../lib/cli.ts";
 import { BuildError, displayPath, ROOT, runDeno } from "./deno_command.ts";
 import { bundleName, PERMISSIONS, type Program, PROGRAMS } from "./targets.ts";
 
@@ -78,17 +78,7 @@ async function main(args: string[]): Promise<number> {
 }
 
 if (import.meta.main) {
-  try {
-    Deno.exit(await main(Deno.args));
-  } catch (error) {
-    if (isUsageError(error)) {
-      console.error(`bundle: ${error.message}\n\n${USAGE}`);
-      Deno.exit(2);
-    }
-    if (error instanceof BuildError) {
-      console.error(`bundle: ${error.message}`);
-      Deno.exit(1);
-    }
-    throw error;
-  }
+  await runMain("bundle", USAGE, main, (error) => {
+    if (error instanceof BuildError) return error.message;
+  });
 }

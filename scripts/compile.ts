@@ -13,7 +13,7 @@
  */
 import { parseArgs } from "node:util";
 import { basename, join, resolve } from "node:path";
-import { isUsageError } from "../lib/cli.ts";
+import { runMain } from "../lib/cli.ts";
 import { hashFile } from "../lib/files.ts";
 import { toHex } from "../lib/protocol.ts";
 import { formatBytes } from "../lib/trace.ts";
@@ -143,17 +143,7 @@ async function main(args: string[]): Promise<number> {
 }
 
 if (import.meta.main) {
-  try {
-    Deno.exit(await main(Deno.args));
-  } catch (error) {
-    if (isUsageError(error)) {
-      console.error(`compile: ${error.message}\n\n${USAGE}`);
-      Deno.exit(2);
-    }
-    if (error instanceof BuildError) {
-      console.error(`compile: ${error.message}`);
-      Deno.exit(1);
-    }
-    throw error;
-  }
+  await runMain("compile", USAGE, main, (error) => {
+    if (error instanceof BuildError) return error.message;
+  });
 }
