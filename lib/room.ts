@@ -260,6 +260,13 @@ export class Room {
   }
 }
 
+/** The flag of each kind of server announcement. */
+const ANNOUNCEMENT_FLAG = {
+  join: FLAG.NEW_USER,
+  leave: FLAG.QUIT_ACCEPT,
+  notice: FLAG.NOTICE,
+} as const;
+
 /**
  * The frame for a history entry. Attachments get a header only: the server
  * streams their payload from disk.
@@ -271,23 +278,15 @@ export function entryFrame(entry: HistoryEntry, replay: boolean): FrameInit {
     case "chat":
       return { ...base, flags: history, sender: entry.username, payload: entry.text };
     case "join":
-      return {
-        ...base,
-        flags: FLAG.NEW_USER | history,
-        username: entry.username,
-        sender: SERVER_NAME,
-        payload: entry.text,
-      };
     case "leave":
+    case "notice":
       return {
         ...base,
-        flags: FLAG.QUIT_ACCEPT | history,
+        flags: ANNOUNCEMENT_FLAG[entry.kind] | history,
         username: entry.username,
         sender: SERVER_NAME,
         payload: entry.text,
       };
-    case "notice":
-      return { ...base, flags: FLAG.NOTICE | history, sender: SERVER_NAME, payload: entry.text };
     case "attachment": {
       const file = entry.attachment!;
       return {
