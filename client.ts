@@ -109,6 +109,10 @@ if (import.meta.main) {
       console.error(`client: ${error.message}\n\n${USAGE}`);
       Deno.exit(2);
     }
+    if (error instanceof Deno.errors.AddrInUse) {
+      console.error(`client: cannot serve the GUI: the port is already in use (${error.message})`);
+      Deno.exit(1);
+    }
     throw error;
   }
 }

@@ -87,7 +87,7 @@ export class GuiController {
       try {
         await this.#run(page, message);
       } catch (error) {
-        const text = error instanceof Error ? error.message : String(error);
+        const text = this.#problem(error);
         page.send(
           message.t === "join" ? { t: "join-result", ok: false, text } : { t: "problem", text },
         );
@@ -121,6 +121,18 @@ export class GuiController {
   /** Leaves the room (if in it) and closes the connection. */
   close(): Promise<void> {
     return this.#enqueue(() => this.#session.quit());
+  }
+
+  /** A sentence for the page about a failed command. */
+  #problem(error: unknown): string {
+    const where = `${this.#options.hostname}:${this.#options.port}`;
+    if (error instanceof Deno.errors.ConnectionRefused) {
+      return `Cannot reach the server at ${where}: the connection was refused. Is the server running?`;
+    }
+    if (error instanceof Deno.errors.NotFound && /lookup|dns/i.test(error.message)) {
+      return `Cannot reach the server at ${where}: ${error.message}`;
+    }
+    return error instanceof Error ? error.message : String(error);
   }
 
   #enqueue<T>(job: () => Promise<T>): Promise<T> {

@@ -236,7 +236,9 @@ function uploadPicked(file) {
   const xhr = new XMLHttpRequest();
   xhr.open("POST", withToken("/upload?name=" + encodeURIComponent(file.name)));
   xhr.upload.addEventListener("progress", (event) => {
-    if (event.lengthComputable) showTransfer("prepare", "Reading " + file.name, event.loaded, event.total);
+    if (!event.lengthComputable) return;
+    const label = "Preparing " + file.name + " (" + formatBytes(event.total) + ")";
+    showTransfer("prepare", label, event.loaded, event.total);
   });
   xhr.addEventListener("load", () => {
     endTransfer("prepare");

@@ -122,7 +122,11 @@ input:focus, textarea:focus { outline: 2px solid var(--accent); outline-offset: 
 .transfer { display: grid; grid-template-columns: minmax(0, 1fr) minmax(120px, 2fr) 3.5em; gap: 10px;
   align-items: center; font-size: .85rem; }
 .transfer .label { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
-.transfer progress { width: 100%; height: 8px; accent-color: var(--accent); }
+.transfer progress { width: 100%; height: 8px; appearance: none; border: 0; border-radius: 999px;
+  overflow: hidden; background: var(--line); }
+.transfer progress::-webkit-progress-bar { background: var(--line); border-radius: 999px; }
+.transfer progress::-webkit-progress-value { background: var(--accent); border-radius: 999px; }
+.transfer progress::-moz-progress-bar { background: var(--accent); border-radius: 999px; }
 .transfer .pct { text-align: right; font-variant-numeric: tabular-nums; color: var(--muted); }
 
 .composer { background: var(--panel); border-top: 1px solid var(--line); padding: 12px 18px 14px;

@@ -76,15 +76,15 @@ export function pageHtml(token: string): string {
   <div id="transfers" class="transfers"></div>
   <footer class="composer">
     <form id="message-form" class="composer-row">
-      <textarea id="message" rows="1" maxlength="60000"
-        placeholder="Type a message. Enter sends, Shift+Enter starts a new line"></textarea>
+      <textarea id="message" rows="1" maxlength="60000" placeholder="Type a message"
+        title="Enter sends; Shift+Enter starts a new line" aria-label="Message"></textarea>
       <button id="send-button" class="button primary" type="submit">Send</button>
     </form>
     <form id="file-form" class="composer-row files-row" autocomplete="off">
       <label class="button secondary" for="file-input">Choose file…</label>
       <input type="file" id="file-input" hidden>
       <div class="file-search">
-        <input id="file-name" placeholder="Search attachments/ or type a file name"
+        <input id="file-name" placeholder="Search attachments/ or type a file name" aria-label="File name"
           role="combobox" aria-autocomplete="list" aria-controls="file-suggestions" aria-expanded="false">
         <ul id="file-suggestions" class="suggestions" role="listbox" hidden></ul>
       </div>
