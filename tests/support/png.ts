@@ -36,6 +36,8 @@ export interface PngOptions {
   stripe?: boolean;
   /** Add random noise (incompressible), to make large files. @default false */
   noise?: boolean;
+  /** Paints each pixel instead of the fill and stripe, e.g. to draw a picture. */
+  paint?: (x: number, y: number) => [number, number, number];
 }
 
 /**
@@ -54,7 +56,7 @@ export function makePng(width: number, height: number, options: PngOptions = {})
     for (let x = 0; x < width; x++) {
       const at = y * stride + 1 + x * 3;
       const white = (options.stripe ?? true) && Math.abs(x - y) < Math.max(2, width / 16);
-      raw.set(white ? [255, 255, 255] : [r, g, b], at);
+      raw.set(options.paint ? options.paint(x, y) : white ? [255, 255, 255] : [r, g, b], at);
     }
   }
   if (options.noise) {
