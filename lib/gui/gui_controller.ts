@@ -33,6 +33,8 @@ export interface GuiControllerOptions {
   attachmentsDir?: string;
   /** Receives `--trace` lines, if tracing. */
   trace?: (line: string) => void;
+  /** Told about problems no page asked about (e.g. a staged file that cannot be removed). */
+  log?: (line: string) => void;
   /** Chat lines kept for pages that (re)connect. @default 2000 */
   maxEntries?: number;
 }
@@ -106,8 +108,9 @@ export class GuiController {
   }
 
   /**
-   * Uploads a file the page sent, staged at `path`, under the name `name`.
-   * The staged copy is deleted once the room's copy comes back.
+   * Uploads a file the page sent, staged at `path` (alone in its own
+   * folder), under the name `name`. The folder is deleted once the room's
+   * copy comes back.
    */
   uploadStaged(path: string, name: string): Promise<{ size: number }> {
     return this.#enqueue(async () => {
@@ -271,8 +274,9 @@ export class GuiController {
     if (!event.history && event.sender === this.#username) {
       const staged = this.#staged.get(event.filename)?.shift();
       if (staged) {
-        Deno.remove(staged).catch((error) =>
-          this.#options.trace?.(`Cannot remove ${staged}: ${error}`)
+        const folder = staged.slice(0, staged.lastIndexOf("/"));
+        Deno.remove(folder, { recursive: true }).catch((error) =>
+          this.#options.log?.(`Cannot remove the staged copy in ${folder}: ${error.message}`)
         );
       }
     }

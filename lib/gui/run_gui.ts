@@ -41,6 +41,7 @@ export async function runGui(options: RunGuiOptions): Promise<number> {
     downloadsDir: options.downloadsDir,
     attachmentsDir: options.attachmentsDir,
     trace: options.trace ? options.print : undefined,
+    log: options.print,
   });
   try {
     const server = startGuiServer({
