@@ -1,5 +1,6 @@
 /**
- * The chatroom client. Parses flags and runs the terminal client.
+ * The chatroom client. Parses flags and runs the terminal client, or with
+ * `--gui` the browser GUI.
  *
  * @module
  */
@@ -7,17 +8,23 @@ import { parseArgs } from "node:util";
 import { parseCount, runMain } from "./lib/cli.ts";
 import { LineConsole } from "./lib/client/line_console.ts";
 import { TerminalApp } from "./lib/client/terminal_app.ts";
+import { runGui } from "./lib/gui/run_gui.ts";
+import { streamSink } from "./lib/log.ts";
 
 const USAGE = `Usage: client [options]
 
-Runs the chatroom client in this terminal.
+Runs the chatroom client in this terminal, or with --gui in your browser.
 
 Options:
-  --host NAME    server to connect to (default localhost)
-  --port N       server port (default 18000)
-  --downloads DIR  where received attachments are saved (default downloads)
-  --trace        print every frame sent and received, with all its fields
-  -h, --help     show this help`;
+  --host NAME        server to connect to (default localhost)
+  --port N           server port (default 18000)
+  --downloads DIR    where received attachments are saved (default downloads)
+  --gui              run the graphical client: a page served on 127.0.0.1
+  --gui-port N       port for the GUI's page (default: any free port)
+  --no-open          with --gui, print the page's address but open no browser
+  --attachments DIR  with --gui, the folder the file box searches (default attachments)
+  --trace            print every frame sent and received, with all its fields
+  -h, --help         show this help`;
 
 async function main(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -26,6 +33,10 @@ async function main(args: string[]): Promise<number> {
       host: { type: "string", default: "localhost" },
       port: { type: "string", default: "18000" },
       downloads: { type: "string", default: "downloads" },
+      gui: { type: "boolean", default: false },
+      "gui-port": { type: "string", default: "0" },
+      "no-open": { type: "boolean", default: false },
+      attachments: { type: "string", default: "attachments" },
       trace: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -37,6 +48,28 @@ async function main(args: string[]): Promise<number> {
     return 0;
   }
   const port = parseCount("--port", values.port, { min: 1, max: 65535 });
+  const guiPort = parseCount("--gui-port", values["gui-port"], { max: 65535 });
+  if (values.gui) {
+    const stop = Promise.withResolvers<void>();
+    const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
+    const onSignal = () => stop.resolve();
+    for (const signal of signals) Deno.addSignalListener(signal, onSignal);
+    try {
+      return await runGui({
+        hostname: values.host,
+        port,
+        downloadsDir: values.downloads,
+        attachmentsDir: values.attachments,
+        guiPort,
+        open: !values["no-open"],
+        trace: values.trace,
+        print: streamSink(Deno.stdout),
+        stop: stop.promise,
+      });
+    } finally {
+      for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
+    }
+  }
   const interactive = Deno.stdin.isTerminal();
   const encoder = new TextEncoder();
   const write = (text: string) => {
@@ -69,4 +102,10 @@ async function main(args: string[]): Promise<number> {
   }
 }
 
-if (import.meta.main) await runMain("client", USAGE, main);
+if (import.meta.main) {
+  await runMain("client", USAGE, main, (error) => {
+    if (error instanceof Deno.errors.AddrInUse) {
+      return `cannot serve the GUI: the port is already in use (${error.message})`;
+    }
+  });
+}

@@ -90,6 +90,8 @@ export const CODE = {
   SERVER_BUSY: 11,
   SERVER_ERROR: 12,
   SHUTTING_DOWN: 13,
+  /** A join request's avatar is too big or not an image. */
+  INVALID_AVATAR: 14,
   BAD_MAGIC: 100,
   UNSUPPORTED_VERSION: 101,
   BAD_HEADER: 102,

@@ -9,6 +9,7 @@ import { CODE, FLAG, type FrameInit } from "./protocol.ts";
 import type { HistoryEntry, HistoryStore, NewEntry, StoredAttachment } from "./history.ts";
 import { MemoryHistory } from "./history.ts";
 import { SERVER_NAME, usernameKey, usernameProblem } from "./username.ts";
+import { avatarFileName, type AvatarImage, avatarProblem, imageType } from "./avatar.ts";
 
 /** Identifies a connection inside the room. */
 export type ConnId = number;
@@ -25,6 +26,14 @@ export interface Member extends PeerAddress {
   username: string;
   /** When the join was accepted, in milliseconds since the Unix epoch. */
   joinedAt: number;
+  /** The avatar sent with the join request, validated; absent if none was sent. */
+  avatar?: AvatarImage;
+}
+
+/** Options for {@linkcode Room.join}. */
+export interface JoinOptions {
+  /** The avatar carried by the JOIN_REQUEST (its PAYLOAD and FILENAME), if any. */
+  avatar?: AvatarImage;
 }
 
 /** Something to send: a frame held in memory, or a history entry (live or replayed). */
@@ -38,6 +47,8 @@ export const TEXT = {
   usernameTaken: "The server rejects the join request. Another user is using this username.",
   invalidUsername: (why: string) =>
     `The server rejects the join request. The username is not allowed: ${why}.`,
+  invalidAvatar: (why: string) =>
+    `The server rejects the join request. The avatar is not accepted: ${why}.`,
   joined: (name: string) => `${name} joined the chatroom.`,
   left: (name: string) => `${name} left the chatroom.`,
   notJoined: "You are not in the chatroom. Join it first.",
@@ -115,11 +126,14 @@ export class Room {
 
   /**
    * JOIN_REQUEST: capacity first, then the username, exactly in the
-   * assignment's order. On success the joining user gets a JOIN_ACCEPT whose
-   * NUMBER counts the history frames that follow it, then the history, then
-   * everyone (the new user too) gets the NEW_USER announcement.
+   * assignment's order, then the avatar if one came with it. On success the
+   * joining user gets a JOIN_ACCEPT whose NUMBER counts the history frames
+   * that follow it, then one AVATAR frame per active user who has an avatar
+   * (itself included), then the history; the others get the newcomer's
+   * AVATAR frame; then everyone (the new user too) gets the NEW_USER
+   * announcement.
    */
-  join(id: ConnId, username: string, peer: PeerAddress): Outgoing[] {
+  join(id: ConnId, username: string, peer: PeerAddress, options: JoinOptions = {}): Outgoing[] {
     const current = this.#members.get(id);
     if (current) {
       return [this.#error(id, CODE.ALREADY_JOINED, TEXT.alreadyJoined(current.username))];
@@ -135,6 +149,11 @@ export class Room {
     if (this.members.some((m) => usernameKey(m.username) === key)) {
       return [this.#reject(id, CODE.USERNAME_TAKEN, TEXT.usernameTaken)];
     }
+    const avatar = options.avatar;
+    const avatarWhy = avatar && avatarProblem(avatar.bytes);
+    if (avatarWhy) {
+      return [this.#reject(id, CODE.INVALID_AVATAR, TEXT.invalidAvatar(avatarWhy))];
+    }
     const replay = this.#history.list(this.#historyLimit);
     const announcement = this.#append({
       kind: "join",
@@ -142,7 +161,14 @@ export class Room {
       username,
       text: TEXT.joined(username),
     });
-    this.#members.set(id, { id, username, ...peer, joinedAt: announcement.timestamp });
+    const others = this.#ids();
+    const member: Member = { id, username, ...peer, joinedAt: announcement.timestamp };
+    if (avatar) {
+      const name = avatarFileName(avatar.filename, imageType(avatar.bytes)!);
+      member.avatar = { filename: name, bytes: avatar.bytes };
+    }
+    this.#members.set(id, member);
+    const avatars = this.members.filter((m) => m.avatar).map((m) => avatarFrame(m));
     return [
       {
         to: [id],
@@ -153,7 +179,9 @@ export class Room {
           timestamp: announcement.timestamp,
         },
       },
+      ...avatars.map((frame) => ({ to: [id], frame })),
       ...replay.map((entry) => ({ to: [id], entry, replay: true })),
+      ...(member.avatar && others.length ? [{ to: others, frame: avatarFrame(member) }] : []),
       { to: this.#ids(), entry: announcement, replay: false },
     ];
   }
@@ -266,6 +294,16 @@ const ANNOUNCEMENT_FLAG = {
   leave: FLAG.QUIT_ACCEPT,
   notice: FLAG.NOTICE,
 } as const;
+
+/** The AVATAR frame that tells clients what `member` looks like. */
+function avatarFrame(member: Member): FrameInit {
+  return {
+    flags: FLAG.AVATAR,
+    username: member.username,
+    filename: member.avatar!.filename,
+    payload: member.avatar!.bytes,
+  };
+}
 
 /**
  * The frame for a history entry. Attachments get a header only: the server

@@ -223,11 +223,17 @@ class Server implements ChatServer {
       );
       this.#deliver(this.room.report(id));
     } else if (kind === FLAG.JOIN_REQUEST) {
-      const out = this.#deliver(this.room.join(id, header.username, client.conn.remoteAddr));
+      // A JOIN_REQUEST's PAYLOAD, if any, is the user's avatar (FILENAME names it).
+      const avatar = payload.length ? { filename: header.filename, bytes: payload } : undefined;
+      const out = this.#deliver(
+        this.room.join(id, header.username, client.conn.remoteAddr, { avatar }),
+      );
       const first = out[0];
       if ("frame" in first && first.frame.flags === FLAG.JOIN_ACCEPT) {
         this.#log.info(
-          `${client.label} joined as "${header.username}" (${this.room.members.length}/${this.room.maxUsers} users); sent ${first.frame.number} history entries`,
+          `${client.label} joined as "${header.username}"${
+            avatar ? ` with avatar ${this.room.member(id)?.avatar?.filename}` : ""
+          } (${this.room.members.length}/${this.room.maxUsers} users); sent ${first.frame.number} history entries`,
         );
       } else if ("frame" in first) {
         this.#log.info(

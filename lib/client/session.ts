@@ -26,6 +26,7 @@ import {
 } from "../files.ts";
 import { formatFrame } from "../trace.ts";
 import { connectTcp } from "./connect.ts";
+import type { AvatarImage } from "../avatar.ts";
 
 /** An active user as the report lists it. */
 export interface ReportedUser {
@@ -62,6 +63,17 @@ export type RoomEvent =
   | { type: "left" }
   | { type: "disconnected"; reason: string };
 
+/** How far a file transfer has got; uploads and downloads each run one at a time. */
+export interface TransferProgress {
+  direction: "upload" | "download";
+  /** The file name as sent (upload) or as announced by the server (download). */
+  filename: string;
+  /** Bytes handed to the connection (upload) or received (download) so far. */
+  done: number;
+  /** Size of the whole file in bytes. */
+  total: number;
+}
+
 /** Options for {@linkcode ChatSession}. */
 export interface ChatSessionOptions {
   hostname: string;
@@ -74,6 +86,14 @@ export interface ChatSessionOptions {
   trace?: (line: string) => void;
   /** Leading bytes of each attachment kept in memory (to print text files). @default 65536 */
   keepHead?: number;
+  /** Told after every chunk of an attachment sent or received, e.g. for a progress bar. */
+  onProgress?: (progress: TransferProgress) => void;
+}
+
+/** Options for {@linkcode ChatSession.upload}. */
+export interface UploadOptions {
+  /** The FILENAME to announce. @default the path as given */
+  filename?: string;
 }
 
 /** The answer to a join request. */
@@ -144,12 +164,13 @@ export class ChatSession {
   }
 
   /**
-   * Asks to join as `username`. On acceptance the history and then live
+   * Asks to join as `username`, with an optional avatar image (sent as the
+   * request's PAYLOAD and FILENAME). On acceptance the history and then live
    * events follow through `onEvent`, starting with a `joined` event.
    */
-  async join(username: string): Promise<JoinResult> {
+  async join(username: string, avatar?: AvatarImage): Promise<JoinResult> {
     const frame = await this.#request(
-      { flags: FLAG.JOIN_REQUEST, username },
+      { flags: FLAG.JOIN_REQUEST, username, filename: avatar?.filename, payload: avatar?.bytes },
       FLAG.JOIN_ACCEPT | FLAG.JOIN_REJECT,
     );
     if (hasFlag(frame, FLAG.JOIN_ACCEPT)) return { accepted: true, username: frame.username };
@@ -165,14 +186,15 @@ export class ChatSession {
    * Uploads the file at `path`: hashed once, then streamed. Resolves when the
    * upload is queued; the room's copy arrives later as an `attachment` event.
    */
-  async upload(path: string): Promise<{ size: number; name: string }> {
+  async upload(path: string, options: UploadOptions = {}): Promise<{ size: number; name: string }> {
     const info = await Deno.stat(path);
     if (!info.isFile) throw new Error(`Cannot send ${path}: it is not a file`);
     const { size, sha256 } = await hashFile(path);
-    const name = path.split(/[\\/]/).pop() || path;
+    const filename = options.filename ?? path;
+    const name = filename.split(/[\\/]/).pop() || filename;
     this.#send(
-      { flags: FLAG.ATTACHMENT, filename: path, sha256, payloadLength: size },
-      () => exactly(size, readFileChunks(path)),
+      { flags: FLAG.ATTACHMENT, filename, sha256, payloadLength: size },
+      () => this.#counted("upload", filename, size, exactly(size, readFileChunks(path))),
     );
     return { size, name };
   }
@@ -348,6 +370,22 @@ export class ChatSession {
     if (history) await this.#countHistory();
   }
 
+  /** Passes `chunks` through, telling `onProgress` (if set) how far they got. */
+  async *#counted(
+    direction: TransferProgress["direction"],
+    filename: string,
+    total: number,
+    chunks: AsyncIterable<Uint8Array>,
+  ): AsyncGenerator<Uint8Array> {
+    const onProgress = this.#options.onProgress;
+    let done = 0;
+    for await (const chunk of chunks) {
+      done += chunk.length;
+      onProgress?.({ direction, filename, done, total });
+      yield chunk;
+    }
+  }
+
   async #countHistory(): Promise<void> {
     if (this.#historyLeft > 0 && --this.#historyLeft === 0) {
       await this.#options.onEvent({ type: "history-end" });
@@ -361,7 +399,7 @@ export class ChatSession {
     const history = hasFlag(header, FLAG.HISTORY);
     try {
       const file = await receiveFile(
-        reader.payloadChunks(),
+        this.#counted("download", header.filename, header.payloadLength, reader.payloadChunks()),
         this.#options.downloadsDir ?? "downloads",
         // Never trust the server with a path: "../x" or, on Windows, "..\x" would escape.
         safeFileName(header.filename),

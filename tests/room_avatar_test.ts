@@ -1,0 +1,135 @@
+import assert from "node:assert/strict";
+import { CODE, FLAG, type FrameInit } from "../lib/protocol.ts";
+import { entryFrame, type Outgoing, Room, TEXT } from "../lib/room.ts";
+import { MAX_AVATAR_BYTES } from "../lib/avatar.ts";
+import { makePng } from "./support/png.ts";
+
+const peer = (port: number) => ({ hostname: "127.0.0.1", port });
+const png = (rgb: [number, number, number]) => makePng(8, 8, { rgb });
+const COOL = png([200, 40, 40]);
+const FUN = png([40, 200, 40]);
+
+function clockRoom(maxUsers = 3) {
+  let t = 1_000;
+  return new Room({ maxUsers, now: () => t += 1000 });
+}
+
+function frameOf(out: Outgoing): FrameInit {
+  return "frame" in out ? out.frame : entryFrame(out.entry, out.replay);
+}
+
+function payloadText(out: Outgoing): string {
+  const p = frameOf(out).payload;
+  return typeof p === "string" ? p : new TextDecoder().decode(p);
+}
+
+/** The outgoing items as `to:FLAGS:username` strings, for order checks. */
+function shape(out: Outgoing[]): string[] {
+  const names = Object.entries(FLAG);
+  return out.map((o) => {
+    const f = frameOf(o);
+    const flags = names.filter(([, bit]) => ((f.flags ?? 0) & bit) !== 0).map(([n]) => n);
+    return `${o.to.join(",")}:${flags.join("|") || "CHAT"}:${f.username ?? ""}`;
+  });
+}
+
+Deno.test("Room sends a joining user's avatar to the others before the NEW_USER announcement", () => {
+  const room = clockRoom();
+  room.join(1, "Cool", peer(1));
+  const out = room.join(2, "Fun", peer(2), { avatar: { filename: "fun.png", bytes: FUN } });
+  const avatar = out.find((o) => o.to.join() === "1" && frameOf(o).flags === FLAG.AVATAR)!;
+  assert.equal(frameOf(avatar).username, "Fun");
+  assert.equal(frameOf(avatar).filename, "fun.png");
+  assert.deepEqual(frameOf(avatar).payload, FUN);
+  assert.ok(out.indexOf(avatar) < out.length - 1, "the avatar comes before the announcement");
+  assert.equal(frameOf(out.at(-1)!).flags, FLAG.NEW_USER);
+});
+
+Deno.test("Room sends a joining user every active avatar, its own included, before the history", () => {
+  const room = clockRoom();
+  room.join(1, "Cool", peer(1), { avatar: { filename: "cool.png", bytes: COOL } });
+  room.join(2, "Plain", peer(2));
+  room.chat(1, "Hi");
+  const out = room.join(3, "Fun", peer(3), { avatar: { filename: "fun.png", bytes: FUN } });
+  assert.deepEqual(shape(out), [
+    "3:JOIN_ACCEPT:Fun",
+    "3:AVATAR:Cool",
+    "3:AVATAR:Fun",
+    "3:NEW_USER|HISTORY:Cool",
+    "3:NEW_USER|HISTORY:Plain",
+    "3:HISTORY:",
+    "1,2:AVATAR:Fun",
+    "1,2,3:NEW_USER:Fun",
+  ]);
+  assert.equal(frameOf(out[0]).number, 3, "NUMBER counts the history frames, not the avatars");
+});
+
+Deno.test("Room sends no AVATAR frame for users without an avatar", () => {
+  const room = clockRoom();
+  room.join(1, "Cool", peer(1));
+  const out = room.join(2, "Fun", peer(2));
+  assert.equal(out.filter((o) => frameOf(o).flags === FLAG.AVATAR).length, 0);
+});
+
+Deno.test("Room forgets a user's avatar when the user leaves", () => {
+  const room = clockRoom();
+  room.join(1, "Cool", peer(1), { avatar: { filename: "cool.png", bytes: COOL } });
+  room.quit(1);
+  const out = room.join(2, "Fun", peer(2));
+  assert.equal(out.filter((o) => frameOf(o).flags === FLAG.AVATAR).length, 0);
+});
+
+Deno.test("Room rejects an avatar that is not an image and says why", () => {
+  const room = clockRoom();
+  const bytes = new TextEncoder().encode("<svg onload=alert(1)>");
+  const out = room.join(1, "Cool", peer(1), { avatar: { filename: "x.svg", bytes } });
+  assert.equal(out.length, 1);
+  assert.equal(frameOf(out[0]).flags, FLAG.JOIN_REJECT);
+  assert.equal(frameOf(out[0]).code, CODE.INVALID_AVATAR);
+  assert.equal(
+    payloadText(out[0]),
+    TEXT.invalidAvatar(
+      "it is not a PNG, JPEG, GIF or WebP image (it starts with bytes 3c 73 76 67)",
+    ),
+  );
+  assert.equal(room.members.length, 0);
+});
+
+Deno.test("Room rejects an avatar over 256 KiB, naming its size", () => {
+  const room = clockRoom();
+  const bytes = new Uint8Array(MAX_AVATAR_BYTES + 1);
+  bytes.set(COOL);
+  const [reject] = room.join(1, "Cool", peer(1), { avatar: { filename: "big.png", bytes } });
+  assert.equal(frameOf(reject).code, CODE.INVALID_AVATAR);
+  assert.equal(
+    payloadText(reject),
+    "The server rejects the join request. The avatar is not accepted: it is 262145 bytes, over the limit of 262144 bytes.",
+  );
+});
+
+Deno.test("Room keeps the assignment's texts when a join with an avatar is refused for capacity or name", async (t) => {
+  const avatar = { filename: "bad.txt", bytes: new TextEncoder().encode("not an image") };
+  await t.step("capacity is checked before the avatar", () => {
+    const room = clockRoom(1);
+    room.join(1, "Cool", peer(1));
+    const [reject] = room.join(2, "Fun", peer(2), { avatar });
+    assert.equal(frameOf(reject).code, CODE.ROOM_FULL);
+    assert.equal(payloadText(reject), TEXT.roomFull);
+  });
+  await t.step("the username is checked before the avatar", () => {
+    const room = clockRoom();
+    room.join(1, "Cool", peer(1));
+    const [reject] = room.join(2, "cool", peer(2), { avatar });
+    assert.equal(frameOf(reject).code, CODE.USERNAME_TAKEN);
+    assert.equal(payloadText(reject), TEXT.usernameTaken);
+  });
+});
+
+Deno.test("Room reduces an avatar's file name to a safe base name", () => {
+  const room = clockRoom();
+  const out = room.join(1, "Cool", peer(1), {
+    avatar: { filename: "../../etc/\x1b[2Jcool.png", bytes: COOL },
+  });
+  assert.equal(frameOf(out[1]).flags, FLAG.AVATAR);
+  assert.equal(frameOf(out[1]).filename, "_[2Jcool.png");
+});
