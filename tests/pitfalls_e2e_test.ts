@@ -145,3 +145,16 @@ Deno.test("an attachment over the limit is refused to the sender only, who stays
   await fun.nextText("after");
   assert.ok(!fun.frames.some((f) => f.flags === FLAG.ERROR || f.flags === FLAG.ATTACHMENT));
 });
+
+Deno.test("server --trace logs every frame received and sent with its fields", async () => {
+  await using srv = await startServer({ trace: true });
+  await using cool = await TestClient.join(srv.port, "Cool");
+  cool.say("traced");
+  await cool.nextText("traced");
+  const recv = srv.log.filter((l) => l.startsWith("[trace] ←"));
+  const sent = srv.log.filter((l) => l.startsWith("[trace] →"));
+  assert.ok(recv.some((l) => / JOIN_REQUEST_FLAG=1 .* USERNAME="Cool" .* from=#1$/.test(l)));
+  assert.ok(recv.some((l) => / PAYLOAD_LENGTH=6 PAYLOAD="traced" .*from=#1$/.test(l)));
+  assert.ok(sent.some((l) => / JOIN_ACCEPT_FLAG=1 .* to=#1$/.test(l)));
+  assert.ok(sent.some((l) => /PAYLOAD="traced" .*SENDER="Cool".* to=#1$/.test(l)));
+});
