@@ -7,7 +7,6 @@
  */
 
 const CLIENT = new URL("../../client.ts", import.meta.url).pathname;
-const REPO = new URL("../../", import.meta.url).pathname;
 
 /** A running `client.ts` whose output is collected as it arrives. */
 export class ClientProcess implements AsyncDisposable {
@@ -18,11 +17,22 @@ export class ClientProcess implements AsyncDisposable {
   #stdin: WritableStreamDefaultWriter<Uint8Array>;
   #done = false;
 
-  /** Starts `client.ts` with `args`, from the repository's folder. */
-  constructor(args: string[]) {
+  /**
+   * Starts `client.ts` with `args` in the folder `cwd` (its `downloads/` and
+   * `attachments/` are there), with the permissions the product has.
+   */
+  constructor(args: string[], cwd: string) {
     this.child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-net", "--allow-read", "--allow-write", "--allow-run", CLIENT, ...args],
-      cwd: REPO,
+      args: [
+        "run",
+        "--allow-net",
+        "--allow-read",
+        "--allow-write=downloads",
+        "--allow-run",
+        CLIENT,
+        ...args,
+      ],
+      cwd,
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",
@@ -112,16 +122,7 @@ export class GuiClientProcess extends ClientProcess {
   /** Starts the GUI client and waits until it prints its URL. */
   static async start(port: number, dir: string): Promise<GuiClientProcess> {
     await Deno.mkdir(`${dir}/attachments`, { recursive: true });
-    const gui = new GuiClientProcess([
-      "--gui",
-      "--no-open",
-      "--port",
-      String(port),
-      "--downloads",
-      `${dir}/downloads`,
-      "--attachments",
-      `${dir}/attachments`,
-    ]);
+    const gui = new GuiClientProcess(["--gui", "--no-open", "--port", String(port)], dir);
     const [, url] = await gui.waitFor(/Chatroom GUI: (http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+)/);
     gui.url = url;
     return gui;
@@ -132,12 +133,8 @@ export class GuiClientProcess extends ClientProcess {
 export class TerminalClientProcess extends ClientProcess {
   /** Starts the terminal client and waits for its menu. */
   static async start(port: number, dir: string): Promise<TerminalClientProcess> {
-    const client = new TerminalClientProcess([
-      "--port",
-      String(port),
-      "--downloads",
-      `${dir}/downloads`,
-    ]);
+    await Deno.mkdir(dir, { recursive: true });
+    const client = new TerminalClientProcess(["--port", String(port)], dir);
     await client.waitFor(/Your choice: /);
     return client;
   }
