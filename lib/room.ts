@@ -217,11 +217,19 @@ export class Room {
     return [{ to: recipients, entry: this.#leave(id), replay: false }];
   }
 
-  /** A connection closed without quitting: if it had joined, it leaves as if it quit. */
+  /**
+   * A connection closed without quitting: if it had joined, it leaves as if
+   * it quit. The seat is freed even when the history cannot record the
+   * leave (the store's error is rethrown), or it would stay taken forever.
+   */
   disconnect(id: ConnId): Outgoing[] {
     if (!this.#members.has(id)) return [];
-    const entry = this.#leave(id);
-    return [{ to: this.#ids(), entry, replay: false }];
+    try {
+      const entry = this.#leave(id);
+      return [{ to: this.#ids(), entry, replay: false }];
+    } finally {
+      this.#members.delete(id);
+    }
   }
 
   /** A server notice (e.g. shutdown), stored and sent to every active user. */
