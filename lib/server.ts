@@ -19,9 +19,9 @@ import {
   SHA256_BYTES,
   toHex,
 } from "./protocol.ts";
-import { FrameReader, FrameSender } from "./transport.ts";
+import { closeGracefully, FrameReader, FrameSender } from "./transport.ts";
 import { type ConnId, entryFrame, type Outgoing, Room } from "./room.ts";
-import type { HistoryStore } from "./history.ts";
+import { HistoryError, type HistoryStore } from "./history.ts";
 import {
   FileCheckError,
   readFileChunks,
@@ -31,6 +31,17 @@ import {
 } from "./files.ts";
 import { Logger } from "./log.ts";
 import { formatBytes, formatFrame } from "./trace.ts";
+import {
+  attachmentProblem,
+  describeMissing,
+  findMissingAttachments,
+  missingAttachmentFrame,
+} from "./attachment_check.ts";
+import { ConnectionLimits } from "./conn_limits.ts";
+import { Acceptor } from "./acceptor.ts";
+import { sleep, untilAborted } from "./abortable.ts";
+import { DEFAULT_RATE_LIMIT, type RateLimit, TokenBucket } from "./rate_limit.ts";
+import { SERVER_NAME } from "./username.ts";
 
 /** Options for {@linkcode serve}. */
 export interface ServeOptions {
@@ -52,10 +63,33 @@ export interface ServeOptions {
   logger?: Logger;
   /** Log every frame sent and received. @default false */
   trace?: boolean;
-  /** Milliseconds a frame may stall half-sent before the connection is closed. @default 30000 */
+  /**
+   * Milliseconds a peer may make no progress in the middle of a frame —
+   * sending one to us, or taking one from us — before it is disconnected.
+   * A peer idle between frames, at the menu or in the room, is never timed.
+   * @default 30000
+   */
   stallTimeoutMs?: number;
   /** Bytes of frames that may queue for one slow client before it is dropped. @default 8388608 */
   maxQueuedBytes?: number;
+  /** Most connections open at once; a newcomer past it gets a "server busy" ERROR. @default 1000 */
+  maxConnections?: number;
+  /** Most connections from one address (one IPv6 /64). @default 16 */
+  maxConnectionsPerAddress?: number;
+  /** Count loopback addresses against the per-address cap too. @default false */
+  limitLoopback?: boolean;
+  /**
+   * How fast each connection's frames are read; `false` for no limit (for
+   * benchmarks). Frames are never dropped: a fast sender is read more slowly.
+   * @default DEFAULT_RATE_LIMIT (10 a second, bursts of 30)
+   */
+  rateLimit?: RateLimit | false;
+  /**
+   * On close, how long users get to receive what is queued for them (the
+   * shutdown notice, downloads under way) before their connections are cut.
+   * Uploads under way are aborted at once and leave no file. @default 5000
+   */
+  shutdownGraceMs?: number;
 }
 
 /** A running server. */
@@ -66,6 +100,8 @@ export interface ChatServer extends AsyncDisposable {
   readonly port: number;
   /** The room, for inspection. */
   readonly room: Room;
+  /** Connections open now: joined or not, including ones being refused. */
+  readonly connections: number;
   /** Tells users the server is going away, closes every connection, and stops. */
   close(): Promise<void>;
 }
@@ -89,11 +125,13 @@ class Server implements ChatServer {
   #options: Required<Pick<ServeOptions, "downloadsDir" | "maxAttachment" | "trace">> & ServeOptions;
   #listener?: Deno.TcpListener;
   #clients = new Map<ConnId, Client>();
-  #handlers = new Set<Promise<void>>();
   #nextId = 1;
   #log: Logger;
-  #accepting?: Promise<void>;
+  #acceptor?: Acceptor;
   #closed = false;
+  #stopping = new AbortController();
+  #limits: ConnectionLimits;
+  #rateLimit: RateLimit | false;
   readonly room: Room;
 
   constructor(options: ServeOptions) {
@@ -109,6 +147,16 @@ class Server implements ChatServer {
       history: options.history,
       historyLimit: options.historyLimit,
     });
+    this.#limits = new ConnectionLimits({
+      maxConnections: options.maxConnections,
+      maxPerAddress: options.maxConnectionsPerAddress,
+      limitLoopback: options.limitLoopback,
+    });
+    this.#rateLimit = options.rateLimit ?? DEFAULT_RATE_LIMIT;
+  }
+
+  get connections(): number {
+    return this.#acceptor?.open ?? 0;
   }
 
   get hostname(): string {
@@ -124,6 +172,11 @@ class Server implements ChatServer {
     await Deno.mkdir(dir, { recursive: true });
     const removed = await removeIncomplete(dir);
     if (removed) this.#log.info(`Removed ${removed} incomplete transfer(s) from ${dir}/`);
+    const missing = findMissingAttachments(this.room.history.list(), dir);
+    for (const problem of missing.slice(0, 20)) this.#log.info(describeMissing(problem));
+    if (missing.length > 20) {
+      this.#log.info(`…and ${missing.length - 20} more attachment records whose file is missing`);
+    }
     this.#listener = Deno.listen({
       hostname: this.#options.hostname ?? "0.0.0.0",
       port: this.#options.port ?? 18000,
@@ -131,52 +184,54 @@ class Server implements ChatServer {
     this.#log.info(
       `Server listening on ${this.hostname}:${this.port} (at most ${this.room.maxUsers} users, attachments saved in ${dir}/)`,
     );
-    this.#accepting = this.#acceptLoop();
-  }
-
-  async #acceptLoop(): Promise<void> {
-    for (;;) {
-      let conn: Deno.TcpConn;
-      try {
-        conn = await this.#listener!.accept();
-      } catch (error) {
-        if (this.#closed) return;
-        this.#log.info(`Cannot accept a connection: ${errorText(error)}`);
-        continue;
-      }
-      const handler = this.#handle(conn).finally(() => this.#handlers.delete(handler));
-      this.#handlers.add(handler);
-    }
+    this.#acceptor = new Acceptor(this.#listener, {
+      limits: this.#limits,
+      logger: this.#log,
+      serve: (conn) => this.#handle(conn),
+    });
   }
 
   async #handle(conn: Deno.TcpConn): Promise<void> {
     conn.setNoDelay(true);
     const id = this.#nextId++;
     const addr = conn.remoteAddr;
+    const label = `#${id} (${addr.hostname}:${addr.port})`;
     const client: Client = {
       id,
       conn,
       reader: new FrameReader(conn, { stallTimeoutMs: this.#options.stallTimeoutMs }),
       sender: new FrameSender(conn, {
         maxQueuedBytes: this.#options.maxQueuedBytes,
-        onError: () => closeQuietly(conn),
+        // How far behind a reader may fall in attachments: two of the largest.
+        maxQueuedStreamBytes: 2 * this.#options.maxAttachment,
+        writeTimeoutMs: this.#options.stallTimeoutMs ?? 30_000,
+        onError: (error) => this.#sendFailed(label, conn, error),
       }),
-      label: `#${id} (${addr.hostname}:${addr.port})`,
+      label,
     };
+    const bucket = this.#rateLimit ? new TokenBucket(this.#rateLimit, Date.now()) : null;
     this.#clients.set(id, client);
     this.#log.info(`Connection ${client.label} opened`);
     try {
       while (!this.#closed) {
+        // Too fast: read this connection later; TCP backpressure slows its sender.
+        const wait = bucket?.take(Date.now()) ?? 0;
+        if (wait > 0) await sleep(wait, this.#stopping.signal);
         const header = await client.reader.readHeader();
         if (!header) break;
-        if (hasFlag(header, FLAG.ATTACHMENT)) {
-          await this.#receiveAttachment(client, header);
-        } else {
-          const payload = await client.reader.readPayload(header, MAX_MESSAGE_PAYLOAD);
-          if (this.#options.trace) {
-            this.#log.raw(`${formatFrame("recv", header, payload)} from=#${id}`);
+        try {
+          if (hasFlag(header, FLAG.ATTACHMENT)) {
+            await this.#receiveAttachment(client, header);
+          } else {
+            const payload = await client.reader.readPayload(header, MAX_MESSAGE_PAYLOAD);
+            if (this.#options.trace) {
+              this.#log.raw(`${formatFrame("recv", header, payload)} from=#${id}`);
+            }
+            this.#dispatch(client, header, payload);
           }
-          this.#dispatch(client, header, payload);
+        } catch (error) {
+          if (!(error instanceof HistoryError)) throw error;
+          this.#storeFailed(client, error);
         }
       }
     } catch (error) {
@@ -191,9 +246,29 @@ class Server implements ChatServer {
       }
       if (name) this.#log.info(`${name} disconnected without quitting; announced as left`);
       await client.sender.flush();
-      closeQuietly(conn);
+      await closeGracefully(conn);
       this.#log.info(`Connection ${client.label} closed`);
     }
+  }
+
+  /** A write failed: the peer went away, or stopped reading for the stall timeout. */
+  #sendFailed(label: string, conn: Deno.TcpConn, error: unknown): void {
+    if (error instanceof ProtocolError) {
+      this.#log.info(`${label} is too far behind: ${error.message}; disconnecting it`);
+    }
+    closeQuietly(conn);
+  }
+
+  /** The history could not store what a user sent: only the sender hears of it. */
+  #storeFailed(client: Client, error: HistoryError): void {
+    const reason = error.cause instanceof Error ? error.cause.message : error.message;
+    this.#log.info(`${error.message}; ${client.label} was told, nobody else received it`);
+    this.#send([client.id], {
+      flags: FLAG.ERROR,
+      code: CODE.SERVER_ERROR,
+      payload:
+        `The server could not store that, so nobody received it (${reason}). Try again later.`,
+    });
   }
 
   #onReadError(client: Client, error: unknown): void {
@@ -295,11 +370,16 @@ class Server implements ChatServer {
     );
     let stored;
     try {
-      stored = await receiveFile(client.reader.payloadChunks(), this.#options.downloadsDir, name, {
+      const chunks = untilAborted(client.reader.payloadChunks(), this.#stopping.signal);
+      stored = await receiveFile(chunks, this.#options.downloadsDir, name, {
         size: header.payloadLength,
         sha256: header.sha256,
       });
     } catch (error) {
+      if (this.#closed) {
+        this.#log.info(`Upload of ${name} from ${sender} aborted by the shutdown; nothing stored`);
+        throw error;
+      }
       if (error instanceof ProtocolError) throw error;
       await client.reader.skipPayload();
       if (error instanceof FileCheckError) {
@@ -307,12 +387,21 @@ class Server implements ChatServer {
       }
       return refuse(CODE.SERVER_ERROR, `The server could not store ${name}: ${errorText(error)}`);
     }
-    const out = this.#deliver(this.room.attachment(client.id, {
-      filename: name,
-      storedName: stored.name,
-      size: stored.size,
-      sha256: stored.sha256,
-    }));
+    let out;
+    try {
+      out = this.#deliver(this.room.attachment(client.id, {
+        filename: name,
+        storedName: stored.name,
+        size: stored.size,
+        sha256: stored.sha256,
+      }));
+    } catch (error) {
+      // Not in the history, so not in downloads/ either: no record without a file, no file without one.
+      await Deno.remove(stored.path).catch((removal) =>
+        this.#log.info(`Cannot remove ${stored.path}: ${errorText(removal)}`)
+      );
+      throw error;
+    }
     this.#log.info(
       `Attachment ${name} from ${sender} saved as ${stored.path} (${
         formatBytes(stored.size)
@@ -336,6 +425,13 @@ class Server implements ChatServer {
         continue;
       }
       const path = `${this.#options.downloadsDir}/${file.storedName}`;
+      // A header promises its payload: find a missing file now, not halfway through.
+      const problem = attachmentProblem(path, file.size);
+      if (problem) {
+        this.#log.info(`Cannot send history entry #${item.entry.seq}: ${path}: ${problem}`);
+        this.#send(item.to, missingAttachmentFrame(item.entry, item.replay));
+        continue;
+      }
       this.#send(item.to, frame, () => readFileChunks(path));
     }
     return out;
@@ -359,13 +455,27 @@ class Server implements ChatServer {
 
   async close(): Promise<void> {
     if (this.#closed) return;
-    this.#deliver(this.room.notice("The server is shutting down."));
+    const notice = "The server is shutting down.";
+    try {
+      this.#deliver(this.room.notice(notice));
+    } catch (error) {
+      if (!(error instanceof HistoryError)) throw error;
+      this.#log.info(`${error.message}; announcing the shutdown without storing it`);
+      const to = this.room.members.map((m) => m.id);
+      this.#send(to, {
+        flags: FLAG.NOTICE,
+        sender: SERVER_NAME,
+        timestamp: Date.now(),
+        payload: notice,
+      });
+    }
     this.#closed = true;
-    this.#listener?.close();
-    await this.#accepting;
-    await Promise.all([...this.#clients.values()].map((c) => c.sender.flush()));
+    this.#stopping.abort(new Error("The server is shutting down"));
+    await this.#acceptor?.stop();
+    const flushed = Promise.all([...this.#clients.values()].map((c) => c.sender.flush()));
+    await sleep(this.#options.shutdownGraceMs ?? 5000, flushed);
     for (const client of this.#clients.values()) closeQuietly(client.conn);
-    await Promise.all([...this.#handlers]);
+    await this.#acceptor?.drained();
     this.#log.info("Server stopped");
   }
 
