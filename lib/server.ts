@@ -349,20 +349,19 @@ class Server implements ChatServer {
       refusal || header.payloadLength > this.#options.maxAttachment ||
       header.sha256.length !== SHA256_BYTES
     ) {
-      await client.reader.skipPayload();
-      if (refusal) return void this.#deliver([refusal]);
-      if (header.sha256.length !== SHA256_BYTES) {
-        return refuse(
-          CODE.BAD_FRAME,
-          `Cannot accept ${name}: the attachment has no SHA-256 digest.`,
+      // Say no at once, then skip what the sender streams anyway (it cannot stop mid-frame).
+      if (refusal) this.#deliver([refusal]);
+      else if (header.sha256.length !== SHA256_BYTES) {
+        refuse(CODE.BAD_FRAME, `Cannot accept ${name}: the attachment has no SHA-256 digest.`);
+      } else {
+        refuse(
+          CODE.ATTACHMENT_TOO_LARGE,
+          `Cannot accept ${name}: it is ${
+            formatBytes(header.payloadLength)
+          }, over the server's limit of ${formatBytes(this.#options.maxAttachment)}.`,
         );
       }
-      return refuse(
-        CODE.ATTACHMENT_TOO_LARGE,
-        `Cannot accept ${name}: it is ${
-          formatBytes(header.payloadLength)
-        }, over the server's limit of ${formatBytes(this.#options.maxAttachment)}.`,
-      );
+      return await client.reader.skipPayload();
     }
     const sender = this.room.member(client.id)!.username;
     this.#log.info(
