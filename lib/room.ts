@@ -217,19 +217,11 @@ export class Room {
     return [{ to: recipients, entry: this.#leave(id), replay: false }];
   }
 
-  /**
-   * A connection closed without quitting: if it had joined, it leaves as if
-   * it quit. The seat is freed even when the history cannot record the
-   * leave (the store's error is rethrown), or it would stay taken forever.
-   */
+  /** A connection closed without quitting: if it had joined, it leaves as if it quit. */
   disconnect(id: ConnId): Outgoing[] {
     if (!this.#members.has(id)) return [];
-    try {
-      const entry = this.#leave(id);
-      return [{ to: this.#ids(), entry, replay: false }];
-    } finally {
-      this.#members.delete(id);
-    }
+    const entry = this.#leave(id);
+    return [{ to: this.#ids(), entry, replay: false }];
   }
 
   /** A server notice (e.g. shutdown), stored and sent to every active user. */
@@ -238,17 +230,23 @@ export class Room {
     return [{ to: this.#ids(), entry, replay: false }];
   }
 
+  /**
+   * Records the leave, then frees the seat. The seat is freed even when the
+   * history cannot record it (the store's error is rethrown): a user who
+   * asked to leave, or whose connection is gone, must not hold it forever.
+   */
   #leave(id: ConnId): HistoryEntry {
     const member = this.#members.get(id)!;
-    // Persist first: if the store fails, the user stays and the error surfaces.
-    const entry = this.#append({
-      kind: "leave",
-      timestamp: this.#now(),
-      username: member.username,
-      text: TEXT.left(member.username),
-    });
-    this.#members.delete(id);
-    return entry;
+    try {
+      return this.#append({
+        kind: "leave",
+        timestamp: this.#now(),
+        username: member.username,
+        text: TEXT.left(member.username),
+      });
+    } finally {
+      this.#members.delete(id);
+    }
   }
 
   #append(entry: NewEntry): HistoryEntry {

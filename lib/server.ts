@@ -241,10 +241,16 @@ class Server implements ChatServer {
       const name = this.room.member(id)?.username;
       try {
         this.#deliver(this.room.disconnect(id));
+        if (name) {
+          const why = this.#closed
+            ? "was disconnected by the shutdown"
+            : "disconnected without quitting";
+          this.#log.info(`${name} ${why}; announced as left`);
+        }
       } catch (error) {
+        // The seat is free all the same (see Room.disconnect); only the record is missing.
         this.#log.info(`Cannot record that ${name} left: ${errorText(error)}`);
       }
-      if (name) this.#log.info(`${name} disconnected without quitting; announced as left`);
       await client.sender.flush();
       await closeGracefully(conn);
       this.#log.info(`Connection ${client.label} closed`);
@@ -323,7 +329,8 @@ class Server implements ChatServer {
       const text = new TextDecoder().decode(payload);
       const name = this.room.member(id)?.username;
       this.#deliver(this.room.chat(id, text));
-      if (name) this.#log.info(`Message from ${name}: ${JSON.stringify(text)}`);
+      // A preview: a client must not be able to make the log grow 64 KiB a line.
+      if (name) this.#log.info(`Message from ${name}: ${JSON.stringify(preview(text))}`);
       else this.#log.info(`${client.label} sent a message without joining; refused`);
     } else {
       throw new ProtocolError(
@@ -499,6 +506,11 @@ export function isDisconnect(error: unknown): boolean {
     error instanceof Deno.errors.BadResource ||
     error instanceof Deno.errors.Interrupted ||
     error instanceof Deno.errors.NotConnected;
+}
+
+/** At most 200 characters of `text`, marked when cut. */
+function preview(text: string): string {
+  return text.length > 200 ? `${text.slice(0, 200)}… (${text.length} characters)` : text;
 }
 
 function errorText(error: unknown): string {

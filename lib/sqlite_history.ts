@@ -280,6 +280,8 @@ function wrap(error: unknown, action: string): Error {
     ? " (another server is using it; stop that one or choose another --data-dir)"
     : /file is not a database|malformed/.test(reason)
     ? " (move the file aside or restore a backup, then start again)"
+    : /readonly|I\/O error|unable to open/.test(reason)
+    ? " (check that the server may read and write the file and its folder)"
     : "";
   return new HistoryError(`${action}: ${reason}${hint}`, { cause: error });
 }
