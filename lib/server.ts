@@ -21,19 +21,14 @@ import {
 } from "./protocol.ts";
 import { closeGracefully, FrameReader, FrameSender } from "./transport.ts";
 import { type ConnId, entryFrame, type Outgoing, Room } from "./room.ts";
-import { HistoryError, type HistoryStore } from "./history.ts";
-import {
-  FileCheckError,
-  readFileChunks,
-  receiveFile,
-  removeIncomplete,
-  safeFileName,
-} from "./files.ts";
+import { type HistoryEntry, HistoryError, type HistoryStore } from "./history.ts";
+import { FileCheckError, receiveFile, removeIncomplete, safeFileName } from "./files.ts";
 import { Logger } from "./log.ts";
 import { formatBytes, formatFrame } from "./trace.ts";
 import {
   attachmentProblem,
   describeMissing,
+  fileChunksExactly,
   findMissingAttachments,
   missingAttachmentFrame,
 } from "./attachment_check.ts";
@@ -419,28 +414,65 @@ class Server implements ChatServer {
 
   /** Sends what the room decided. Returns it, for logging. */
   #deliver(out: Outgoing[]): Outgoing[] {
-    for (const item of out) {
+    for (let i = 0; i < out.length; i++) {
+      const item = out[i];
       if ("frame" in item) {
         this.#send(item.to, item.frame);
-        continue;
+      } else if (item.replay) {
+        const entries = [item.entry];
+        for (let next = out[i + 1]; next && "entry" in next && next.replay; next = out[++i + 1]) {
+          entries.push(next.entry);
+        }
+        this.#replay(item.to, entries);
+      } else {
+        const { frame, path, size } = this.#entryToSend(item.entry, false);
+        this.#send(item.to, frame, path ? () => fileChunksExactly(path, size) : undefined);
       }
-      const frame = entryFrame(item.entry, item.replay);
-      const file = item.entry.attachment;
-      if (!file) {
-        this.#send(item.to, frame);
-        continue;
-      }
-      const path = `${this.#options.downloadsDir}/${file.storedName}`;
-      // A header promises its payload: find a missing file now, not halfway through.
-      const problem = attachmentProblem(path, file.size);
-      if (problem) {
-        this.#log.info(`Cannot send history entry #${item.entry.seq}: ${path}: ${problem}`);
-        this.#send(item.to, missingAttachmentFrame(item.entry, item.replay));
-        continue;
-      }
-      this.#send(item.to, frame, () => readFileChunks(path));
     }
     return out;
+  }
+
+  /**
+   * A joining user's history, as one stream encoded lazily while it is
+   * written: however long the history, it neither fills memory nor the
+   * user's send queue (which would drop them as too far behind on arrival).
+   */
+  #replay(to: ConnId[], entries: HistoryEntry[]): void {
+    const stream = async function* (this: Server, id: ConnId): AsyncGenerator<Uint8Array> {
+      for (const entry of entries) {
+        const { frame, path, size } = this.#entryToSend(entry, true);
+        if (this.#options.trace) {
+          const { header, payload } = normalizeFrame(frame);
+          this.#log.raw(`${formatFrame("send", header, payload)} to=#${id}`);
+        }
+        yield encodeFrame(frame);
+        if (path) yield* fileChunksExactly(path, size);
+      }
+    };
+    for (const id of to) {
+      const client = this.#clients.get(id);
+      if (client && !client.sender.send(new Uint8Array(0), () => stream.call(this, id))) {
+        this.#log.info(`${client.label} is too far behind (or gone); disconnecting it`);
+        closeQuietly(client.conn);
+      }
+    }
+  }
+
+  /** The frame for an entry and, for an attachment whose file is there, the file to stream after it. */
+  #entryToSend(
+    entry: HistoryEntry,
+    replay: boolean,
+  ): { frame: FrameInit; path?: string; size: number } {
+    const file = entry.attachment;
+    if (!file) return { frame: entryFrame(entry, replay), size: 0 };
+    const path = `${this.#options.downloadsDir}/${file.storedName}`;
+    // A header promises its payload: find a missing file now, not halfway through.
+    const problem = attachmentProblem(path, file.size);
+    if (problem) {
+      this.#log.info(`Cannot send history entry #${entry.seq}: ${path}: ${problem}`);
+      return { frame: missingAttachmentFrame(entry, replay), size: 0 };
+    }
+    return { frame: entryFrame(entry, replay), path, size: file.size };
   }
 
   #send(to: ConnId[], init: FrameInit, body?: () => AsyncIterable<Uint8Array>): void {
