@@ -14,6 +14,9 @@ import { sleep } from "./abortable.ts";
 /** Pause after a failed accept (e.g. out of file descriptors), so the loop does not spin. */
 export const ACCEPT_BACKOFF_MS = 100;
 
+/** How long a refused connection waits for its peer to close after the "server busy" frame. */
+export const REFUSAL_LINGER_MS = 250;
+
 /** Options for {@linkcode Acceptor}. */
 export interface AcceptorOptions {
   /** The caps; each admitted connection is released when `serve` resolves. */
@@ -105,7 +108,8 @@ export class Acceptor {
         `Cannot tell ${hostname}:${port}: ${errorText(error)}`,
       );
     }
-    await closeGracefully(conn);
+    // A refused connection holds a descriptor while it lingers: keep that short.
+    await closeGracefully(conn, { timeoutMs: REFUSAL_LINGER_MS });
   }
 }
 
