@@ -95,6 +95,23 @@ Deno.test("connection caps: past the total or the per-address cap, 'server busy'
     await until(() => srv.server.connections === 2, "the third closed");
     await people.assertHealthy(srv.dir);
   });
+  await t.step("the real client shows the refusal and stays at the menu", async () => {
+    await using srv = await startServer({ maxConnections: 1 });
+    await using hog = await TestClient.connect(srv.port);
+    await until(() => srv.server.connections === 1, "the only connection is taken");
+    const cwd = `${srv.dir}/client`;
+    await Deno.mkdir(cwd);
+    await using client = CliProcess.start("client", ["--port", String(srv.port)], { cwd });
+    let at = await client.waitFor("Your choice: ");
+    await client.writeLine("2");
+    at = await client.waitFor("Please enter a username: ", at);
+    await client.writeLine("Cool");
+    at = await client.waitFor("Server busy: it has reached its limit of 1 connections.", at);
+    await client.waitFor("Your choice: ", at);
+    await client.writeLine("3");
+    assert.equal(await client.exitCode(), 0);
+    assert.ok(hog);
+  });
   await t.step("loopback is exempt from the per-address cap by default", async () => {
     await using srv = await startServer({ maxConnectionsPerAddress: 1 });
     await using people = await Bystanders.start(srv.port);
@@ -102,14 +119,23 @@ Deno.test("connection caps: past the total or the per-address cap, 'server busy'
   });
 });
 
-Deno.test("1,500 connections at once: the cap's worth served, the rest told 'server busy', users already in unaffected", async () => {
+/** Connections the storm test opens: 1,500, or fewer if this process may not hold that many. */
+const STORM = await (async () => {
   const wanted = 1500;
   const limit = await fdLimit();
   // Client and server run in this process: two descriptors per connection, plus some slack.
-  const count = limit === null ? wanted : Math.min(wanted, Math.floor((limit - 300) / 2));
-  if (count < wanted) {
-    console.log(`ulimit -n is ${limit}: opening ${count} connections, not ${wanted}`);
-  }
+  return limit === null ? wanted : Math.min(wanted, Math.floor((limit - 300) / 2));
+})();
+
+Deno.test({
+  name:
+    "1,500 connections at once: the cap's worth served, the rest told 'server busy', users already in unaffected",
+  // Deno raises its soft limit on open files to the hard limit by itself: a hard limit under
+  // 3,300 scales the test down (and says so); under 900 it is skipped.
+  ignore: STORM < 300,
+}, async () => {
+  const count = STORM;
+  if (count < 1500) console.log(`ulimit -n is too low for 1,500: opening ${count} connections`);
   const cap = Math.round(count * 2 / 3);
   await using srv = await startServer({ maxConnections: cap, maxUsers: 10 });
   await using people = await Bystanders.start(srv.port);
