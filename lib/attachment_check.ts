@@ -13,6 +13,7 @@ import { SERVER_NAME } from "./username.ts";
 
 /** An attachment record whose file is not as the history says. */
 export interface MissingAttachment {
+  /** The attachment record. */
   entry: HistoryEntry;
   /** Path of the file the record points at. */
   path: string;

@@ -376,6 +376,7 @@ function declaredLength(bytes: Uint8Array): number {
 
 /** A connection that can be half-closed, as `Deno.TcpConn` can. */
 export interface HalfClosable extends ByteConn {
+  /** Sends FIN: no more writes, reads still possible. */
   closeWrite(): Promise<void>;
 }
 
