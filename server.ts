@@ -1,76 +1,152 @@
 /**
- * The chatroom server. Parses flags, starts {@linkcode serve}, stops on
- * Ctrl-C or SIGTERM.
+ * The chatroom server. Parses flags, opens the history, starts
+ * {@linkcode serve}, stops on Ctrl-C or SIGTERM.
  *
  * @module
  */
+import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { serve } from "./lib/server.ts";
+import { serve, type ServeOptions } from "./lib/server.ts";
 import { Logger, streamSink } from "./lib/log.ts";
-import { parseCount, runMain } from "./lib/cli.ts";
+import { parseCount, parseDuration, runMain } from "./lib/cli.ts";
+import { HistoryError } from "./lib/history.ts";
+import { HISTORY_FILE, SqliteHistory } from "./lib/sqlite_history.ts";
+import { DEFAULT_RATE_LIMIT } from "./lib/rate_limit.ts";
+import { DEFAULT_CONNECTION_LIMITS } from "./lib/conn_limits.ts";
 
 const USAGE = `Usage: server [options]
 
 Runs the chatroom server.
 
 Options:
-  --port N            port to listen on (default 18000)
-  --host ADDR         address to listen on (default 0.0.0.0, all IPv4 interfaces)
-  --max-users N       most users in the chatroom at once (default 3)
-  --max-attachment N  largest attachment in bytes; K, M, G suffixes allowed (default 100M)
-  --downloads DIR     where received attachments are stored (default downloads)
-  --trace             print every frame sent and received, with all its fields
-  -h, --help          show this help`;
+  --port N              port to listen on (default 18000)
+  --host ADDR           address to listen on (default 0.0.0.0, all IPv4 interfaces)
+  --max-users N         most users in the chatroom at once (default 3)
+  --max-attachment N    largest attachment in bytes; K, M, G suffixes allowed (default 100M)
+  --data-dir DIR        where the history (${HISTORY_FILE}) and downloads/ live (default .)
+  --downloads DIR       where received attachments are stored (default DIR/downloads)
+  --history-limit N     most history entries sent to a joining user (default all)
+  --stall-timeout T     drop a peer stuck mid-frame this long, e.g. 30s, 500ms (default 30s);
+                        users idle at the menu or in the room are never dropped
+  --max-connections N   most connections at once; past it, "server busy" (default ${DEFAULT_CONNECTION_LIMITS.maxConnections})
+  --max-per-address N   most connections from one address (default ${DEFAULT_CONNECTION_LIMITS.maxPerAddress})
+  --limit-loopback      apply --max-per-address to 127.0.0.1 and ::1 too (exempt by default)
+  --rate-limit N        frames read per second per connection; faster senders are
+                        read more slowly, never cut off (default ${DEFAULT_RATE_LIMIT.perSecond})
+  --rate-burst N        frames a connection may send at once (default ${DEFAULT_RATE_LIMIT.burst})
+  --no-rate-limit       read every connection as fast as it sends (for benchmarks)
+  --trace               print every frame sent and received, with all its fields
+  -h, --help            show this help
+
+The deno task and the built programs may only use ${HISTORY_FILE} and downloads/ in the folder
+they run in; for another --data-dir, run from source with --allow-read and --allow-write on it.`;
 
 let listenAddress = "";
 
-async function main(args: string[]): Promise<number> {
-  const { values } = parseArgs({
+function options(args: string[]) {
+  return parseArgs({
     args,
     options: {
       port: { type: "string", default: "18000" },
       host: { type: "string", default: "0.0.0.0" },
       "max-users": { type: "string", default: "3" },
       "max-attachment": { type: "string", default: "100M" },
-      downloads: { type: "string", default: "downloads" },
+      "data-dir": { type: "string", default: "." },
+      downloads: { type: "string" },
+      "history-limit": { type: "string" },
+      "stall-timeout": { type: "string", default: "30s" },
+      "max-connections": {
+        type: "string",
+        default: String(DEFAULT_CONNECTION_LIMITS.maxConnections),
+      },
+      "max-per-address": {
+        type: "string",
+        default: String(DEFAULT_CONNECTION_LIMITS.maxPerAddress),
+      },
+      "limit-loopback": { type: "boolean", default: false },
+      "rate-limit": { type: "string", default: String(DEFAULT_RATE_LIMIT.perSecond) },
+      "rate-burst": { type: "string", default: String(DEFAULT_RATE_LIMIT.burst) },
+      "no-rate-limit": { type: "boolean", default: false },
       trace: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
     allowPositionals: false,
-  });
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  const logger = new Logger(streamSink(Deno.stdout));
-  listenAddress = `${values.host}:${values.port}`;
-  const server = await serve({
+  }).values;
+}
+
+/** The server's options from the flags (everything but the history). */
+function serveOptions(values: ReturnType<typeof options>): ServeOptions {
+  const historyLimit = values["history-limit"];
+  return {
     hostname: values.host,
     port: parseCount("--port", values.port, { max: 65535 }),
     maxUsers: parseCount("--max-users", values["max-users"], { min: 1 }),
     maxAttachment: parseCount("--max-attachment", values["max-attachment"]),
-    downloadsDir: values.downloads,
+    downloadsDir: values.downloads ?? join(values["data-dir"], "downloads"),
+    historyLimit: historyLimit === undefined
+      ? undefined
+      : parseCount("--history-limit", historyLimit),
+    stallTimeoutMs: parseDuration("--stall-timeout", values["stall-timeout"]),
+    maxConnections: parseCount("--max-connections", values["max-connections"], { min: 1 }),
+    maxConnectionsPerAddress: parseCount("--max-per-address", values["max-per-address"], {
+      min: 1,
+    }),
+    limitLoopback: values["limit-loopback"],
+    rateLimit: values["no-rate-limit"] ? false : {
+      perSecond: parseCount("--rate-limit", values["rate-limit"], { min: 1 }),
+      burst: parseCount("--rate-burst", values["rate-burst"], { min: 1 }),
+    },
     trace: values.trace,
-    logger,
-  });
+  };
+}
+
+async function main(args: string[]): Promise<number> {
+  const values = options(args);
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const settings = serveOptions(values);
+  const logger = new Logger(streamSink(Deno.stdout));
+  listenAddress = `${values.host}:${values.port}`;
+  const dataDir = values["data-dir"];
+  if (dataDir !== ".") await Deno.mkdir(dataDir, { recursive: true });
+  using history = SqliteHistory.open(join(dataDir, HISTORY_FILE));
+  logger.info(`History: ${history.path}, ${history.count()} entries`);
+  const server = await serve({ ...settings, history, logger });
   const stop = Promise.withResolvers<string>();
   const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
   for (const signal of signals) Deno.addSignalListener(signal, () => stop.resolve(signal));
   const signal = await stop.promise;
   logger.info(`Received ${signal}; shutting down`);
   await server.close();
+  history.close();
+  logger.info(`History closed: ${history.path}`);
   return 0;
 }
 
 if (import.meta.main) {
-  await runMain("server", USAGE, main, (error) => {
-    if (error instanceof Deno.errors.AddrInUse) {
-      return `cannot listen on ${listenAddress}: the port is already in use`;
-    }
-    if (error instanceof Deno.errors.NotCapable) {
-      // The binaries and `deno task server` may only touch ./downloads (see scripts/targets.ts).
-      return `not permitted: ${error.message}; the server may only store attachments in downloads/ in the folder it runs in`;
-    }
-  });
+  await runMain("server", USAGE, main, startupProblem);
+}
+
+/**
+ * One line for what stopped the server from starting: a history it must not
+ * touch, a busy port, a permission, a folder it cannot write. Anything else
+ * is a bug: `undefined` lets {@linkcode runMain} rethrow it, trace and all.
+ */
+function startupProblem(error: unknown): string | undefined {
+  // Exit 1 and touch nothing: a supervisor restarting us gets the same line again, no damage.
+  if (error instanceof HistoryError) return error.message;
+  if (error instanceof Deno.errors.AddrInUse) {
+    return `cannot listen on ${listenAddress}: the port is already in use`;
+  }
+  if (error instanceof Deno.errors.NotCapable) {
+    // The binaries and `deno task server` may only touch ./chatroom.db and ./downloads (see scripts/targets.ts).
+    return `not permitted: ${error.message}; the server may only store attachments in downloads/ in the folder it runs in, and its history in ${HISTORY_FILE} there`;
+  }
+  if (Object.values(Deno.errors).some((kind) => error instanceof kind)) {
+    // An unwritable folder, a file where a folder should be, …
+    return `cannot start: ${(error as Error).message}`;
+  }
 }

@@ -73,3 +73,25 @@ export async function runMain(
     Deno.exit(1);
   }
 }
+
+const TIME_UNIT: Record<string, number> = { ms: 1, s: 1000, "": 1000, m: 60_000 };
+
+/**
+ * Parses a duration into milliseconds: seconds by default, or with a unit,
+ * e.g. `30`, `30s`, `500ms`, `2m`.
+ *
+ * @throws {UsageError} naming the flag and the value.
+ */
+export function parseDuration(flag: string, value: string, options: { min?: number } = {}): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/i.exec(value.trim());
+  const ms = match ? Math.round(Number(match[1]) * TIME_UNIT[(match[2] ?? "").toLowerCase()]) : NaN;
+  const min = options.min ?? 1;
+  if (!Number.isSafeInteger(ms) || ms < min) {
+    throw new UsageError(
+      `${flag} must be a duration of at least ${min} ms, like 30, 30s, 500ms or 2m, got ${
+        JSON.stringify(value)
+      }`,
+    );
+  }
+  return ms;
+}

@@ -37,9 +37,22 @@ export interface HistoryEntry {
 /** An entry before the store has numbered it. */
 export type NewEntry = Omit<HistoryEntry, "seq">;
 
+/**
+ * A history store could not do what was asked: the file is not a history,
+ * it is in use, the disk is full. The message is one sentence naming the
+ * file and the reason, fit for a log line.
+ */
+export class HistoryError extends Error {
+  /** Creates the error; `cause` keeps the underlying error for debugging. */
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "HistoryError";
+  }
+}
+
 /** Where the room keeps its history. `append` is synchronous and durable when it returns. */
 export interface HistoryStore {
-  /** Stores an entry and returns it numbered. Throws if it could not be stored. */
+  /** Stores an entry and returns it numbered. Throws (a {@linkcode HistoryError}) if it could not be stored. */
   append(entry: NewEntry): HistoryEntry;
   /** The last `limit` entries (all when `limit` is undefined), oldest first. */
   list(limit?: number): HistoryEntry[];

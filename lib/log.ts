@@ -13,6 +13,7 @@ export type LineSink = (line: string) => void;
 export class Logger {
   #sink: LineSink;
   #now: () => number;
+  #quiet = new Map<string, { until: number; skipped: number }>();
 
   /** Creates a logger writing to `sink`. */
   constructor(sink: LineSink, now: () => number = Date.now) {
@@ -23,6 +24,23 @@ export class Logger {
   /** Logs one event. */
   info(text: string): void {
     this.#sink(`[${clock(this.#now())}] ${text}`);
+  }
+
+  /**
+   * Logs one event of a kind that can come in floods (refused connections,
+   * failed accepts): at most one line per `key` every `intervalMs`; the next
+   * line logged says how many were left out.
+   */
+  infoThrottled(key: string, text: string, intervalMs = 1000): void {
+    const now = this.#now();
+    const state = this.#quiet.get(key);
+    if (state && now < state.until) {
+      state.skipped++;
+      return;
+    }
+    const skipped = state?.skipped ? ` (${state.skipped} more like it not logged)` : "";
+    this.info(text + skipped);
+    this.#quiet.set(key, { until: now + intervalMs, skipped: 0 });
   }
 
   /** Logs a line as it is (used for `--trace`). */

@@ -258,17 +258,23 @@ export class Room {
     return [{ to: this.#ids(), entry, replay: false }];
   }
 
+  /**
+   * Records the leave, then frees the seat. The seat is freed even when the
+   * history cannot record it (the store's error is rethrown): a user who
+   * asked to leave, or whose connection is gone, must not hold it forever.
+   */
   #leave(id: ConnId): HistoryEntry {
     const member = this.#members.get(id)!;
-    // Persist first: if the store fails, the user stays and the error surfaces.
-    const entry = this.#append({
-      kind: "leave",
-      timestamp: this.#now(),
-      username: member.username,
-      text: TEXT.left(member.username),
-    });
-    this.#members.delete(id);
-    return entry;
+    try {
+      return this.#append({
+        kind: "leave",
+        timestamp: this.#now(),
+        username: member.username,
+        text: TEXT.left(member.username),
+      });
+    } finally {
+      this.#members.delete(id);
+    }
   }
 
   #append(entry: NewEntry): HistoryEntry {

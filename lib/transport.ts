@@ -194,7 +194,7 @@ export class FrameReader {
 /** A payload produced on demand, e.g. a file streamed from disk. */
 export type PayloadSource = () => AsyncIterable<Uint8Array>;
 
-type Job = { bytes: Uint8Array; body?: PayloadSource };
+type Job = { bytes: Uint8Array; body?: PayloadSource; bodyLength: number };
 
 /** Options for {@linkcode FrameSender}. */
 export interface FrameSenderOptions {
@@ -204,7 +204,22 @@ export interface FrameSenderOptions {
    * @default 8388608
    */
   maxQueuedBytes?: number;
-  /** Called once when a write fails (the peer went away). */
+  /**
+   * Most bytes of streamed payloads (attachments) that may wait behind the
+   * one being written. They take no memory while they wait, but they are
+   * how far behind the peer is: past this, {@linkcode FrameSender.send}
+   * returns false. One payload is always accepted when none waits.
+   * @default Infinity
+   */
+  maxQueuedStreamBytes?: number;
+  /**
+   * Milliseconds a write may make no progress (the peer stopped reading and
+   * its buffers are full) before the sender fails with a `TIMEOUT`
+   * {@linkcode ProtocolError} and calls `onError`. An idle connection, with
+   * nothing to write, is never timed. @default no limit
+   */
+  writeTimeoutMs?: number;
+  /** Called once when a write fails (the peer went away or stopped reading). */
   onError?: (error: unknown) => void;
 }
 
@@ -217,6 +232,9 @@ export class FrameSender {
   #queue: Job[] = [];
   #queued = 0;
   #max: number;
+  #streamQueued = 0;
+  #maxStream: number;
+  #writeTimeoutMs?: number;
   #running: Promise<void> | null = null;
   #failed = false;
   #onError?: (error: unknown) => void;
@@ -225,12 +243,19 @@ export class FrameSender {
   constructor(conn: ByteConn, options: FrameSenderOptions = {}) {
     this.#conn = conn;
     this.#max = options.maxQueuedBytes ?? 8 * 1024 * 1024;
+    this.#maxStream = options.maxQueuedStreamBytes ?? Infinity;
+    this.#writeTimeoutMs = options.writeTimeoutMs;
     this.#onError = options.onError;
   }
 
   /** Bytes of in-memory frames waiting to be written. */
   get queuedBytes(): number {
     return this.#queued;
+  }
+
+  /** Bytes of streamed payloads waiting to be written (not counting the one under way). */
+  get queuedStreamBytes(): number {
+    return this.#streamQueued;
   }
 
   /** False once a write has failed. */
@@ -247,8 +272,13 @@ export class FrameSender {
     if (this.#queued + bytes.length > this.#max && this.#queue.length > 0) {
       return false;
     }
-    this.#queue.push({ bytes, body });
+    const bodyLength = body ? declaredLength(bytes) : 0;
+    if (this.#streamQueued > 0 && this.#streamQueued + bodyLength > this.#maxStream) {
+      return false;
+    }
+    this.#queue.push({ bytes, body, bodyLength });
     this.#queued += bytes.length;
+    this.#streamQueued += bodyLength;
     this.#running ??= this.#pump().finally(() => this.#running = null);
     return true;
   }
@@ -262,10 +292,10 @@ export class FrameSender {
     try {
       while (this.#queue.length > 0) {
         const batch = this.#takeBatch();
-        await writeAll(this.#conn, batch.bytes);
+        await this.#write(batch.bytes);
         if (batch.body) {
           for await (const chunk of batch.body()) {
-            await writeAll(this.#conn, chunk);
+            await this.#write(chunk);
           }
         }
       }
@@ -273,7 +303,33 @@ export class FrameSender {
       this.#failed = true;
       this.#queue = [];
       this.#queued = 0;
+      this.#streamQueued = 0;
       this.#onError?.(error);
+    }
+  }
+
+  /** {@linkcode writeAll}, failing if one write makes no progress for `writeTimeoutMs`. */
+  async #write(bytes: Uint8Array): Promise<void> {
+    const limit = this.#writeTimeoutMs;
+    if (limit === undefined) return await writeAll(this.#conn, bytes);
+    let at = 0;
+    while (at < bytes.length) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const stalled = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          reject(
+            new ProtocolError(
+              CODE.TIMEOUT,
+              `Cannot write to the peer: no byte was taken for ${limit} ms (it stopped reading)`,
+            ),
+          );
+        }, limit);
+      });
+      try {
+        at += await Promise.race([this.#conn.write(bytes.subarray(at)), stalled]);
+      } finally {
+        clearTimeout(timer);
+      }
     }
   }
 
@@ -281,6 +337,7 @@ export class FrameSender {
   #takeBatch(): Job {
     const first = this.#queue.shift()!;
     this.#queued -= first.bytes.length;
+    this.#streamQueued -= first.bodyLength;
     if (first.body || this.#queue.length === 0 || this.#queue[0].body) {
       return first;
     }
@@ -303,6 +360,67 @@ export class FrameSender {
       at += part.length;
     }
     // A streamed job that was queued behind these frames stays queued.
-    return { bytes: joined };
+    return { bytes: joined, bodyLength: 0 };
+  }
+}
+
+/** PAYLOAD_LENGTH of an encoded header, or 0 if the bytes are not one (tests pass stand-ins). */
+function declaredLength(bytes: Uint8Array): number {
+  try {
+    return decodeHeader(bytes)?.header.payloadLength ?? 0;
+  } catch (error) {
+    if (error instanceof ProtocolError) return 0;
+    throw error;
+  }
+}
+
+/** A connection that can be half-closed, as `Deno.TcpConn` can. */
+export interface HalfClosable extends ByteConn {
+  /** Sends FIN: no more writes, reads still possible. */
+  closeWrite(): Promise<void>;
+}
+
+/** Options for {@linkcode closeGracefully}. */
+export interface CloseGracefullyOptions {
+  /** Longest wait for the peer to close its side. @default 1000 */
+  timeoutMs?: number;
+  /** Most bytes read and thrown away meanwhile. @default 65536 */
+  maxBytes?: number;
+}
+
+/**
+ * Closes a connection so that what was last written (say, an ERROR frame)
+ * reaches the peer: sends FIN, then reads and discards what the peer still
+ * sends until it closes too, for a bounded time and number of bytes.
+ * Closing a socket with unread input instead sends a TCP reset, and the peer
+ * may lose the frame before reading it. Never throws.
+ */
+export async function closeGracefully(
+  conn: HalfClosable,
+  options: CloseGracefullyOptions = {},
+): Promise<void> {
+  const timeoutMs = options.timeoutMs ?? 1000;
+  const maxBytes = options.maxBytes ?? 64 * 1024;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<null>((resolve) =>
+    timer = setTimeout(() => resolve(null), timeoutMs)
+  );
+  try {
+    await conn.closeWrite();
+    const buf = new Uint8Array(16 * 1024);
+    for (let drained = 0; drained < maxBytes;) {
+      const n = await Promise.race([conn.read(buf), expired]);
+      if (n === null) break;
+      drained += n;
+    }
+  } catch (_) {
+    // The peer reset or the socket is already closed: nothing left to wait for.
+  } finally {
+    clearTimeout(timer);
+    try {
+      conn.close();
+    } catch (_) {
+      // Already closed.
+    }
   }
 }

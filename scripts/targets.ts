@@ -17,13 +17,19 @@ export type Program = typeof PROGRAMS[number];
  * resolved against the folder the program runs in, so a binary copied into
  * an empty folder reads and writes `downloads/` there.
  *
- * - server: listens, stores attachments in `downloads/` and reads them back
- *   to forward them.
+ * - server: listens, keeps its history in `chatroom.db` (SQLite through
+ *   `node:sqlite`, which needs read and write on that one file: its `-wal`
+ *   file is opened by SQLite itself, unchecked by Deno), stores attachments
+ *   in `downloads/` and reads them back to forward them.
  * - client: connects, reads whichever file the user uploads, saves received
  *   files in `downloads/`, and starts the system's browser for `--gui`.
  */
 export const PERMISSIONS: Readonly<Record<Program, readonly string[]>> = {
-  server: ["--allow-net", "--allow-read=downloads", "--allow-write=downloads"],
+  server: [
+    "--allow-net",
+    "--allow-read=downloads,chatroom.db",
+    "--allow-write=downloads,chatroom.db",
+  ],
   client: ["--allow-net", "--allow-read", "--allow-write=downloads", "--allow-run"],
 };
 

@@ -34,7 +34,10 @@ Deno.test("server reports what it does, and stops cleanly on SIGTERM", async () 
     const notice = await cool.nextText("The server is shutting down.");
     assert.equal(notice.flags, FLAG.NOTICE);
     assert.equal(await server.exitCode(), 0);
-    assert.match(server.stdout, /Received SIGTERM; shutting down\n[\s\S]*Server stopped\n$/);
+    assert.match(
+      server.stdout,
+      /Received SIGTERM; shutting down\n[\s\S]*Server stopped\n.*History closed: chatroom\.db\n$/,
+    );
   } finally {
     await Deno.remove(cwd, { recursive: true });
   }

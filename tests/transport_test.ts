@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { CODE, encodeFrame, FLAG, type FrameInit, ProtocolError } from "../lib/protocol.ts";
-import { type ByteConn, FrameReader, FrameSender, writeAll } from "../lib/transport.ts";
+import {
+  type ByteConn,
+  closeGracefully,
+  FrameReader,
+  FrameSender,
+  type HalfClosable,
+  writeAll,
+} from "../lib/transport.ts";
 
 /** A connection that hands out `data` in reads of the given sizes, then ends. */
 function scriptedConn(data: Uint8Array, sizes: number[] = []): ByteConn {
@@ -182,4 +189,104 @@ Deno.test("FrameSender refuses frames past its queue limit", () => {
   assert.equal(sender.send(new Uint8Array(60)), true);
   assert.equal(sender.send(new Uint8Array(60)), true); // the first is already being written
   assert.equal(sender.send(new Uint8Array(60)), false);
+});
+
+Deno.test("FrameSender counts streamed payloads against maxQueuedStreamBytes", () => {
+  const conn: ByteConn = {
+    read: () => Promise.resolve(null),
+    write: () => new Promise(() => {}),
+    close() {},
+  };
+  const sender = new FrameSender(conn, { maxQueuedStreamBytes: 1000 });
+  const header = encodeFrame({ flags: FLAG.ATTACHMENT, filename: "a", payloadLength: 800 });
+  const body = async function* () {};
+  assert.equal(sender.send(header, body), true, "the first is under way at once");
+  assert.equal(sender.send(header, body), true, "one may always wait");
+  assert.equal(sender.queuedStreamBytes, 800);
+  assert.equal(sender.send(header, body), false, "1,600 bytes waiting is over the limit");
+  assert.equal(sender.send(encodeFrame({ payload: "chat" })), true, "small frames still go");
+});
+
+Deno.test("FrameSender fails a write that makes no progress, but never times an idle peer", async () => {
+  const stuck = Promise.withResolvers<number>();
+  const conn: ByteConn = {
+    read: () => Promise.resolve(null),
+    write: () => stuck.promise,
+    close() {},
+  };
+  const failed = Promise.withResolvers<unknown>();
+  const sender = new FrameSender(conn, { writeTimeoutMs: 30, onError: failed.resolve });
+  await new Promise((r) => setTimeout(r, 60));
+  assert.ok(sender.ok, "nothing to write: not timed");
+  sender.send(encodeFrame({ payload: "hello" }));
+  const error = await failed.promise;
+  assert.ok(error instanceof ProtocolError);
+  assert.equal(error.code, CODE.TIMEOUT);
+  assert.match(error.message, /no byte was taken for 30 ms/);
+  assert.equal(sender.ok, false);
+  assert.equal(sender.send(encodeFrame({ payload: "more" })), false);
+  stuck.resolve(0);
+});
+
+Deno.test("FrameSender with a write timeout still writes everything to a slow reader", async () => {
+  const written: number[] = [];
+  const conn: ByteConn = {
+    read: () => Promise.resolve(null),
+    write: (p) =>
+      new Promise((r) =>
+        setTimeout(() => {
+          written.push(...p.subarray(0, 3));
+          r(Math.min(3, p.length));
+        }, 1)
+      ),
+    close() {},
+  };
+  const sender = new FrameSender(conn, { writeTimeoutMs: 200 });
+  for (let i = 0; i < 5; i++) sender.send(new Uint8Array(10).fill(i));
+  await sender.flush();
+  assert.ok(sender.ok);
+  assert.deepEqual(written, [0, 1, 2, 3, 4].flatMap((i) => Array(10).fill(i)));
+});
+
+function halfClosable(reads: (Uint8Array | null | "hang")[]) {
+  const log: string[] = [];
+  const conn: HalfClosable = {
+    read(p) {
+      const next = reads.shift() ?? null;
+      if (next === "hang") return new Promise(() => {});
+      if (next === null) return Promise.resolve(null);
+      p.set(next);
+      return Promise.resolve(next.length);
+    },
+    write: (p) => Promise.resolve(p.length),
+    closeWrite() {
+      log.push("closeWrite");
+      return Promise.resolve();
+    },
+    close() {
+      log.push("close");
+    },
+  };
+  return { conn, log };
+}
+
+Deno.test("closeGracefully() half-closes, drains what the peer still sends, then closes", async () => {
+  const { conn, log } = halfClosable([new Uint8Array(100), new Uint8Array(50), null]);
+  await closeGracefully(conn);
+  assert.deepEqual(log, ["closeWrite", "close"]);
+});
+
+Deno.test("closeGracefully() gives up on a peer that never closes, in bounded time and bytes", async (t) => {
+  await t.step("silent peer", async () => {
+    const { conn, log } = halfClosable(["hang"]);
+    const started = Date.now();
+    await closeGracefully(conn, { timeoutMs: 30 });
+    assert.ok(Date.now() - started < 1000);
+    assert.deepEqual(log, ["closeWrite", "close"]);
+  });
+  await t.step("endless peer", async () => {
+    const { conn, log } = halfClosable(Array.from({ length: 100 }, () => new Uint8Array(1000)));
+    await closeGracefully(conn, { maxBytes: 5000 });
+    assert.deepEqual(log, ["closeWrite", "close"]);
+  });
 });

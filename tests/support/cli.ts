@@ -9,7 +9,11 @@ const ROOT = new URL("../../", import.meta.url).pathname;
 
 /** Permission flags the programs are run with (the same as the deno.json tasks). */
 export const PERMISSIONS = {
-  server: ["--allow-net", "--allow-read=downloads", "--allow-write=downloads"],
+  server: [
+    "--allow-net",
+    "--allow-read=downloads,chatroom.db",
+    "--allow-write=downloads,chatroom.db",
+  ],
   client: ["--allow-net", "--allow-read", "--allow-write=downloads"],
 };
 

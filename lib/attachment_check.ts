@@ -1,0 +1,99 @@
+/**
+ * Attachment records in the history must point at files that exist: checked
+ * for the whole history when the server starts, and for each record just
+ * before its header is sent (a header promises the bytes that follow, so a
+ * missing file must be found out before, not while, streaming it).
+ *
+ * @module
+ */
+import { FLAG, type FrameInit } from "./protocol.ts";
+import type { HistoryEntry } from "./history.ts";
+import { readFileChunks } from "./files.ts";
+import { SERVER_NAME } from "./username.ts";
+
+/** An attachment record whose file is not as the history says. */
+export interface MissingAttachment {
+  /** The attachment record. */
+  entry: HistoryEntry;
+  /** Path of the file the record points at. */
+  path: string;
+  /** What is wrong, e.g. "it is missing". */
+  problem: string;
+}
+
+/**
+ * What is wrong with the file of an attachment record, or `null` if it is
+ * there with the recorded size. Synchronous: one `stat`.
+ */
+export function attachmentProblem(path: string, size: number): string | null {
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.statSync(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return "it is missing";
+    return `it cannot be read (${error instanceof Error ? error.message : String(error)})`;
+  }
+  if (!info.isFile) return "it is not a file";
+  if (info.size !== size) return `it is ${info.size} bytes, the history says ${size}`;
+  return null;
+}
+
+/** Every attachment record among `entries` whose file in `dir` is missing or the wrong size. */
+export function findMissingAttachments(entries: HistoryEntry[], dir: string): MissingAttachment[] {
+  const missing: MissingAttachment[] = [];
+  for (const entry of entries) {
+    if (!entry.attachment) continue;
+    const path = `${dir}/${entry.attachment.storedName}`;
+    const problem = attachmentProblem(path, entry.attachment.size);
+    if (problem) missing.push({ entry, path, problem });
+  }
+  return missing;
+}
+
+/** One log line for a record whose file is missing. */
+export function describeMissing(missing: MissingAttachment): string {
+  const { entry, path, problem } = missing;
+  return `History entry #${entry.seq} (attachment ${
+    JSON.stringify(entry.attachment!.filename)
+  } from ${entry.username}) points at ${path}, but ${problem}; users will be told it is gone`;
+}
+
+/**
+ * The frame sent instead of an attachment whose file is gone: a server
+ * notice at the attachment's place and time, so the history keeps its
+ * order and its count.
+ */
+export function missingAttachmentFrame(entry: HistoryEntry, replay: boolean): FrameInit {
+  const name = entry.attachment?.filename ?? "an attachment";
+  return {
+    flags: FLAG.NOTICE | (replay ? FLAG.HISTORY : 0),
+    timestamp: entry.timestamp,
+    sender: SERVER_NAME,
+    payload: `${entry.username}'s attachment ${name} is no longer available on the server.`,
+  };
+}
+
+/**
+ * Streams exactly `size` bytes of the file at `path`, whatever happened to
+ * it since its header was sent: cut if it grew, padded with zeros if it
+ * shrank or vanished (the receiver's SHA-256 check then fails and says so).
+ * The frame boundary, and so the rest of the connection, stays intact.
+ */
+export async function* fileChunksExactly(path: string, size: number): AsyncGenerator<Uint8Array> {
+  let left = size;
+  try {
+    for await (const chunk of readFileChunks(path)) {
+      if (left === 0) break;
+      const part = chunk.length > left ? chunk.subarray(0, left) : chunk;
+      left -= part.length;
+      yield part;
+    }
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  while (left > 0) {
+    const pad = new Uint8Array(Math.min(left, 64 * 1024));
+    left -= pad.length;
+    yield pad;
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * How fast one connection's frames are read: a token bucket. Pure: the
+ * caller passes the clock and does the waiting.
+ *
+ * The server never drops or refuses a frame for coming too fast. It takes
+ * a token before reading each frame; when none is left it waits, so it reads
+ * that connection more slowly, and TCP backpressure slows the sender. A paste
+ * up to the burst size goes through at once; a flood is held to the rate, and
+ * cannot starve anyone else.
+ *
+ * @module
+ */
+
+/** Options for {@linkcode TokenBucket}. */
+export interface RateLimit {
+  /** Frames per second, sustained. */
+  perSecond: number;
+  /** Frames that may come at once after a quiet spell (the bucket's size). */
+  burst: number;
+}
+
+/** The server's default: 10 frames a second, bursts of 30 (a 20-line paste goes straight through). */
+export const DEFAULT_RATE_LIMIT: Readonly<RateLimit> = { perSecond: 10, burst: 30 };
+
+/**
+ * A token bucket. Each {@linkcode take} reserves one token and says how long
+ * to wait until it is really there, so consecutive callers queue up fairly.
+ *
+ * @example
+ * ```ts
+ * const bucket = new TokenBucket({ perSecond: 10, burst: 2 }, 0);
+ * bucket.take(0); // 0: go
+ * bucket.take(0); // 0: go
+ * bucket.take(0); // 100: wait 100 ms, then go
+ * ```
+ */
+export class TokenBucket {
+  #perMs: number;
+  #burst: number;
+  #tokens: number;
+  #last: number;
+
+  /** A full bucket at time `now` (milliseconds). */
+  constructor(limit: RateLimit, now: number) {
+    if (!(limit.perSecond > 0) || !(limit.burst >= 1)) {
+      throw new RangeError(
+        `Cannot create a rate limit of ${limit.perSecond} per second with a burst of ${limit.burst}: both must be positive, the burst at least 1`,
+      );
+    }
+    this.#perMs = limit.perSecond / 1000;
+    this.#burst = limit.burst;
+    this.#tokens = limit.burst;
+    this.#last = now;
+  }
+
+  /** Tokens available at `now` (may be negative while callers wait). */
+  available(now: number): number {
+    this.#refill(now);
+    return this.#tokens;
+  }
+
+  /**
+   * Takes one token at time `now`. Returns 0 if it was there, else the
+   * milliseconds to wait before going on (the token is reserved meanwhile).
+   */
+  take(now: number): number {
+    this.#refill(now);
+    this.#tokens -= 1;
+    return this.#tokens >= 0 ? 0 : Math.ceil(-this.#tokens / this.#perMs);
+  }
+
+  #refill(now: number): void {
+    const elapsed = Math.max(0, now - this.#last);
+    this.#last = Math.max(this.#last, now);
+    this.#tokens = Math.min(this.#burst, this.#tokens + elapsed * this.#perMs);
+  }
+}

@@ -1,0 +1,287 @@
+/**
+ * The room's history in an SQLite file, through Deno's built-in
+ * `node:sqlite`: nothing to install, and it works inside `deno compile`.
+ *
+ * - Durable when {@linkcode SqliteHistory.append} returns: WAL journal with
+ *   `synchronous=FULL`, one committed transaction per entry. A process killed
+ *   at any instant (even `kill -9`) loses nothing that was appended; SQLite
+ *   replays the WAL on the next open.
+ * - One server per file: the file is locked exclusively while open, so a
+ *   second server on the same data folder refuses to start instead of
+ *   interleaving two histories.
+ * - Never guesses: a file that is not an SQLite database, is damaged, holds
+ *   someone else's tables or a newer schema is refused with a
+ *   {@linkcode HistoryError} naming the file. The server then exits with one
+ *   line; it neither overwrites nor moves the file (it may be the only copy of
+ *   the history, and only the operator can tell a damaged history from a
+ *   wrong `--data-dir`).
+ *
+ * Permissions: read and write on the database file itself (Deno checks only
+ * that path; SQLite's own `-wal` file beside it needs none).
+ *
+ * @module
+ */
+import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
+import {
+  type EntryKind,
+  type HistoryEntry,
+  HistoryError,
+  type HistoryStore,
+  type NewEntry,
+} from "./history.ts";
+
+/** `CRHI` in ASCII: marks an SQLite file as a chatroom history. */
+export const APPLICATION_ID = 0x43524849;
+
+/** The schema version this code writes (SQLite's `user_version`). */
+export const SCHEMA_VERSION = 1;
+
+/** The file name of the history inside the data folder. */
+export const HISTORY_FILE = "chatroom.db";
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS history (
+  seq         INTEGER PRIMARY KEY,
+  kind        TEXT    NOT NULL CHECK (kind IN ('chat', 'join', 'leave', 'attachment', 'notice')),
+  timestamp   INTEGER NOT NULL,
+  username    TEXT    NOT NULL,
+  text        TEXT    NOT NULL,
+  filename    TEXT,
+  stored_name TEXT,
+  size        INTEGER,
+  sha256      BLOB,
+  CHECK ((kind = 'attachment') = (stored_name IS NOT NULL))
+) STRICT;`;
+
+/**
+ * The columns read back. Strings come back as BLOBs and are decoded here:
+ * node:sqlite reads TEXT as a C string and would cut a message at its
+ * first NUL (binding is byte-exact; reading is not).
+ */
+const COLUMNS = [
+  "seq",
+  "kind",
+  "timestamp",
+  "CAST(username AS BLOB) AS username",
+  "CAST(text AS BLOB) AS text",
+  "CAST(filename AS BLOB) AS filename",
+  "CAST(stored_name AS BLOB) AS stored_name",
+  "size",
+  "sha256",
+].join(", ");
+
+/** Options for {@linkcode SqliteHistory.open}. */
+export interface SqliteHistoryOptions {
+  /**
+   * Largest size of the database, in pages (4 KiB each). Past it, appends
+   * fail as on a full disk; tests use it to simulate one. @default unlimited
+   */
+  maxPageCount?: number;
+}
+
+type Row = Record<string, SQLInputValue>;
+
+/** A {@linkcode HistoryStore} in an SQLite file. Close it when done. */
+export class SqliteHistory implements HistoryStore {
+  /** The database file. */
+  readonly path: string;
+  #db: DatabaseSync;
+  #insert: StatementSync;
+  #all: StatementSync;
+  #last: StatementSync;
+  #count: StatementSync;
+  #closed = false;
+
+  private constructor(path: string, db: DatabaseSync) {
+    this.path = path;
+    this.#db = db;
+    this.#insert = db.prepare(
+      `INSERT INTO history (kind, timestamp, username, text, filename, stored_name, size, sha256)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.#all = db.prepare(`SELECT ${COLUMNS} FROM history ORDER BY seq`);
+    this.#last = db.prepare(
+      `SELECT ${COLUMNS} FROM (SELECT * FROM history ORDER BY seq DESC LIMIT ?) ORDER BY seq`,
+    );
+    this.#count = db.prepare("SELECT count(*) AS n FROM history");
+  }
+
+  /**
+   * Opens (or creates) the history at `path`, checks it and locks it.
+   *
+   * @throws {HistoryError} if the file cannot be opened or written, is not a
+   *   chatroom history, is damaged, or is in use by another server.
+   * @throws {Deno.errors.NotCapable} if Deno does not permit reading and
+   *   writing `path`.
+   */
+  static open(path: string, options: SqliteHistoryOptions = {}): SqliteHistory {
+    let db: DatabaseSync;
+    try {
+      db = new DatabaseSync(path, { timeout: 0 });
+    } catch (error) {
+      throw wrap(error, `Cannot open the history ${path}`);
+    }
+    try {
+      // Exclusive before WAL: no shared-memory file, and a second opener fails.
+      db.exec("PRAGMA locking_mode = EXCLUSIVE");
+      // Look before writing anything: a foreign file must stay byte for byte as it was.
+      checkIntegrity(db, path);
+      const fresh = identify(db, path);
+      db.exec("PRAGMA journal_mode = WAL");
+      db.exec("PRAGMA synchronous = FULL");
+      if (fresh) create(db);
+      if (options.maxPageCount) db.exec(`PRAGMA max_page_count = ${options.maxPageCount}`);
+      return new SqliteHistory(path, db);
+    } catch (error) {
+      db.close();
+      if (error instanceof HistoryError) throw error;
+      throw wrap(error, `Cannot use the history ${path}`);
+    }
+  }
+
+  /** Stores an entry; it is on disk when this returns. */
+  append(entry: NewEntry): HistoryEntry {
+    const file = entry.attachment;
+    try {
+      const result = this.#insert.run(
+        entry.kind,
+        entry.timestamp,
+        entry.username,
+        entry.text,
+        file?.filename ?? null,
+        file?.storedName ?? null,
+        file?.size ?? null,
+        file?.sha256 ?? null,
+      );
+      return { ...entry, seq: Number(result.lastInsertRowid) };
+    } catch (error) {
+      throw wrap(error, `Cannot store a ${entry.kind} entry in the history ${this.path}`);
+    }
+  }
+
+  /** The last `limit` entries (all when `limit` is undefined), oldest first. */
+  list(limit?: number): HistoryEntry[] {
+    try {
+      const rows = limit === undefined ? this.#all.all() : this.#last.all(limit);
+      return rows.map((row) => toEntry(row as Row));
+    } catch (error) {
+      throw wrap(error, `Cannot read the history ${this.path}`);
+    }
+  }
+
+  /** Number of entries stored. */
+  count(): number {
+    const row = this.#count.get() as { n: number };
+    return Number(row.n);
+  }
+
+  /** Checkpoints the WAL into the file and closes it. Safe to call twice. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#db.close();
+  }
+
+  /** Same as {@linkcode close}. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+function checkIntegrity(db: DatabaseSync, path: string): void {
+  const rows = db.prepare("PRAGMA quick_check").all() as { quick_check: string }[];
+  const problems = rows.map((r) => r.quick_check).filter((r) => r !== "ok");
+  if (problems.length > 0) {
+    throw new HistoryError(
+      `Cannot use the history ${path}: it is damaged (${problems[0]}${
+        problems.length > 1 ? ` and ${problems.length - 1} more problem(s)` : ""
+      })`,
+    );
+  }
+}
+
+function pragma(db: DatabaseSync, name: string): number {
+  const row = db.prepare(`PRAGMA ${name}`).get() as Record<string, number>;
+  return Number(row[name]);
+}
+
+/**
+ * True for a new, empty file; throws for a file that is not a chatroom
+ * history or has a newer schema. Only reads.
+ */
+function identify(db: DatabaseSync, path: string): boolean {
+  const appId = pragma(db, "application_id");
+  const version = pragma(db, "user_version");
+  const tables = db.prepare("SELECT count(*) AS n FROM sqlite_schema").get() as { n: number };
+  if (appId === 0 && Number(tables.n) === 0) return true;
+  if (appId !== APPLICATION_ID) {
+    throw new HistoryError(
+      `Cannot use the history ${path}: it is an SQLite database but not a chatroom history (application_id ${appId}, expected ${APPLICATION_ID})`,
+    );
+  }
+  if (version > SCHEMA_VERSION) {
+    throw new HistoryError(
+      `Cannot use the history ${path}: it has schema version ${version}, written by a newer server (this one reads up to ${SCHEMA_VERSION})`,
+    );
+  }
+  return false;
+}
+
+/** Creates the schema in a new file, in one transaction. */
+function create(db: DatabaseSync): void {
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    db.exec(SCHEMA);
+    db.exec(`PRAGMA application_id = ${APPLICATION_ID}`);
+    db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+    db.exec("COMMIT");
+  } catch (error) {
+    if (db.isTransaction) db.exec("ROLLBACK");
+    throw error;
+  }
+}
+
+const KINDS: readonly EntryKind[] = ["chat", "join", "leave", "attachment", "notice"];
+
+function toEntry(row: Row): HistoryEntry {
+  const kind = row.kind as EntryKind;
+  if (!KINDS.includes(kind)) {
+    throw new HistoryError(`Cannot read history entry ${row.seq}: unknown kind ${row.kind}`);
+  }
+  const entry: HistoryEntry = {
+    seq: Number(row.seq),
+    kind,
+    timestamp: Number(row.timestamp),
+    username: text(row.username),
+    text: text(row.text),
+  };
+  if (kind === "attachment") {
+    entry.attachment = {
+      filename: text(row.filename),
+      storedName: text(row.stored_name),
+      size: Number(row.size),
+      sha256: new Uint8Array(row.sha256 as Uint8Array),
+    };
+  }
+  return entry;
+}
+
+const decoder = new TextDecoder();
+
+function text(value: SQLInputValue): string {
+  return value instanceof Uint8Array ? decoder.decode(value) : String(value ?? "");
+}
+
+/** Turns an SQLite error into one sentence: `<action>: <reason>`. */
+function wrap(error: unknown, action: string): Error {
+  if (error instanceof Deno.errors.NotCapable || error instanceof HistoryError) return error;
+  const reason = error instanceof Error ? error.message : String(error);
+  const hint = /database is locked/.test(reason)
+    ? " (another server is using it; stop that one or choose another --data-dir)"
+    : /file is not a database|malformed/.test(reason)
+    ? " (move the file aside or restore a backup, then start again)"
+    : /readonly|I\/O error|unable to open/.test(reason)
+    ? " (check that the server may read and write the file and its folder)"
+    : "";
+  return new HistoryError(`${action}: ${reason}${hint}`, { cause: error });
+}
