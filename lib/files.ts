@@ -7,6 +7,7 @@
 import { createHash } from "node:crypto";
 import { CHUNK_SIZE } from "./transport.ts";
 import { UNSAFE_CHARS } from "./unsafe_text.ts";
+import { concatBytes, sameBytes } from "./bytes.ts";
 
 /** Longest stored file name, in characters, before the extension is kept. */
 export const MAX_SAFE_NAME_CHARS = 100;
@@ -142,7 +143,7 @@ export async function receiveFile(
       name: finalName,
       size,
       sha256: digest,
-      head: concat(headParts, kept),
+      head: concatBytes(headParts),
     };
   } catch (error) {
     await Deno.remove(temp).catch(() => {/* already gone */});
@@ -241,18 +242,4 @@ export function looksLikeText(bytes: Uint8Array): boolean {
   } catch {
     return false;
   }
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}
-
-function concat(parts: Uint8Array[], size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 }

@@ -14,6 +14,7 @@ import {
   MAX_MESSAGE_PAYLOAD,
   ProtocolError,
 } from "./protocol.ts";
+import { concatBytes } from "./bytes.ts";
 
 /** The part of `Deno.Conn` the transport needs, so tests can pass fakes. */
 export interface ByteConn {
@@ -353,14 +354,8 @@ export class FrameSender {
       size += next.bytes.length;
     }
     if (parts.length === 1) return first;
-    const joined = new Uint8Array(size);
-    let at = 0;
-    for (const part of parts) {
-      joined.set(part, at);
-      at += part.length;
-    }
     // A streamed job that was queued behind these frames stays queued.
-    return { bytes: joined, bodyLength: 0 };
+    return { bytes: concatBytes(parts), bodyLength: 0 };
   }
 }
 

@@ -9,6 +9,7 @@ import { FrameReader, writeAll } from "../lib/transport.ts";
 import { startServer, TestClient, text, until } from "./support/harness.ts";
 import { Bystanders, PROMPT_MS } from "./support/bystanders.ts";
 import { CliProcess, PERMISSIONS } from "./support/cli.ts";
+import { concatBytes } from "../lib/bytes.ts";
 
 /** The soft limit on open files of this process, or null where there is none to ask (Windows). */
 async function fdLimit(): Promise<number | null> {
@@ -35,14 +36,7 @@ function closeQuietly(conn: Deno.Conn): void {
 
 /** Chat lines as frames in one buffer, as a paste (or a flooding client) writes them. */
 function pasted(lines: string[]): Uint8Array {
-  const frames = lines.map((line) => encodeFrame({ payload: line }));
-  const out = new Uint8Array(frames.reduce((n, f) => n + f.length, 0));
-  let at = 0;
-  for (const f of frames) {
-    out.set(f, at);
-    at += f.length;
-  }
-  return out;
+  return concatBytes(lines.map((line) => encodeFrame({ payload: line })));
 }
 
 /** `count` tiny chat frames: `f0`, `f1`, … */

@@ -9,6 +9,7 @@ import {
   type HalfClosable,
   writeAll,
 } from "../lib/transport.ts";
+import { concatBytes } from "../lib/bytes.ts";
 
 /** A connection that hands out `data` in reads of the given sizes, then ends. */
 function scriptedConn(data: Uint8Array, sizes: number[] = []): ByteConn {
@@ -26,16 +27,6 @@ function scriptedConn(data: Uint8Array, sizes: number[] = []): ByteConn {
     write: (p) => Promise.resolve(p.length),
     close() {},
   };
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 async function readAll(reader: FrameReader) {
@@ -57,13 +48,13 @@ const frames: FrameInit[] = [
 ];
 
 Deno.test("FrameReader reads two frames that arrive in one read", async () => {
-  const bytes = concat(frames.slice(0, 2).map(encodeFrame));
+  const bytes = concatBytes(frames.slice(0, 2).map(encodeFrame));
   const got = await readAll(new FrameReader(scriptedConn(bytes)));
   assert.deepEqual(got.map((f) => f.flags), [FLAG.JOIN_ACCEPT, FLAG.NEW_USER]);
 });
 
 Deno.test("FrameReader reads the same frames whatever the read sizes", async () => {
-  const bytes = concat(frames.map(encodeFrame));
+  const bytes = concatBytes(frames.map(encodeFrame));
   const expected = frames.map((f) => new TextDecoder().decode(encodeFrame(f)));
   await fc.assert(
     fc.asyncProperty(
@@ -78,7 +69,7 @@ Deno.test("FrameReader reads the same frames whatever the read sizes", async () 
 });
 
 Deno.test("FrameReader reads frames split at every byte offset", async () => {
-  const bytes = concat(frames.slice(0, 3).map(encodeFrame));
+  const bytes = concatBytes(frames.slice(0, 3).map(encodeFrame));
   for (let cut = 1; cut < bytes.length; cut++) {
     const got = await readAll(new FrameReader(scriptedConn(bytes, [cut, bytes.length])));
     assert.equal(got.length, 3, `split at ${cut}`);
@@ -175,7 +166,7 @@ Deno.test("FrameSender keeps frames in order and coalesces small ones", async ()
   sender.send(new Uint8Array([4]));
   gate.resolve();
   await sender.flush();
-  assert.deepEqual(concat(writes), new Uint8Array([1, 2, 3, 9, 9, 8, 4]));
+  assert.deepEqual(concatBytes(writes), new Uint8Array([1, 2, 3, 9, 9, 8, 4]));
   assert.ok(writes.length < 7, `expected coalescing, got ${writes.length} writes`);
 });
 

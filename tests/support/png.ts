@@ -5,6 +5,7 @@
  * @module
  */
 import { deflateSync } from "node:zlib";
+import { concatBytes } from "../../lib/bytes.ts";
 
 const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
   let c = n;
@@ -75,11 +76,5 @@ export function makePng(width: number, height: number, options: PngOptions = {})
     chunk("IDAT", new Uint8Array(deflateSync(raw))),
     chunk("IEND", new Uint8Array(0)),
   ];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
