@@ -79,6 +79,12 @@ for (const [page, text] of lines) {
   await say(page as Page, text);
   await waitForText(funPage, text);
 }
+// Fire's terminal client runs in its own folder, with the assignment's file in its attachments/.
+await Deno.mkdir(`${srv.dir}/fire/attachments`, { recursive: true });
+await Deno.copyFile(
+  new URL("../attachments/coolfile1.txt", import.meta.url),
+  `${srv.dir}/fire/attachments/coolfile1.txt`,
+);
 await using fire = await TerminalClientProcess.start(srv.port, `${srv.dir}/fire`);
 await fire.join("Fire");
 await waitForText(funPage, "Fire joined the chatroom.");
