@@ -25,6 +25,12 @@ export interface ByteConn {
 /** Size of the reads the transport issues and of the chunks it streams. */
 export const CHUNK_SIZE = 256 * 1024;
 
+/**
+ * Payloads with at least this many bytes left, and none buffered, are read
+ * straight into the chunks {@linkcode FrameReader.payloadChunks} yields.
+ */
+const DIRECT_READ_MIN = 64 * 1024;
+
 /** Writes every byte of `bytes`, looping over short writes. */
 export async function writeAll(conn: ByteConn, bytes: Uint8Array): Promise<void> {
   let at = 0;
@@ -156,9 +162,14 @@ export class FrameReader {
   /**
    * Streams the rest of the current frame's payload in chunks of at most
    * {@linkcode CHUNK_SIZE} bytes. Each chunk is a fresh array the caller may keep.
+   * Large payloads come in whole chunks of {@linkcode CHUNK_SIZE} bytes.
    */
   async *payloadChunks(): AsyncGenerator<Uint8Array> {
     while (this.#pending > 0) {
+      if (this.#end === this.#start && this.#pending >= DIRECT_READ_MIN) {
+        yield await this.#readDirect(Math.min(this.#pending, CHUNK_SIZE));
+        continue;
+      }
       if (this.#end === this.#start) {
         const n = await this.#fill(true);
         if (n === null) {
@@ -174,6 +185,29 @@ export class FrameReader {
       this.#pending -= take;
       yield chunk;
     }
+  }
+
+  /**
+   * Reads the next `size` payload bytes straight into a fresh array, with no
+   * copy through the buffer and in as few chunks as the caller sees: for
+   * attachments, which would otherwise be copied once more and handed on
+   * (hashed, written to disk) in many small pieces.
+   */
+  async #readDirect(size: number): Promise<Uint8Array> {
+    const chunk = new Uint8Array(size);
+    let at = 0;
+    while (at < size) {
+      const n = await this.#withStallTimer(this.#conn.read(chunk.subarray(at)));
+      if (n === null) {
+        throw new ProtocolError(
+          CODE.TRUNCATED,
+          `Cannot read payload: the stream ended with ${this.#pending - at} bytes missing`,
+        );
+      }
+      at += n;
+    }
+    this.#pending -= size;
+    return chunk;
   }
 
   /** Reads and discards the rest of the current payload. */

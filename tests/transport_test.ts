@@ -1,0 +1,75 @@
+import assert from "node:assert/strict";
+import { encodeFrame, FLAG } from "../lib/protocol.ts";
+import { type ByteConn, CHUNK_SIZE, FrameReader } from "../lib/transport.ts";
+
+/** A connection that hands out `bytes` in reads of the given sizes, in turn. */
+function fakeConn(bytes: Uint8Array, sizes: number[]): ByteConn {
+  let at = 0;
+  let turn = 0;
+  return {
+    read(p: Uint8Array): Promise<number | null> {
+      if (at === bytes.length) return Promise.resolve(null);
+      const n = Math.min(p.length, sizes[turn++ % sizes.length], bytes.length - at);
+      p.set(bytes.subarray(at, at + n));
+      at += n;
+      return Promise.resolve(n);
+    },
+    write: (p) => Promise.resolve(p.length),
+    close() {},
+  };
+}
+
+function pattern(size: number): Uint8Array {
+  return new Uint8Array(size).map((_, i) => (i * 131 + (i >> 11)) & 0xff);
+}
+
+Deno.test("payloadChunks() streams a large payload exactly, however the reads split it", async (t) => {
+  const payload = pattern(3 * CHUNK_SIZE + 12_345);
+  const header = encodeFrame({
+    flags: FLAG.ATTACHMENT,
+    filename: "big.bin",
+    payloadLength: payload.length,
+  });
+  const next = encodeFrame({ payload: "after the attachment" });
+  const stream = new Uint8Array(header.length + payload.length + next.length);
+  stream.set(header);
+  stream.set(payload, header.length);
+  stream.set(next, header.length + payload.length);
+  for (const sizes of [[1], [7, 65_536, 3], [65_536], [CHUNK_SIZE * 2], [100_000, 1]]) {
+    await t.step(`reads of ${sizes.join(", ")} bytes`, async () => {
+      const reader = new FrameReader(fakeConn(stream, sizes));
+      const got = await reader.readHeader();
+      assert.equal(got?.payloadLength, payload.length);
+      const chunks: Uint8Array[] = [];
+      for await (const chunk of reader.payloadChunks()) {
+        assert.ok(chunk.length <= CHUNK_SIZE, `chunk of ${chunk.length} bytes`);
+        chunks.push(chunk);
+      }
+      const joined = new Uint8Array(payload.length);
+      let at = 0;
+      for (const chunk of chunks) {
+        joined.set(chunk, at);
+        at += chunk.length;
+      }
+      assert.equal(at, payload.length);
+      assert.deepEqual(joined, payload);
+      const after = await reader.readFrame();
+      assert.equal(new TextDecoder().decode(after?.payload), "after the attachment");
+      assert.equal(await reader.readHeader(), null);
+    });
+  }
+});
+
+Deno.test("payloadChunks() rejects a large payload cut short", async () => {
+  const header = encodeFrame({ flags: FLAG.ATTACHMENT, payloadLength: 2 * CHUNK_SIZE });
+  const stream = new Uint8Array(header.length + CHUNK_SIZE + 10);
+  stream.set(header);
+  const reader = new FrameReader(fakeConn(stream, [65_536]));
+  await reader.readHeader();
+  await assert.rejects(
+    async () => {
+      for await (const _ of reader.payloadChunks()) { /* drain */ }
+    },
+    { name: "ProtocolError", message: /stream ended with \d+ bytes missing/ },
+  );
+});
