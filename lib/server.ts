@@ -19,9 +19,10 @@ import {
   SHA256_BYTES,
   toHex,
 } from "./protocol.ts";
-import { FrameReader, FrameSender } from "./transport.ts";
+import { FrameReader, FrameSender, type PayloadSource } from "./transport.ts";
 import { type ConnId, entryFrame, type Outgoing, Room } from "./room.ts";
-import type { HistoryStore } from "./history.ts";
+import type { HistoryEntry, HistoryStore } from "./history.ts";
+import { historyReplay } from "./history_replay.ts";
 import {
   FileCheckError,
   readFileChunks,
@@ -324,7 +325,18 @@ class Server implements ChatServer {
 
   /** Sends what the room decided. Returns it, for logging. */
   #deliver(out: Outgoing[]): Outgoing[] {
-    for (const item of out) {
+    let replay: HistoryEntry[] = [];
+    for (const [i, item] of out.entries()) {
+      if (isReplay(item)) {
+        // A join's history, entry after entry: streamed as one job.
+        replay.push(item.entry);
+        const next = out[i + 1];
+        if (!isReplay(next) || next.to.join() !== item.to.join()) {
+          this.#replay(item.to, replay);
+          replay = [];
+        }
+        continue;
+      }
       if ("frame" in item) {
         this.#send(item.to, item.frame);
         continue;
@@ -341,19 +353,42 @@ class Server implements ChatServer {
     return out;
   }
 
-  #send(to: ConnId[], init: FrameInit, body?: () => AsyncIterable<Uint8Array>): void {
+  /** Streams history to `to`, encoding it as each connection is ready for more. */
+  #replay(to: ConnId[], entries: HistoryEntry[]): void {
+    for (const id of to) {
+      const trace = this.#options.trace
+        ? (init: FrameInit) => {
+          const { header, payload } = normalizeFrame(init);
+          this.#log.raw(`${formatFrame("send", header, payload)} to=#${id}`);
+        }
+        : undefined;
+      const body = historyReplay(entries, {
+        downloadsDir: this.#options.downloadsDir,
+        onFrame: trace,
+      });
+      this.#enqueue(id, new Uint8Array(0), body);
+    }
+  }
+
+  #send(to: ConnId[], init: FrameInit, body?: PayloadSource): void {
     const bytes = encodeFrame(init);
     for (const id of to) {
-      const client = this.#clients.get(id);
-      if (!client) continue;
+      if (!this.#clients.has(id)) continue;
       if (this.#options.trace) {
         const { header, payload } = normalizeFrame(init);
         this.#log.raw(`${formatFrame("send", header, payload)} to=#${id}`);
       }
-      if (!client.sender.send(bytes, body)) {
-        this.#log.info(`${client.label} is too far behind (or gone); disconnecting it`);
-        closeQuietly(client.conn);
-      }
+      this.#enqueue(id, bytes, body);
+    }
+  }
+
+  /** Queues bytes (and a streamed body) for one connection; drops it if it is too far behind. */
+  #enqueue(id: ConnId, bytes: Uint8Array, body?: PayloadSource): void {
+    const client = this.#clients.get(id);
+    if (!client) return;
+    if (!client.sender.send(bytes, body)) {
+      this.#log.info(`${client.label} is too far behind (or gone); disconnecting it`);
+      closeQuietly(client.conn);
     }
   }
 
@@ -372,6 +407,12 @@ class Server implements ChatServer {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
+}
+
+function isReplay(
+  item: Outgoing | undefined,
+): item is Outgoing & { entry: HistoryEntry; replay: true } {
+  return item !== undefined && "entry" in item && item.replay;
 }
 
 function closeQuietly(conn: Deno.Conn): void {

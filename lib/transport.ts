@@ -328,13 +328,19 @@ export class FrameSender {
       size += next.bytes.length;
     }
     if (parts.length === 1) return first;
-    const joined = new Uint8Array(size);
-    let at = 0;
-    for (const part of parts) {
-      joined.set(part, at);
-      at += part.length;
-    }
     // A streamed job that was queued behind these frames stays queued.
-    return { bytes: joined };
+    return { bytes: concatBytes(parts, size) };
   }
+}
+
+/** Joins `parts`, whose lengths add up to `size`, into one array (no copy for one part). */
+export function concatBytes(parts: Uint8Array[], size: number): Uint8Array {
+  if (parts.length === 1) return parts[0];
+  const joined = new Uint8Array(size);
+  let at = 0;
+  for (const part of parts) {
+    joined.set(part, at);
+    at += part.length;
+  }
+  return joined;
 }
