@@ -150,6 +150,13 @@ export class FrameReader {
   /** Reads the whole payload of the current frame; it must not exceed `max` bytes. */
   async readPayload(header: FrameHeader, max = MAX_MESSAGE_PAYLOAD): Promise<Uint8Array> {
     checkPayloadLimit(header, max);
+    if (this.#end - this.#start >= this.#pending) {
+      // Already buffered, as chat lines usually are: no stream to set up.
+      const out = this.#buf.slice(this.#start, this.#start + this.#pending);
+      this.#start += this.#pending;
+      this.#pending = 0;
+      return out;
+    }
     const out = new Uint8Array(this.#pending);
     let at = 0;
     for await (const chunk of this.payloadChunks()) {

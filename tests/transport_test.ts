@@ -73,3 +73,28 @@ Deno.test("payloadChunks() rejects a large payload cut short", async () => {
     { name: "ProtocolError", message: /stream ended with \d+ bytes missing/ },
   );
 });
+
+Deno.test("readFrame() reads many small frames that arrived in one read", async () => {
+  const frames = Array.from({ length: 50 }, (_, i) =>
+    encodeFrame({
+      flags: i % 2 ? 0 : FLAG.NEW_USER,
+      username: i % 2 ? "" : `user${i}`,
+      sender: i % 3 ? "Cool" : "",
+      payload: `line ${i}`,
+    }));
+  const stream = new Uint8Array(frames.reduce((n, f) => n + f.length, 0));
+  let at = 0;
+  for (const frame of frames) {
+    stream.set(frame, at);
+    at += frame.length;
+  }
+  const reader = new FrameReader(fakeConn(stream, [stream.length]));
+  for (let i = 0; i < 50; i++) {
+    const frame = await reader.readFrame();
+    assert.equal(new TextDecoder().decode(frame?.payload), `line ${i}`);
+    assert.equal(frame?.username, i % 2 ? "" : `user${i}`);
+    assert.equal(frame?.sender, i % 3 ? "Cool" : "");
+    assert.equal(frame?.filename, "");
+  }
+  assert.equal(await reader.readFrame(), null);
+});
