@@ -64,6 +64,8 @@ export interface RoomOptions {
 /** The state and rules of one chatroom. */
 export class Room {
   #members = new Map<ConnId, Member>();
+  /** The {@linkcode usernameKey} of every active user, so a join need not scan them all. */
+  #usernameKeys = new Set<string>();
   #maxUsers: number;
   #history: HistoryStore;
   #historyLimit?: number;
@@ -132,7 +134,7 @@ export class Room {
       return [this.#reject(id, CODE.INVALID_USERNAME, TEXT.invalidUsername(problem))];
     }
     const key = usernameKey(username);
-    if (this.members.some((m) => usernameKey(m.username) === key)) {
+    if (this.#usernameKeys.has(key)) {
       return [this.#reject(id, CODE.USERNAME_TAKEN, TEXT.usernameTaken)];
     }
     const replay = this.#history.list(this.#historyLimit);
@@ -143,6 +145,7 @@ export class Room {
       text: TEXT.joined(username),
     });
     this.#members.set(id, { id, username, ...peer, joinedAt: announcement.timestamp });
+    this.#usernameKeys.add(key);
     return [
       {
         to: [id],
@@ -240,6 +243,7 @@ export class Room {
       text: TEXT.left(member.username),
     });
     this.#members.delete(id);
+    this.#usernameKeys.delete(usernameKey(member.username));
     return entry;
   }
 
