@@ -26,6 +26,16 @@ export interface ByteConn {
 export const CHUNK_SIZE = 256 * 1024;
 
 /**
+ * The read buffer a {@linkcode FrameReader} starts with. Small, because a
+ * connection that waits holds its buffer in a pending read the whole time:
+ * with thousands of idle users this is most of the server's memory.
+ */
+const INITIAL_READ_BUFFER = 4 * 1024;
+
+/** The read buffer grows (by doubling) up to this size while reads keep filling it. */
+const BUSY_READ_BUFFER = 64 * 1024;
+
+/**
  * Payloads with at least this many bytes left, and none buffered, are read
  * straight into the chunks {@linkcode FrameReader.payloadChunks} yields.
  */
@@ -58,9 +68,11 @@ export interface FrameReaderOptions {
  */
 export class FrameReader {
   #conn: ByteConn;
-  #buf = new Uint8Array(64 * 1024);
+  #buf = new Uint8Array(INITIAL_READ_BUFFER);
   #start = 0;
   #end = 0;
+  /** True if the last read filled all the space it was given. */
+  #filled = false;
   #stallMs: number;
   #pending = 0;
 
@@ -76,7 +88,13 @@ export class FrameReader {
   }
 
   async #fill(midFrame: boolean): Promise<number | null> {
-    if (this.#start === this.#end) this.#start = this.#end = 0;
+    if (this.#start === this.#end) {
+      this.#start = this.#end = 0;
+      if (this.#filled && this.#buf.length < BUSY_READ_BUFFER) {
+        // The stream is busy: read more of it at a time (nothing to copy).
+        this.#buf = new Uint8Array(this.#buf.length * 2);
+      }
+    }
     if (this.#end === this.#buf.length) {
       const size = this.#end - this.#start;
       if (this.#start > 0) {
@@ -89,9 +107,11 @@ export class FrameReader {
       this.#start = 0;
       this.#end = size;
     }
+    const space = this.#buf.length - this.#end;
     const read = this.#conn.read(this.#buf.subarray(this.#end));
     const n = midFrame ? await this.#withStallTimer(read) : await read;
     if (n !== null) this.#end += n;
+    this.#filled = n === space;
     return n;
   }
 

@@ -98,3 +98,22 @@ Deno.test("readFrame() reads many small frames that arrived in one read", async 
   }
   assert.equal(await reader.readFrame(), null);
 });
+
+Deno.test("FrameReader reads a busy stream of small frames in growing reads", async () => {
+  const frame = encodeFrame({ sender: "Cool", payload: "x".repeat(200) });
+  const stream = new Uint8Array(frame.length * 2000);
+  for (let i = 0; i < 2000; i++) stream.set(frame, i * frame.length);
+  const offered: number[] = [];
+  const conn = fakeConn(stream, [1 << 30]);
+  const reader = new FrameReader({
+    read: (p) => {
+      offered.push(p.length);
+      return conn.read(p);
+    },
+    write: conn.write,
+    close() {},
+  });
+  for (let i = 0; i < 2000; i++) assert.equal((await reader.readFrame())?.payload.length, 200);
+  assert.ok(offered[0] <= 4096, `first read offered ${offered[0]} bytes`);
+  assert.ok(Math.max(...offered) > 32 * 1024, `largest read offered ${Math.max(...offered)} bytes`);
+});
