@@ -253,7 +253,12 @@ export class FrameReader {
 /** A payload produced on demand, e.g. a file streamed from disk. */
 export type PayloadSource = () => AsyncIterable<Uint8Array>;
 
-type Job = { bytes: Uint8Array; body?: PayloadSource };
+/**
+ * A queued frame: its bytes alone when it is all in memory (the array a
+ * broadcast shares between receivers, so queuing allocates nothing), or a
+ * header with the payload that streams after it.
+ */
+type Job = Uint8Array | { bytes: Uint8Array; body: PayloadSource };
 
 /** Options for {@linkcode FrameSender}. */
 export interface FrameSenderOptions {
@@ -306,9 +311,9 @@ export class FrameSender {
     if (this.#queued + bytes.length > this.#max && this.#queue.length > 0) {
       return false;
     }
-    this.#queue.push({ bytes, body });
+    this.#queue.push(body ? { bytes, body } : bytes);
     this.#queued += bytes.length;
-    this.#running ??= this.#pump().finally(() => this.#running = null);
+    this.#running ??= this.#pump();
     return true;
   }
 
@@ -317,15 +322,24 @@ export class FrameSender {
     while (this.#running) await this.#running;
   }
 
+  /** Writes the queue out; always awaits before it ends, so `#running` is set first. */
   async #pump(): Promise<void> {
     try {
+      // Let the rest of this turn's work queue its frames first: the frames
+      // of broadcasts handled in the same turn of the event loop then go out
+      // in one write per connection instead of one each.
+      await undefined;
       while (this.#queue.length > 0) {
-        const batch = this.#takeBatch();
-        await writeAll(this.#conn, batch.bytes);
-        if (batch.body) {
-          for await (const chunk of batch.body()) {
-            await writeAll(this.#conn, chunk);
-          }
+        const job = this.#queue[0];
+        if (job instanceof Uint8Array) {
+          await writeAll(this.#conn, this.#takeFrames());
+          continue;
+        }
+        this.#queue.shift();
+        this.#queued -= job.bytes.length;
+        await writeAll(this.#conn, job.bytes);
+        for await (const chunk of job.body()) {
+          await writeAll(this.#conn, chunk);
         }
       }
     } catch (error) {
@@ -333,30 +347,29 @@ export class FrameSender {
       this.#queue = [];
       this.#queued = 0;
       this.#onError?.(error);
+    } finally {
+      this.#running = null;
     }
   }
 
-  /** Coalesces consecutive in-memory frames (up to 256 KiB) into one write. */
-  #takeBatch(): Job {
-    const first = this.#queue.shift()!;
-    this.#queued -= first.bytes.length;
-    if (first.body || this.#queue.length === 0 || this.#queue[0].body) {
-      return first;
+  /**
+   * Takes the in-memory frames at the head of the queue, joined for one
+   * write of at most 256 KiB (or one bigger frame). A streamed job queued
+   * behind them stays queued.
+   */
+  #takeFrames(): Uint8Array {
+    const parts: Uint8Array[] = [];
+    let size = 0;
+    while (this.#queue.length > 0) {
+      const next = this.#queue[0];
+      if (!(next instanceof Uint8Array)) break;
+      if (parts.length > 0 && size + next.length > CHUNK_SIZE) break;
+      this.#queue.shift();
+      parts.push(next);
+      size += next.length;
     }
-    const parts = [first.bytes];
-    let size = first.bytes.length;
-    while (
-      this.#queue.length > 0 && !this.#queue[0].body &&
-      size + this.#queue[0].bytes.length <= CHUNK_SIZE
-    ) {
-      const next = this.#queue.shift()!;
-      this.#queued -= next.bytes.length;
-      parts.push(next.bytes);
-      size += next.bytes.length;
-    }
-    if (parts.length === 1) return first;
-    // A streamed job that was queued behind these frames stays queued.
-    return { bytes: concatBytes(parts, size) };
+    this.#queued -= size;
+    return concatBytes(parts, size);
   }
 }
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { encodeFrame, FLAG } from "../lib/protocol.ts";
-import { type ByteConn, CHUNK_SIZE, FrameReader } from "../lib/transport.ts";
+import { type ByteConn, CHUNK_SIZE, FrameReader, FrameSender } from "../lib/transport.ts";
 
 /** A connection that hands out `bytes` in reads of the given sizes, in turn. */
 function fakeConn(bytes: Uint8Array, sizes: number[]): ByteConn {
@@ -116,4 +116,33 @@ Deno.test("FrameReader reads a busy stream of small frames in growing reads", as
   for (let i = 0; i < 2000; i++) assert.equal((await reader.readFrame())?.payload.length, 200);
   assert.ok(offered[0] <= 4096, `first read offered ${offered[0]} bytes`);
   assert.ok(Math.max(...offered) > 32 * 1024, `largest read offered ${Math.max(...offered)} bytes`);
+});
+
+Deno.test("FrameSender writes the frames queued in one turn in one write, in order", async () => {
+  const writes: Uint8Array[] = [];
+  const sender = new FrameSender({
+    read: () => Promise.resolve(null),
+    write: (p) => {
+      writes.push(p.slice());
+      return Promise.resolve(p.length);
+    },
+    close() {},
+  });
+  const frames = ["one", "two", "three"].map((payload) => encodeFrame({ payload }));
+  const body = new Uint8Array([1, 2, 3, 4]);
+  const header = encodeFrame({ flags: FLAG.ATTACHMENT, payloadLength: body.length });
+  sender.send(frames[0]);
+  sender.send(frames[1]);
+  sender.send(header, async function* () {
+    yield body;
+  });
+  sender.send(frames[2]);
+  await sender.flush();
+  assert.deepEqual(writes, [
+    new Uint8Array([...frames[0], ...frames[1]]),
+    header,
+    body,
+    frames[2],
+  ]);
+  assert.equal(sender.queuedBytes, 0);
 });
