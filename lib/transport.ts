@@ -278,7 +278,9 @@ export interface FrameSenderOptions {
  */
 export class FrameSender {
   #conn: ByteConn;
+  /** Jobs to write; those before `#head` are written already (no shift() per frame). */
   #queue: Job[] = [];
+  #head = 0;
   #queued = 0;
   #max: number;
   #running: Promise<void> | null = null;
@@ -308,7 +310,7 @@ export class FrameSender {
    */
   send(bytes: Uint8Array, body?: PayloadSource): boolean {
     if (this.#failed) return false;
-    if (this.#queued + bytes.length > this.#max && this.#queue.length > 0) {
+    if (this.#queued + bytes.length > this.#max && this.#head < this.#queue.length) {
       return false;
     }
     this.#queue.push(body ? { bytes, body } : bytes);
@@ -329,13 +331,13 @@ export class FrameSender {
       // of broadcasts handled in the same turn of the event loop then go out
       // in one write per connection instead of one each.
       await undefined;
-      while (this.#queue.length > 0) {
-        const job = this.#queue[0];
+      while (this.#head < this.#queue.length) {
+        const job = this.#queue[this.#head];
         if (job instanceof Uint8Array) {
           await writeAll(this.#conn, this.#takeFrames());
           continue;
         }
-        this.#queue.shift();
+        this.#take(1);
         this.#queued -= job.bytes.length;
         await writeAll(this.#conn, job.bytes);
         for await (const chunk of job.body()) {
@@ -345,6 +347,7 @@ export class FrameSender {
     } catch (error) {
       this.#failed = true;
       this.#queue = [];
+      this.#head = 0;
       this.#queued = 0;
       this.#onError?.(error);
     } finally {
@@ -360,17 +363,51 @@ export class FrameSender {
   #takeFrames(): Uint8Array {
     const parts: Uint8Array[] = [];
     let size = 0;
-    while (this.#queue.length > 0) {
-      const next = this.#queue[0];
+    for (let i = this.#head; i < this.#queue.length; i++) {
+      const next = this.#queue[i];
       if (!(next instanceof Uint8Array)) break;
       if (parts.length > 0 && size + next.length > CHUNK_SIZE) break;
-      this.#queue.shift();
       parts.push(next);
       size += next.length;
     }
+    this.#take(parts.length);
     this.#queued -= size;
-    return concatBytes(parts, size);
+    return joinBatch(parts, size);
   }
+
+  /** Drops the next `n` jobs, reusing the array once it is all written. */
+  #take(n: number): void {
+    this.#head += n;
+    if (this.#head === this.#queue.length) {
+      this.#queue.length = 0;
+      this.#head = 0;
+    } else if (this.#head >= 1024 && this.#head * 2 >= this.#queue.length) {
+      this.#queue.splice(0, this.#head);
+      this.#head = 0;
+    }
+  }
+}
+
+/** The last batch {@linkcode joinBatch} joined: its parts, and the result. */
+let lastBatch: { parts: Uint8Array[]; joined: Uint8Array } = {
+  parts: [],
+  joined: new Uint8Array(),
+};
+
+/**
+ * Joins a batch of queued frames for one write. A broadcast queues the same
+ * frame arrays on every receiver, so consecutive receivers usually have the
+ * very same batch: it is then joined once and the result shared (it is only
+ * ever read), rather than allocated and copied once per receiver.
+ */
+function joinBatch(parts: Uint8Array[], size: number): Uint8Array {
+  if (parts.length === 1) return parts[0];
+  const last = lastBatch.parts;
+  if (last.length === parts.length && parts.every((part, i) => part === last[i])) {
+    return lastBatch.joined;
+  }
+  lastBatch = { parts, joined: concatBytes(parts, size) };
+  return lastBatch.joined;
 }
 
 /** Joins `parts`, whose lengths add up to `size`, into one array (no copy for one part). */

@@ -146,3 +146,32 @@ Deno.test("FrameSender writes the frames queued in one turn in one write, in ord
   ]);
   assert.equal(sender.queuedBytes, 0);
 });
+
+Deno.test("FrameSenders that queued the same broadcast frames each write exactly their own", async () => {
+  const written = new Map<string, Uint8Array[]>();
+  const sender = (name: string) => {
+    written.set(name, []);
+    return new FrameSender({
+      read: () => Promise.resolve(null),
+      write: (p) => {
+        written.get(name)!.push(p.slice());
+        return Promise.resolve(p.length);
+      },
+      close() {},
+    });
+  };
+  const [a, b, c] = [sender("a"), sender("b"), sender("c")];
+  const [f1, f2, f3] = ["Fun joined", "Fire joined", "Sad joined"].map((payload) =>
+    encodeFrame({ payload })
+  );
+  for (const s of [a, b]) {
+    s.send(f1);
+    s.send(f2);
+  }
+  c.send(f1);
+  c.send(f3);
+  await Promise.all([a.flush(), b.flush(), c.flush()]);
+  assert.deepEqual(written.get("a"), [new Uint8Array([...f1, ...f2])]);
+  assert.deepEqual(written.get("b"), [new Uint8Array([...f1, ...f2])]);
+  assert.deepEqual(written.get("c"), [new Uint8Array([...f1, ...f3])]);
+});
