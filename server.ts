@@ -19,6 +19,7 @@ Options:
   --max-users N       most users in the chatroom at once (default 3)
   --max-attachment N  largest attachment in bytes; K, M, G suffixes allowed (default 100M)
   --downloads DIR     where received attachments are stored (default downloads)
+  --history-limit N   most history entries sent to a joining user (default all)
   --trace             print every frame sent and received, with all its fields
   -h, --help          show this help`;
 
@@ -31,6 +32,7 @@ async function main(args: string[]): Promise<number> {
       "max-users": { type: "string", default: "3" },
       "max-attachment": { type: "string", default: "100M" },
       downloads: { type: "string", default: "downloads" },
+      "history-limit": { type: "string" },
       trace: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -48,6 +50,9 @@ async function main(args: string[]): Promise<number> {
     maxUsers: parseCount("--max-users", values["max-users"], { min: 1 }),
     maxAttachment: parseCount("--max-attachment", values["max-attachment"]),
     downloadsDir: values.downloads,
+    historyLimit: values["history-limit"] === undefined
+      ? undefined
+      : parseCount("--history-limit", values["history-limit"]),
     trace: values.trace,
     logger,
   });
