@@ -37,6 +37,7 @@ export class ServerProcess implements AsyncDisposable {
   #child: Deno.ChildProcess;
   #draining: Promise<void>;
   #stderr: string[];
+  #stopping?: Promise<void>;
 
   private constructor(
     child: Deno.ChildProcess,
@@ -150,10 +151,25 @@ export class ServerProcess implements AsyncDisposable {
    * shut down cleanly.
    */
   async stop(graceMs = 10_000): Promise<void> {
+    this.#stopping ??= this.#stop("SIGTERM", graceMs);
+    await this.#stopping;
+  }
+
+  /**
+   * Kills the server at once (SIGKILL) and removes its folder: for when its
+   * orderly shutdown would be a scenario of its own, e.g. 10,000 users
+   * each announced as leaving to all the others.
+   */
+  async kill(): Promise<void> {
+    this.#stopping ??= this.#stop("SIGKILL", 0);
+    await this.#stopping;
+  }
+
+  async #stop(signal: "SIGTERM" | "SIGKILL", graceMs: number): Promise<void> {
     try {
-      this.#child.kill("SIGTERM");
+      this.#child.kill(signal);
     } catch { /* it already exited */ }
-    const timer = setTimeout(() => {
+    const timer = signal === "SIGKILL" ? undefined : setTimeout(() => {
       try {
         this.#child.kill("SIGKILL");
       } catch { /* it exited in the meantime */ }
@@ -161,9 +177,10 @@ export class ServerProcess implements AsyncDisposable {
     const status = await this.#child.status;
     clearTimeout(timer);
     await this.#draining;
-    const log = status.success ? "" : await readIfExists(`${this.dir}/server.log`);
+    const failed = !status.success && signal !== "SIGKILL";
+    const log = failed ? await readIfExists(`${this.dir}/server.log`) : "";
     await Deno.remove(this.dir, { recursive: true });
-    if (!status.success) {
+    if (failed) {
       const tail = [...log.trimEnd().split("\n").slice(-20), ...this.#stderr].join("\n");
       throw new Error(
         `server.ts ended with ${
