@@ -26,7 +26,7 @@ const MiB = 1024 * 1024;
 export const DEFAULT_CONFIG: BenchConfig = {
   startupRuns: 5,
   rawBytes: 256 * MiB,
-  rawRuns: 3,
+  rawRuns: 7,
   relay: { bytes: 256 * MiB, runs: 3, bigBytes: 1024 * MiB },
   fanout: {
     clients: 100,

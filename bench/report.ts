@@ -48,7 +48,9 @@ export const FIGURES: FigureSpec[] = [
     reference: "2–3",
   },
   { name: "idle_rss_per_client_after_joins_kib", unit: "KiB", digits: 1 },
+  { name: "idle_rss_mib", unit: "MiB", digits: 0 },
   { name: "idle_join_s", unit: "s", digits: 1 },
+  { name: "idle_wait_s", unit: "s", digits: 1 },
   { name: "join_100k_ms", unit: "ms", digits: 0, target: { op: "<=", value: 1000 } },
   { name: "history_fill_ms", unit: "ms", digits: 0 },
 ];
