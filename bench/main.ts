@@ -27,13 +27,15 @@ Options:
   -h, --help     show this help`;
 
 type Figures = Record<string, number>;
-type Scenario = (config: BenchConfig) => Promise<Figures>;
+/** Runs one scenario; what is not a figure (e.g. every run of a median) goes in `details`. */
+type Scenario = (config: BenchConfig, details: Record<string, unknown>) => Promise<Figures>;
 
 /** The scenarios, in the order they run (the longest last). */
 const SCENARIOS: Record<string, Scenario> = {
   startup: async (c) => ({ ...await measureStartup(c.startupRuns) }),
-  raw: async (c) => {
-    const { raw_mb_s } = await measureRaw(c.rawBytes, c.rawRuns);
+  raw: async (c, details) => {
+    const { raw_mb_s, raw_runs_mb_s } = await measureRaw(c.rawBytes, c.rawRuns);
+    details.raw_runs_mb_s = raw_runs_mb_s;
     return { raw_mb_s };
   },
   relay: async (c) => ({ ...await measureRelay(c.relay) }),
@@ -67,11 +69,12 @@ async function main(args: string[]): Promise<number> {
   const started = performance.now();
   const figures: Figures = {};
   const otherLoad: Record<string, number> = {};
+  const details: Record<string, unknown> = {};
   for (const name of names) {
     console.error(`bench: ${name}…`);
     const load = new OtherLoad();
     const t0 = performance.now();
-    Object.assign(figures, await SCENARIOS[name](config));
+    Object.assign(figures, await SCENARIOS[name](config, details));
     otherLoad[name] = load.stop();
     console.error(`bench: ${name} done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }
@@ -99,6 +102,7 @@ async function main(args: string[]): Promise<number> {
       targets,
       machine: context.machine,
       other_load_cores: otherLoad,
+      details,
       total_s: context.totalS,
       config,
     }));
