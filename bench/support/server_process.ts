@@ -177,7 +177,10 @@ export class ServerProcess implements AsyncDisposable {
     const status = await this.#child.status;
     clearTimeout(timer);
     await this.#draining;
-    const failed = !status.success && signal !== "SIGKILL";
+    // Ended by the signal we sent is fine (SIGTERM that came before the
+    // server installed its handler, right after it started, included);
+    // anything else is a crash, or a shutdown that outlasted the grace.
+    const failed = !status.success && status.signal !== signal;
     const log = failed ? await readIfExists(`${this.dir}/server.log`) : "";
     await Deno.remove(this.dir, { recursive: true });
     if (failed) {
