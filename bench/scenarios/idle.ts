@@ -43,6 +43,7 @@ const SAMPLE_MS = 500;
 
 /** Runs the idle-clients scenario against a fresh server process. */
 export async function measureIdle(config: IdleConfig): Promise<IdleResult> {
+  checkOpenFileLimit(config.clients + WARM_UP_CLIENTS + 100);
   // Every join is announced to every member (n²/2 frames); replaying those
   // announcements as history to each joiner too would add as many again.
   await using server = await ServerProcess.start({
@@ -152,4 +153,21 @@ async function reclaimed(server: ServerProcess, start: number, maxWaitMs: number
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Fails early, saying what to do, if the processes this one starts (which
+ * inherit its limits) cannot open `needed` files: the server needs one per
+ * connection. Deno cannot raise the limit itself.
+ */
+function checkOpenFileLimit(needed: number): void {
+  const limits = Deno.readTextFileSync("/proc/self/limits");
+  const soft = /^Max open files\s+(\d+|unlimited)/m.exec(limits)?.[1];
+  if (soft && soft !== "unlimited" && Number(soft) < needed) {
+    throw new Error(
+      `Cannot run the idle scenario: it needs ${needed} open files in the server process and the limit is ${soft}; raise it first (e.g. \`ulimit -n ${
+        needed + 1000
+      }\`) or run --quick`,
+    );
+  }
 }
