@@ -29,3 +29,24 @@ Deno.test("a user joining a history far bigger than the send queue gets all of i
   assert.equal(text(history[count - 1]), `${count - 1} ${line}`);
   assert.ok(history.every((f, i) => f.timestamp === 1_700_000_000_000 + i));
 });
+
+Deno.test("a joiner's history replays a stored attachment from disk, in its place", async () => {
+  await using srv = await startServer();
+  const file = `${srv.dir}/coolfile1.txt`;
+  const content = "I am on a light diet: I eat in daylight, I eat in moonlight.";
+  await Deno.writeTextFile(file, content);
+  await using cool = await TestClient.join(srv.port, "Cool");
+  cool.say("before");
+  await cool.upload(file, "coolfile1.txt");
+  await cool.next((f) => hasFlag(f, FLAG.ATTACHMENT));
+  cool.say("after");
+  await cool.nextText("after");
+  await using fun = await TestClient.join(srv.port, "Fun");
+  await fun.nextText("Fun joined the chatroom.");
+  const history = fun.frames.filter((f) => hasFlag(f, FLAG.HISTORY));
+  assert.deepEqual(
+    history.map((f) => hasFlag(f, FLAG.ATTACHMENT) ? `file:${f.filename}` : text(f)),
+    ["Cool joined the chatroom.", "before", "file:coolfile1.txt", "after"],
+  );
+  assert.equal(text(history[2]), content);
+});
