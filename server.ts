@@ -114,10 +114,11 @@ async function main(args: string[]): Promise<number> {
   if (dataDir !== ".") await Deno.mkdir(dataDir, { recursive: true });
   using history = SqliteHistory.open(join(dataDir, HISTORY_FILE));
   logger.info(`History: ${history.path}, ${history.count()} entries`);
-  const server = await serve({ ...settings, history, logger });
+  // Listen for signals before announcing the port, so a stop right after it is clean too.
   const stop = Promise.withResolvers<string>();
   const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
   for (const signal of signals) Deno.addSignalListener(signal, () => stop.resolve(signal));
+  const server = await serve({ ...settings, history, logger });
   const signal = await stop.promise;
   logger.info(`Received ${signal}; shutting down`);
   await server.close();

@@ -19,3 +19,30 @@ export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
 export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
+
+/**
+ * A few equal buffers handed out in turn, so a stream of chunks reuses the
+ * same memory instead of allocating a fresh array per chunk (which, for a
+ * large file, lets tens of MiB of garbage pile up before V8 collects it).
+ * A buffer comes back after `count` more calls of {@linkcode next}: a chunk
+ * stays valid while the caller requests up to `count - 1` more.
+ */
+export class BufferRing {
+  #buffers: Uint8Array[] = [];
+  #count: number;
+  #size: number;
+  #turn = 0;
+
+  /** A ring of `count` buffers of `size` bytes, allocated on first use. */
+  constructor(count: number, size: number) {
+    this.#count = count;
+    this.#size = size;
+  }
+
+  /** The next buffer in turn. */
+  next(): Uint8Array {
+    const i = this.#turn;
+    this.#turn = (i + 1) % this.#count;
+    return this.#buffers[i] ??= new Uint8Array(this.#size);
+  }
+}

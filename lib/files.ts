@@ -5,9 +5,9 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { CHUNK_SIZE } from "./transport.ts";
+import { CHUNK_SIZE, CHUNK_VALID_FOR, writeAll } from "./transport.ts";
 import { UNSAFE_CHARS } from "./unsafe_text.ts";
-import { concatBytes, sameBytes } from "./bytes.ts";
+import { BufferRing, concatBytes, sameBytes } from "./bytes.ts";
 
 /** Longest stored file name, in characters, before the extension is kept. */
 export const MAX_SAFE_NAME_CHARS = 100;
@@ -107,6 +107,9 @@ export async function receiveFile(
   const headParts: Uint8Array[] = [];
   let kept = 0;
   let size = 0;
+  // The write of one chunk runs (off the main thread) while the next is
+  // received and hashed; at most one write is in flight.
+  let writing: Promise<void> = Promise.resolve();
   try {
     try {
       for await (const chunk of chunks) {
@@ -117,10 +120,13 @@ export async function receiveFile(
           headParts.push(part);
           kept += part.length;
         }
-        let at = 0;
-        while (at < chunk.length) at += await file.write(chunk.subarray(at));
+        await writing;
+        writing = writeAll(file, chunk);
+        writing.catch(() => {/* awaited (and thrown) before the next write or below */});
       }
+      await writing;
     } finally {
+      await writing.catch(() => {/* the error that matters is already being thrown */});
       file.close();
     }
     const digest = new Uint8Array(hash.digest());
@@ -189,19 +195,31 @@ async function reserveName(dir: string, name: string): Promise<string> {
 }
 
 /**
- * Streams a file from disk in chunks of at most {@linkcode CHUNK_SIZE} bytes.
- * One buffer is reused: each chunk is valid only until the next is requested.
+ * Streams a file from disk in chunks of {@linkcode CHUNK_SIZE} bytes. The
+ * next chunk is read (off the main thread) while the caller uses this one.
+ * Buffers are reused: a chunk stays valid until the caller has requested
+ * {@linkcode CHUNK_VALID_FOR} more (copy what you keep longer).
  */
 export async function* readFileChunks(path: string): AsyncGenerator<Uint8Array> {
   const file = await Deno.open(path, { read: true });
-  const buf = new Uint8Array(CHUNK_SIZE);
+  // One chunk with the caller, one it may still be finishing, one read ahead.
+  const ring = new BufferRing(CHUNK_VALID_FOR + 2, CHUNK_SIZE);
+  const readChunk = async () => {
+    const buf = ring.next();
+    const n = await file.read(buf);
+    return n === null ? null : n === buf.length ? buf : buf.subarray(0, n);
+  };
+  let next = readChunk();
   try {
     while (true) {
-      const n = await file.read(buf);
-      if (n === null) return;
-      yield n === buf.length ? buf : buf.subarray(0, n);
+      const chunk = await next;
+      if (chunk === null) return;
+      next = readChunk();
+      yield chunk;
     }
   } finally {
+    // A caller that stops early leaves one read ahead in flight: let it end.
+    await next.catch(() => {/* its chunk is not wanted */});
     file.close();
   }
 }

@@ -348,9 +348,11 @@ export function decodeHeader(bytes: Uint8Array): DecodedHeader | null {
   if (bytes.length < headerSize) return null;
   let at = FIXED_HEADER_SIZE;
   const take = (n: number) => bytes.subarray(at, at += n);
-  const username = decodeUtf8(take(lengths[0]), "USERNAME");
-  const sender = decodeUtf8(take(lengths[1]), "SENDER");
-  const filename = decodeUtf8(take(lengths[2]), "FILENAME");
+  // Most fields of most frames are empty: skip the decoder call for those.
+  const text = (n: number, what: string) => n === 0 ? "" : decodeUtf8(take(n), what);
+  const username = text(lengths[0], "USERNAME");
+  const sender = text(lengths[1], "SENDER");
+  const filename = text(lengths[2], "FILENAME");
   const sha256 = take(lengths[3]).slice();
   return {
     header: {

@@ -75,6 +75,8 @@ export interface RoomOptions {
 /** The state and rules of one chatroom. */
 export class Room {
   #members = new Map<ConnId, Member>();
+  /** The {@linkcode usernameKey} of every active user, so a join need not scan them all. */
+  #usernameKeys = new Set<string>();
   #maxUsers: number;
   #history: HistoryStore;
   #historyLimit?: number;
@@ -146,7 +148,7 @@ export class Room {
       return [this.#reject(id, CODE.INVALID_USERNAME, TEXT.invalidUsername(problem))];
     }
     const key = usernameKey(username);
-    if (this.members.some((m) => usernameKey(m.username) === key)) {
+    if (this.#usernameKeys.has(key)) {
       return [this.#reject(id, CODE.USERNAME_TAKEN, TEXT.usernameTaken)];
     }
     const avatar = options.avatar;
@@ -168,6 +170,7 @@ export class Room {
       member.avatar = { filename: name, bytes: avatar.bytes };
     }
     this.#members.set(id, member);
+    this.#usernameKeys.add(key);
     const avatars = this.members.filter((m) => m.avatar).map((m) => avatarFrame(m));
     return [
       {
@@ -274,6 +277,7 @@ export class Room {
       });
     } finally {
       this.#members.delete(id);
+      this.#usernameKeys.delete(usernameKey(member.username));
     }
   }
 

@@ -19,7 +19,7 @@ import {
   SHA256_BYTES,
   toHex,
 } from "./protocol.ts";
-import { closeGracefully, FrameReader, FrameSender } from "./transport.ts";
+import { closeGracefully, FrameReader, FrameSender, type PayloadSource } from "./transport.ts";
 import { type ConnId, entryFrame, type Outgoing, Room } from "./room.ts";
 import { type HistoryEntry, HistoryError, type HistoryStore } from "./history.ts";
 import { FileCheckError, receiveFile, removeIncomplete, safeFileName } from "./files.ts";
@@ -455,13 +455,7 @@ class Server implements ChatServer {
         if (path) yield* fileChunksExactly(path, size);
       }
     };
-    for (const id of to) {
-      const client = this.#clients.get(id);
-      if (client && !client.sender.send(new Uint8Array(0), () => stream.call(this, id))) {
-        this.#log.info(`${client.label} is too far behind (or gone); disconnecting it`);
-        closeQuietly(client.conn);
-      }
-    }
+    for (const id of to) this.#enqueue(id, new Uint8Array(0), () => stream.call(this, id));
   }
 
   /** The frame for an entry and, for an attachment whose file is there, the file to stream after it. */
@@ -481,19 +475,25 @@ class Server implements ChatServer {
     return { frame: entryFrame(entry, replay), path, size: file.size };
   }
 
-  #send(to: ConnId[], init: FrameInit, body?: () => AsyncIterable<Uint8Array>): void {
+  #send(to: ConnId[], init: FrameInit, body?: PayloadSource): void {
     const bytes = encodeFrame(init);
     for (const id of to) {
-      const client = this.#clients.get(id);
-      if (!client) continue;
+      if (!this.#clients.has(id)) continue;
       if (this.#options.trace) {
         const { header, payload } = normalizeFrame(init);
         this.#log.raw(`${formatFrame("send", header, payload)} to=#${id}`);
       }
-      if (!client.sender.send(bytes, body)) {
-        this.#log.info(`${client.label} is too far behind (or gone); disconnecting it`);
-        closeQuietly(client.conn);
-      }
+      this.#enqueue(id, bytes, body);
+    }
+  }
+
+  /** Queues bytes (and a streamed body) for one connection; drops it if it is too far behind. */
+  #enqueue(id: ConnId, bytes: Uint8Array, body?: PayloadSource): void {
+    const client = this.#clients.get(id);
+    if (!client) return;
+    if (!client.sender.send(bytes, body)) {
+      this.#log.info(`${client.label} is too far behind (or gone); disconnecting it`);
+      closeQuietly(client.conn);
     }
   }
 

@@ -14,7 +14,7 @@ import {
   MAX_MESSAGE_PAYLOAD,
   ProtocolError,
 } from "./protocol.ts";
-import { concatBytes } from "./bytes.ts";
+import { BufferRing, concatBytes } from "./bytes.ts";
 
 /** The part of `Deno.Conn` the transport needs, so tests can pass fakes. */
 export interface ByteConn {
@@ -25,6 +25,29 @@ export interface ByteConn {
 
 /** Size of the reads the transport issues and of the chunks it streams. */
 export const CHUNK_SIZE = 256 * 1024;
+
+/**
+ * How many further chunks a consumer of a chunk stream ({@linkcode FrameReader.payloadChunks},
+ * `readFileChunks`) may request while still using a chunk it was given:
+ * 1, so a consumer can write one chunk to disk while it receives the next.
+ */
+export const CHUNK_VALID_FOR = 1;
+
+/**
+ * The read buffer a {@linkcode FrameReader} starts with. Small, because a
+ * connection that waits holds its buffer in a pending read the whole time:
+ * with thousands of idle users this is most of the server's memory.
+ */
+const INITIAL_READ_BUFFER = 4 * 1024;
+
+/** The read buffer grows (by doubling) up to this size while reads keep filling it. */
+const BUSY_READ_BUFFER = 64 * 1024;
+
+/**
+ * Payloads with at least this many bytes left, and none buffered, are read
+ * straight into the chunks {@linkcode FrameReader.payloadChunks} yields.
+ */
+const DIRECT_READ_MIN = 64 * 1024;
 
 /** Writes every byte of `bytes`, looping over short writes. */
 export async function writeAll(conn: ByteConn, bytes: Uint8Array): Promise<void> {
@@ -53,9 +76,11 @@ export interface FrameReaderOptions {
  */
 export class FrameReader {
   #conn: ByteConn;
-  #buf = new Uint8Array(64 * 1024);
+  #buf = new Uint8Array(INITIAL_READ_BUFFER);
   #start = 0;
   #end = 0;
+  /** True if the last read filled all the space it was given. */
+  #filled = false;
   #stallMs: number;
   #pending = 0;
 
@@ -71,7 +96,13 @@ export class FrameReader {
   }
 
   async #fill(midFrame: boolean): Promise<number | null> {
-    if (this.#start === this.#end) this.#start = this.#end = 0;
+    if (this.#start === this.#end) {
+      this.#start = this.#end = 0;
+      if (this.#filled && this.#buf.length < BUSY_READ_BUFFER) {
+        // The stream is busy: read more of it at a time (nothing to copy).
+        this.#buf = new Uint8Array(this.#buf.length * 2);
+      }
+    }
     if (this.#end === this.#buf.length) {
       const size = this.#end - this.#start;
       if (this.#start > 0) {
@@ -84,9 +115,11 @@ export class FrameReader {
       this.#start = 0;
       this.#end = size;
     }
+    const space = this.#buf.length - this.#end;
     const read = this.#conn.read(this.#buf.subarray(this.#end));
     const n = midFrame ? await this.#withStallTimer(read) : await read;
     if (n !== null) this.#end += n;
+    this.#filled = n === space;
     return n;
   }
 
@@ -145,6 +178,13 @@ export class FrameReader {
   /** Reads the whole payload of the current frame; it must not exceed `max` bytes. */
   async readPayload(header: FrameHeader, max = MAX_MESSAGE_PAYLOAD): Promise<Uint8Array> {
     checkPayloadLimit(header, max);
+    if (this.#end - this.#start >= this.#pending) {
+      // Already buffered, as chat lines usually are: no stream to set up.
+      const out = this.#buf.slice(this.#start, this.#start + this.#pending);
+      this.#start += this.#pending;
+      this.#pending = 0;
+      return out;
+    }
     const out = new Uint8Array(this.#pending);
     let at = 0;
     for await (const chunk of this.payloadChunks()) {
@@ -156,12 +196,19 @@ export class FrameReader {
 
   /**
    * Streams the rest of the current frame's payload in chunks of at most
-   * {@linkcode CHUNK_SIZE} bytes. Each chunk is a view into the reader's
-   * buffer, valid only until the next chunk is requested: copy what you keep.
-   * (Reusing one buffer keeps memory flat however large the payload.)
+   * {@linkcode CHUNK_SIZE} bytes; large payloads come in whole chunks.
+   * Buffers are reused, so memory stays flat however large the payload: a
+   * chunk stays valid until the caller has requested
+   * {@linkcode CHUNK_VALID_FOR} more (copy what you keep longer).
    */
   async *payloadChunks(): AsyncGenerator<Uint8Array> {
+    // The ring lives as long as this payload: an idle connection holds none.
+    const ring = new BufferRing(CHUNK_VALID_FOR + 1, CHUNK_SIZE);
     while (this.#pending > 0) {
+      if (this.#end === this.#start && this.#pending >= DIRECT_READ_MIN) {
+        yield await this.#readDirect(ring.next(), Math.min(this.#pending, CHUNK_SIZE));
+        continue;
+      }
       if (this.#end === this.#start) {
         const n = await this.#fill(true);
         if (n === null) {
@@ -172,11 +219,35 @@ export class FrameReader {
         }
       }
       const take = Math.min(this.#pending, this.#end - this.#start, CHUNK_SIZE);
-      const chunk = this.#buf.subarray(this.#start, this.#start + take);
+      const chunk = ring.next().subarray(0, take);
+      chunk.set(this.#buf.subarray(this.#start, this.#start + take));
       this.#start += take;
       this.#pending -= take;
       yield chunk;
     }
+  }
+
+  /**
+   * Reads the next `size` payload bytes straight into `buf`, with no
+   * copy through the buffer and in as few chunks as the caller sees: for
+   * attachments, which would otherwise be copied once more and handed on
+   * (hashed, written to disk) in many small pieces.
+   */
+  async #readDirect(buf: Uint8Array, size: number): Promise<Uint8Array> {
+    const chunk = buf.subarray(0, size);
+    let at = 0;
+    while (at < size) {
+      const n = await this.#withStallTimer(this.#conn.read(chunk.subarray(at)));
+      if (n === null) {
+        throw new ProtocolError(
+          CODE.TRUNCATED,
+          `Cannot read payload: the stream ended with ${this.#pending - at} bytes missing`,
+        );
+      }
+      at += n;
+    }
+    this.#pending -= size;
+    return chunk;
   }
 
   /** Reads and discards the rest of the current payload. */
@@ -195,7 +266,12 @@ export class FrameReader {
 /** A payload produced on demand, e.g. a file streamed from disk. */
 export type PayloadSource = () => AsyncIterable<Uint8Array>;
 
-type Job = { bytes: Uint8Array; body?: PayloadSource; bodyLength: number };
+/**
+ * A queued frame: its bytes alone when it is all in memory (the array a
+ * broadcast shares between receivers, so queuing allocates nothing), or a
+ * header with the payload that streams after it.
+ */
+type Job = Uint8Array | { bytes: Uint8Array; body: PayloadSource; bodyLength: number };
 
 /** Options for {@linkcode FrameSender}. */
 export interface FrameSenderOptions {
@@ -230,7 +306,9 @@ export interface FrameSenderOptions {
  */
 export class FrameSender {
   #conn: ByteConn;
+  /** Jobs to write; those before `#head` are written already (no shift() per frame). */
   #queue: Job[] = [];
+  #head = 0;
   #queued = 0;
   #max: number;
   #streamQueued = 0;
@@ -270,17 +348,17 @@ export class FrameSender {
    */
   send(bytes: Uint8Array, body?: PayloadSource): boolean {
     if (this.#failed) return false;
-    if (this.#queued + bytes.length > this.#max && this.#queue.length > 0) {
+    if (this.#queued + bytes.length > this.#max && this.#head < this.#queue.length) {
       return false;
     }
     const bodyLength = body ? declaredLength(bytes) : 0;
     if (this.#streamQueued > 0 && this.#streamQueued + bodyLength > this.#maxStream) {
       return false;
     }
-    this.#queue.push({ bytes, body, bodyLength });
+    this.#queue.push(body ? { bytes, body, bodyLength } : bytes);
     this.#queued += bytes.length;
     this.#streamQueued += bodyLength;
-    this.#running ??= this.#pump().finally(() => this.#running = null);
+    this.#running ??= this.#pump();
     return true;
   }
 
@@ -289,23 +367,36 @@ export class FrameSender {
     while (this.#running) await this.#running;
   }
 
+  /** Writes the queue out; always awaits before it ends, so `#running` is set first. */
   async #pump(): Promise<void> {
     try {
-      while (this.#queue.length > 0) {
-        const batch = this.#takeBatch();
-        await this.#write(batch.bytes);
-        if (batch.body) {
-          for await (const chunk of batch.body()) {
-            await this.#write(chunk);
-          }
+      // Let the rest of this turn's work queue its frames first: the frames
+      // of broadcasts handled in the same turn of the event loop then go out
+      // in one write per connection instead of one each.
+      await undefined;
+      while (this.#head < this.#queue.length) {
+        const job = this.#queue[this.#head];
+        if (job instanceof Uint8Array) {
+          await this.#write(this.#takeFrames());
+          continue;
+        }
+        this.#take(1);
+        this.#queued -= job.bytes.length;
+        this.#streamQueued -= job.bodyLength;
+        await this.#write(job.bytes);
+        for await (const chunk of job.body()) {
+          await this.#write(chunk);
         }
       }
     } catch (error) {
       this.#failed = true;
       this.#queue = [];
+      this.#head = 0;
       this.#queued = 0;
       this.#streamQueued = 0;
       this.#onError?.(error);
+    } finally {
+      this.#running = null;
     }
   }
 
@@ -334,29 +425,59 @@ export class FrameSender {
     }
   }
 
-  /** Coalesces consecutive in-memory frames (up to 256 KiB) into one write. */
-  #takeBatch(): Job {
-    const first = this.#queue.shift()!;
-    this.#queued -= first.bytes.length;
-    this.#streamQueued -= first.bodyLength;
-    if (first.body || this.#queue.length === 0 || this.#queue[0].body) {
-      return first;
+  /**
+   * Takes the in-memory frames at the head of the queue, joined for one
+   * write of at most 256 KiB (or one bigger frame). A streamed job queued
+   * behind them stays queued.
+   */
+  #takeFrames(): Uint8Array {
+    const parts: Uint8Array[] = [];
+    let size = 0;
+    for (let i = this.#head; i < this.#queue.length; i++) {
+      const next = this.#queue[i];
+      if (!(next instanceof Uint8Array)) break;
+      if (parts.length > 0 && size + next.length > CHUNK_SIZE) break;
+      parts.push(next);
+      size += next.length;
     }
-    const parts = [first.bytes];
-    let size = first.bytes.length;
-    while (
-      this.#queue.length > 0 && !this.#queue[0].body &&
-      size + this.#queue[0].bytes.length <= CHUNK_SIZE
-    ) {
-      const next = this.#queue.shift()!;
-      this.#queued -= next.bytes.length;
-      parts.push(next.bytes);
-      size += next.bytes.length;
-    }
-    if (parts.length === 1) return first;
-    // A streamed job that was queued behind these frames stays queued.
-    return { bytes: concatBytes(parts), bodyLength: 0 };
+    this.#take(parts.length);
+    this.#queued -= size;
+    return joinBatch(parts);
   }
+
+  /** Drops the next `n` jobs, reusing the array once it is all written. */
+  #take(n: number): void {
+    this.#head += n;
+    if (this.#head === this.#queue.length) {
+      this.#queue.length = 0;
+      this.#head = 0;
+    } else if (this.#head >= 1024 && this.#head * 2 >= this.#queue.length) {
+      this.#queue.splice(0, this.#head);
+      this.#head = 0;
+    }
+  }
+}
+
+/** The last batch {@linkcode joinBatch} joined: its parts, and the result. */
+let lastBatch: { parts: Uint8Array[]; joined: Uint8Array } = {
+  parts: [],
+  joined: new Uint8Array(),
+};
+
+/**
+ * Joins a batch of queued frames for one write. A broadcast queues the same
+ * frame arrays on every receiver, so consecutive receivers usually have the
+ * very same batch: it is then joined once and the result shared (it is only
+ * ever read), rather than allocated and copied once per receiver.
+ */
+function joinBatch(parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0];
+  const last = lastBatch.parts;
+  if (last.length === parts.length && parts.every((part, i) => part === last[i])) {
+    return lastBatch.joined;
+  }
+  lastBatch = { parts, joined: concatBytes(parts) };
+  return lastBatch.joined;
 }
 
 /** PAYLOAD_LENGTH of an encoded header, or 0 if the bytes are not one (tests pass stand-ins). */

@@ -170,7 +170,7 @@ Deno.test("FrameSender keeps frames in order and coalesces small ones", async ()
   assert.ok(writes.length < 7, `expected coalescing, got ${writes.length} writes`);
 });
 
-Deno.test("FrameSender refuses frames past its queue limit", () => {
+Deno.test("FrameSender refuses frames past its queue limit", async () => {
   const conn: ByteConn = {
     read: () => Promise.resolve(null),
     write: () => new Promise(() => {}),
@@ -178,11 +178,12 @@ Deno.test("FrameSender refuses frames past its queue limit", () => {
   };
   const sender = new FrameSender(conn, { maxQueuedBytes: 100 });
   assert.equal(sender.send(new Uint8Array(60)), true);
+  await Promise.resolve(); // the sender starts writing after this turn's frames are queued
   assert.equal(sender.send(new Uint8Array(60)), true); // the first is already being written
   assert.equal(sender.send(new Uint8Array(60)), false);
 });
 
-Deno.test("FrameSender counts streamed payloads against maxQueuedStreamBytes", () => {
+Deno.test("FrameSender counts streamed payloads against maxQueuedStreamBytes", async () => {
   const conn: ByteConn = {
     read: () => Promise.resolve(null),
     write: () => new Promise(() => {}),
@@ -191,7 +192,8 @@ Deno.test("FrameSender counts streamed payloads against maxQueuedStreamBytes", (
   const sender = new FrameSender(conn, { maxQueuedStreamBytes: 1000 });
   const header = encodeFrame({ flags: FLAG.ATTACHMENT, filename: "a", payloadLength: 800 });
   const body = async function* () {};
-  assert.equal(sender.send(header, body), true, "the first is under way at once");
+  assert.equal(sender.send(header, body), true, "the first is accepted");
+  await Promise.resolve(); // the sender starts writing after this turn's frames are queued
   assert.equal(sender.send(header, body), true, "one may always wait");
   assert.equal(sender.queuedStreamBytes, 800);
   assert.equal(sender.send(header, body), false, "1,600 bytes waiting is over the limit");

@@ -1,0 +1,117 @@
+/**
+ * `deno task bench`: runs every scenario against real `server.ts` processes
+ * on 127.0.0.1 and prints a table, or with `--json` one JSON object.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { type BenchConfig, DEFAULT_CONFIG, QUICK_CONFIG } from "./config.ts";
+import { FIGURES, meetsTarget, renderTable } from "./report.ts";
+import { describeMachine, OtherLoad } from "./support/machine.ts";
+import { measureStartup } from "./scenarios/startup.ts";
+import { measureRaw } from "./scenarios/raw.ts";
+import { measureRelay } from "./scenarios/relay.ts";
+import { measureJoin } from "./scenarios/join.ts";
+import { measureFanout } from "./scenarios/fanout.ts";
+import { measureIdle } from "./scenarios/idle.ts";
+
+const USAGE = `Usage: deno task bench [--quick] [--json] [--only=NAME,…]
+
+Runs the chatroom's benchmarks against real server and client processes on
+127.0.0.1 (see docs/PERFORMANCE.md).
+
+Options:
+  --quick        scaled-down sizes, under 30 s (a smoke test; figures not comparable)
+  --json         print one JSON object with every figure instead of the table
+  --only NAMES   run only these scenarios: ${"startup,raw,relay,join,fanout,idle"}
+  -h, --help     show this help`;
+
+type Figures = Record<string, number>;
+/** Runs one scenario; what is not a figure (e.g. every run of a median) goes in `details`. */
+type Scenario = (config: BenchConfig, details: Record<string, unknown>) => Promise<Figures>;
+
+/** The scenarios, in the order they run (the longest last). */
+const SCENARIOS: Record<string, Scenario> = {
+  startup: async (c) => ({ ...await measureStartup(c.startupRuns) }),
+  raw: async (c, details) => {
+    const { raw_mb_s, raw_runs_mb_s } = await measureRaw(c.rawBytes, c.rawRuns);
+    details.raw_runs_mb_s = raw_runs_mb_s;
+    return { raw_mb_s };
+  },
+  relay: async (c) => ({ ...await measureRelay(c.relay) }),
+  join: async (c) => ({ ...await measureJoin(c.join) }),
+  fanout: async (c) => ({ ...await measureFanout(c.fanout) }),
+  idle: async (c) => ({ ...await measureIdle(c.idle) }),
+};
+
+async function main(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      quick: { type: "boolean", default: false },
+      json: { type: "boolean", default: false },
+      only: { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const names = values.only?.split(",").map((s) => s.trim()) ?? Object.keys(SCENARIOS);
+  const unknown = names.filter((name) => !(name in SCENARIOS));
+  if (unknown.length) {
+    console.error(`bench: unknown scenario ${unknown.join(", ")}\n\n${USAGE}`);
+    return 2;
+  }
+  const config = values.quick ? QUICK_CONFIG : DEFAULT_CONFIG;
+  const started = performance.now();
+  const figures: Figures = {};
+  const otherLoad: Record<string, number> = {};
+  const details: Record<string, unknown> = {};
+  for (const name of names) {
+    console.error(`bench: ${name}…`);
+    const load = new OtherLoad();
+    const t0 = performance.now();
+    Object.assign(figures, await SCENARIOS[name](config, details));
+    otherLoad[name] = load.stop();
+    console.error(`bench: ${name} done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  }
+  // Ratios to the baseline measured in this same run, as the issue asks.
+  if ("raw_mb_s" in figures && "relay_mb_s" in figures) {
+    figures.relay_ratio = figures.relay_mb_s / figures.raw_mb_s;
+    figures.relay3_ratio = figures.relay3_mb_s / figures.raw_mb_s;
+  }
+  const context = {
+    machine: describeMachine(),
+    quick: values.quick,
+    totalS: (performance.now() - started) / 1000,
+    otherLoad,
+  };
+  if (values.json) {
+    const targets = Object.fromEntries(
+      FIGURES.filter((spec) => spec.target && spec.name in figures).map((spec) => [
+        spec.name,
+        { ...spec.target, met: meetsTarget(spec, figures[spec.name]) },
+      ]),
+    );
+    console.log(JSON.stringify({
+      ...figures,
+      mode: values.quick ? "quick" : "default",
+      targets,
+      machine: context.machine,
+      other_load_cores: otherLoad,
+      details,
+      total_s: context.totalS,
+      config,
+    }));
+  } else {
+    console.log(renderTable(figures, context));
+  }
+  return 0;
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}

@@ -1,0 +1,42 @@
+/**
+ * The baseline: how fast one Deno process can stream bytes to another over
+ * plain TCP on loopback, with no chatroom code in between.
+ *
+ * @module
+ */
+import { WorkerProcess } from "../support/worker_process.ts";
+
+/** Result of {@linkcode measureRaw}. */
+export interface RawResult {
+  /**
+   * The best run's throughput, in MB/s (10^6 bytes per second): what the
+   * machine can do. Single runs are short (~80 ms) and some come out at
+   * half speed when something else holds a core for a moment.
+   */
+  raw_mb_s: number;
+  /** Every run's throughput, in MB/s. */
+  raw_runs_mb_s: number[];
+}
+
+/** Streams `bytes` from a sender process to a receiver process `runs` times. */
+export async function measureRaw(bytes: number, runs: number): Promise<RawResult> {
+  await using receiver = WorkerProcess.spawn("raw_peer.ts");
+  await using sender = WorkerProcess.spawn("raw_peer.ts");
+  const { port } = await receiver.call("listen");
+  const results: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    await receiver.send("receive", { bytes });
+    const { startMs } = await sender.call("send", { port, bytes });
+    const received = await receiver.next("done");
+    if (received.bytes !== bytes) {
+      throw new Error(`Raw run ${i + 1} received ${received.bytes} of ${bytes} bytes`);
+    }
+    results.push(mbPerS(bytes, Number(received.endMs) - Number(startMs)));
+  }
+  return { raw_mb_s: Math.max(...results), raw_runs_mb_s: results };
+}
+
+/** Throughput in MB/s (10^6 bytes per second). */
+export function mbPerS(bytes: number, ms: number): number {
+  return bytes / 1e6 / (ms / 1000);
+}

@@ -1,0 +1,128 @@
+/**
+ * Attachments through the server: one client uploads, one or three others
+ * receive and hash; and the server's memory while it relays a big file.
+ * Every client is its own process.
+ *
+ * @module
+ */
+import { ServerProcess } from "../support/server_process.ts";
+import { WorkerProcess } from "../support/worker_process.ts";
+import { median } from "../support/stats.ts";
+import { mbPerS } from "./raw.ts";
+
+/** Sizes for {@linkcode measureRelay}. */
+export interface RelayConfig {
+  /** Size of the timed attachment, in bytes. */
+  bytes: number;
+  /** Timed uploads per receiver count; the median counts. */
+  runs: number;
+  /** Size of the attachment whose relay is watched for memory growth, in bytes. */
+  bigBytes: number;
+}
+
+/** Result of {@linkcode measureRelay}. */
+export interface RelayResult {
+  /** Median MB/s from the start of the upload until the one receiver has every byte. */
+  relay_mb_s: number;
+  /** Median MB/s until the last of three receivers has every byte. */
+  relay3_mb_s: number;
+  /** Server RSS growth while relaying the big attachment, in MiB. */
+  relay_rss_growth_mib: number;
+  /** Median ms of the one-receiver relay until the server had stored the file. */
+  relay_store_ms: number;
+  /** Median ms of the one-receiver relay from then until the receiver had it all. */
+  relay_forward_ms: number;
+}
+
+const RSS_SAMPLE_MS = 5;
+
+/** Runs the relay scenarios against a fresh server process. */
+export async function measureRelay(config: RelayConfig): Promise<RelayResult> {
+  await using server = await ServerProcess.start({
+    maxUsers: 8,
+    maxAttachment: Math.max(config.bytes, config.bigBytes),
+    // Receivers joining later would otherwise get the earlier uploads replayed.
+    args: ["--history-limit=0"],
+  });
+  await using uploader = WorkerProcess.spawn("relay_client.ts");
+  await using r1 = WorkerProcess.spawn("relay_client.ts");
+  await using r2 = WorkerProcess.spawn("relay_client.ts");
+  await using r3 = WorkerProcess.spawn("relay_client.ts");
+  await uploader.call("join", { port: server.port, name: "uploader", hash: false });
+  await r1.call("join", { port: server.port, name: "receiver1" });
+
+  const { sha256 } = await uploader.call("prepare", { bytes: config.bytes });
+  const one: Relayed[] = [];
+  for (let i = 0; i < config.runs; i++) {
+    one.push(await relayOnce(uploader, [r1], config.bytes, String(sha256)));
+  }
+  await r2.call("join", { port: server.port, name: "receiver2" });
+  await r3.call("join", { port: server.port, name: "receiver3" });
+  const three: Relayed[] = [];
+  for (let i = 0; i < config.runs; i++) {
+    three.push(await relayOnce(uploader, [r1, r2, r3], config.bytes, String(sha256)));
+  }
+
+  const big = await uploader.call("prepare", { bytes: config.bigBytes });
+  const before = server.rssKib();
+  server.resetPeak();
+  let sampled = before;
+  const sampler = setInterval(() => {
+    sampled = Math.max(sampled, server.rssKib());
+  }, RSS_SAMPLE_MS);
+  try {
+    await relayOnce(uploader, [r1, r2, r3], config.bigBytes, String(big.sha256));
+  } finally {
+    clearInterval(sampler);
+  }
+  const peak = Math.max(sampled, server.peakRssKib());
+  return {
+    relay_mb_s: median(one.map((r) => r.mbS)),
+    relay3_mb_s: median(three.map((r) => r.mbS)),
+    relay_rss_growth_mib: (peak - before) / 1024,
+    relay_store_ms: median(one.map((r) => r.storeMs)),
+    relay_forward_ms: median(one.map((r) => r.forwardMs)),
+  };
+}
+
+/** One timed upload. */
+interface Relayed {
+  /** MB/s from the start of the upload until the last receiver has every byte. */
+  mbS: number;
+  /** From the start of the upload until the first receiver got the header (the server had stored it). */
+  storeMs: number;
+  /** From then until the last receiver has every byte. */
+  forwardMs: number;
+}
+
+/** Uploads once and checks every receiver got the whole file, hash-checked. */
+async function relayOnce(
+  uploader: WorkerProcess,
+  receivers: WorkerProcess[],
+  bytes: number,
+  sha256: string,
+): Promise<Relayed> {
+  for (const receiver of receivers) await receiver.send("expect");
+  const [{ startMs }, ...arrivals] = await Promise.all([
+    uploader.call("upload", {}, 300_000),
+    ...receivers.map((r) => r.next("done", 300_000)),
+  ]);
+  // The uploader gets its file back like every member; let that finish
+  // too, so the next upload does not overlap it.
+  await uploader.call("expect", {}, 300_000);
+  for (const arrival of arrivals) {
+    if (arrival.bytes !== bytes || arrival.sha256 !== sha256) {
+      throw new Error(
+        `A receiver got ${arrival.bytes} bytes with SHA-256 ${arrival.sha256}; expected ${bytes} bytes with ${sha256}`,
+      );
+    }
+  }
+  const start = Number(startMs);
+  const headerMs = Math.min(...arrivals.map((a) => Number(a.headerMs)));
+  const endMs = Math.max(...arrivals.map((a) => Number(a.endMs)));
+  return {
+    mbS: mbPerS(bytes, endMs - start),
+    storeMs: headerMs - start,
+    forwardMs: endMs - headerMs,
+  };
+}

@@ -1,0 +1,91 @@
+/**
+ * A lean protocol-level client for load generation: the chatroom's own
+ * codec and transport (`lib/protocol.ts`, `lib/transport.ts`), without the
+ * terminal UI and without keeping what it receives.
+ *
+ * @module
+ */
+import {
+  encodeFrame,
+  FLAG,
+  type FrameHeader,
+  type FrameInit,
+  hasFlag,
+} from "../../lib/protocol.ts";
+import { FrameReader, FrameSender, type PayloadSource, writeAll } from "../../lib/transport.ts";
+
+/** Consumes one frame; must read or skip its whole payload. */
+export type FrameHandler = (header: FrameHeader, reader: FrameReader) => Promise<void>;
+
+/** Skips a frame's payload. */
+export const skipFrame: FrameHandler = (_header, reader) => reader.skipPayload();
+
+/** A joined client whose frames go to a handler, in order. */
+export class BenchClient {
+  readonly conn: Deno.TcpConn;
+  readonly reader: FrameReader;
+  readonly sender: FrameSender;
+  /** Resolves when the connection ends; rejects if the handler or the reader failed. */
+  readonly done: Promise<void>;
+
+  private constructor(conn: Deno.TcpConn, reader: FrameReader, handler: FrameHandler) {
+    this.conn = conn;
+    this.reader = reader;
+    this.sender = new FrameSender(conn, { maxQueuedBytes: Number.MAX_SAFE_INTEGER });
+    this.done = this.#loop(handler);
+  }
+
+  /**
+   * Connects to 127.0.0.1:`port` (TCP_NODELAY, as the real client) and joins
+   * as `username`; every frame after the JOIN_ACCEPT goes to `handler`.
+   */
+  static async join(
+    port: number,
+    username: string,
+    handler: FrameHandler = skipFrame,
+  ): Promise<BenchClient> {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    conn.setNoDelay(true);
+    const reader = new FrameReader(conn);
+    await writeAll(conn, encodeFrame({ flags: FLAG.JOIN_REQUEST, username }));
+    while (true) {
+      const header = await reader.readHeader();
+      if (!header) throw new Error(`Cannot join as ${username}: the server closed the connection`);
+      const payload = await reader.readPayload(header);
+      if (hasFlag(header, FLAG.JOIN_ACCEPT)) break;
+      if (hasFlag(header, FLAG.JOIN_REJECT) || hasFlag(header, FLAG.ERROR)) {
+        conn.close();
+        throw new Error(`Cannot join as ${username}: ${new TextDecoder().decode(payload)}`);
+      }
+    }
+    return new BenchClient(conn, reader, handler);
+  }
+
+  async #loop(handler: FrameHandler): Promise<void> {
+    try {
+      while (true) {
+        const header = await this.reader.readHeader();
+        if (!header) return;
+        await handler(header, this.reader);
+      }
+    } catch (error) {
+      if (!(error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted)) {
+        throw error;
+      }
+    }
+  }
+
+  /** Queues a frame (and its streamed payload). */
+  send(init: FrameInit, body?: PayloadSource): void {
+    this.sender.send(encodeFrame(init), body);
+  }
+
+  /** Closes the connection and waits for the read loop to end. */
+  async close(): Promise<void> {
+    await this.sender.flush();
+    try {
+      this.conn.close();
+    } catch { /* already closed by the server */ }
+    await this.done.catch(() => {/* reported by whoever awaited done */});
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * One client of the attachment relay scenarios, in its own process.
+ *
+ * Commands:
+ * - `join {port, name, hash}`: joins the room; with `hash: false` attachments
+ *   are drained without hashing (the uploader's copy of its own upload).
+ * - `prepare {bytes}` → `{sha256}`: makes the file to upload, in memory (a
+ *   random 1 MiB block repeated), and its SHA-256, outside any timing.
+ * - `upload` → `{startMs}`: streams it as an attachment; done when
+ *   the last byte is handed to the kernel.
+ * - `expect` → `{bytes, sha256, headerMs, endMs}`: waits until the next
+ *   attachment from the server has arrived whole, hashing it as it streams
+ *   in; `headerMs` is when its header arrived (the server had stored it).
+ *
+ * Every client drains what the server sends it (the uploader gets its own
+ * attachment back, as every member does).
+ *
+ * @module
+ */
+import { createHash } from "node:crypto";
+import { FLAG, type FrameHeader, hasFlag, toHex } from "../../lib/protocol.ts";
+import { CHUNK_SIZE, type FrameReader } from "../../lib/transport.ts";
+import { BenchClient } from "../support/bench_client.ts";
+import { runWorker, wallMs } from "../support/worker_io.ts";
+
+type Arrival = { bytes: number; sha256: string; headerMs: number; endMs: number };
+
+const BLOCK = 1024 * 1024;
+let client: BenchClient | undefined;
+let block: Uint8Array | undefined;
+let digest: Uint8Array | undefined;
+let preparedSize = 0;
+let closed = false;
+let hashing = false;
+const arrivals: Arrival[] = [];
+let wake: (() => void) | undefined;
+const errors: string[] = [];
+
+await runWorker(async (command) => {
+  switch (command.cmd) {
+    case "join":
+      hashing = command.hash !== false;
+      client = await BenchClient.join(Number(command.port), String(command.name), onFrame);
+      client.done.catch((error) => errors.push(String(error))).finally(() => {
+        closed = true;
+        wake?.();
+      });
+      return;
+    case "prepare":
+      return { sha256: prepare(Number(command.bytes)) };
+    case "upload":
+      return await upload();
+    case "expect":
+      return await expect();
+  }
+  throw new Error(`Unknown command ${command.cmd}`);
+});
+await client?.close();
+
+async function onFrame(header: FrameHeader, reader: FrameReader): Promise<void> {
+  if (hasFlag(header, FLAG.ERROR)) {
+    errors.push(new TextDecoder().decode(await reader.readPayload(header)));
+    wake?.();
+    return;
+  }
+  if (!hasFlag(header, FLAG.ATTACHMENT) || hasFlag(header, FLAG.HISTORY)) {
+    return await reader.skipPayload();
+  }
+  const headerMs = wallMs();
+  if (!hashing) {
+    await reader.skipPayload();
+    arrivals.push({ bytes: header.payloadLength, sha256: "", headerMs, endMs: wallMs() });
+    wake?.();
+    return;
+  }
+  const hash = createHash("sha256");
+  let bytes = 0;
+  for await (const chunk of reader.payloadChunks()) {
+    hash.update(chunk);
+    bytes += chunk.length;
+  }
+  const sha256 = toHex(new Uint8Array(hash.digest()));
+  arrivals.push({ bytes, sha256, headerMs, endMs: wallMs() });
+  wake?.();
+}
+
+function prepare(size: number): string {
+  block = new Uint8Array(BLOCK);
+  for (let at = 0; at < BLOCK; at += 65536) crypto.getRandomValues(block.subarray(at, at + 65536));
+  const hash = createHash("sha256");
+  for (let left = size; left > 0; left -= BLOCK) {
+    hash.update(block.subarray(0, Math.min(left, BLOCK)));
+  }
+  digest = new Uint8Array(hash.digest());
+  preparedSize = size;
+  return toHex(digest);
+}
+
+async function* blocks(size: number): AsyncGenerator<Uint8Array> {
+  for (let at = 0; at < size; at += CHUNK_SIZE) {
+    const offset = at % BLOCK;
+    yield block!.subarray(offset, offset + Math.min(CHUNK_SIZE, size - at));
+  }
+}
+
+async function upload(): Promise<Record<string, unknown>> {
+  const size = preparedSize;
+  const startMs = wallMs();
+  client!.send(
+    { flags: FLAG.ATTACHMENT, filename: "bench.bin", sha256: digest, payloadLength: size },
+    () => blocks(size),
+  );
+  await client!.sender.flush();
+  if (errors.length) throw new Error(`The server refused the upload: ${errors.join("; ")}`);
+  if (closed) throw new Error("The server closed the connection during the upload");
+  return { startMs };
+}
+
+async function expect(): Promise<Record<string, unknown>> {
+  while (arrivals.length === 0) {
+    if (errors.length) throw new Error(`The server sent an error: ${errors.join("; ")}`);
+    if (closed) throw new Error("The server closed the connection before the attachment arrived");
+    const woken = Promise.withResolvers<void>();
+    wake = woken.resolve;
+    await woken.promise;
+  }
+  return arrivals.shift()!;
+}

@@ -1,0 +1,45 @@
+import assert from "node:assert/strict";
+import { CODE, FLAG } from "../lib/protocol.ts";
+import { type Outgoing, Room } from "../lib/room.ts";
+
+const peer = { hostname: "127.0.0.1", port: 50000 };
+
+function joinResult(out: Outgoing[]): { flags: number; code: number } {
+  const first = out[0];
+  assert.ok("frame" in first);
+  return { flags: first.frame.flags ?? 0, code: first.frame.code ?? 0 };
+}
+
+Deno.test("Room.join() frees a username when its user quits or disconnects", async (t) => {
+  await t.step("taken while active, whatever the case or width", () => {
+    const room = new Room({ maxUsers: 10 });
+    assert.equal(joinResult(room.join(1, "Fun", peer)).flags, FLAG.JOIN_ACCEPT);
+    for (const [id, name] of [[2, "fun"], [3, "FUN"], [4, "ＦＵＮ"]] as const) {
+      assert.deepEqual(joinResult(room.join(id, name, peer)), {
+        flags: FLAG.JOIN_REJECT,
+        code: CODE.USERNAME_TAKEN,
+      });
+    }
+  });
+  await t.step("free after a quit", () => {
+    const room = new Room({ maxUsers: 10 });
+    room.join(1, "Fire", peer);
+    room.quit(1);
+    assert.equal(joinResult(room.join(2, "fire", peer)).flags, FLAG.JOIN_ACCEPT);
+  });
+  await t.step("free after a disconnect, and only that name", () => {
+    const room = new Room({ maxUsers: 10 });
+    room.join(1, "Cool", peer);
+    room.join(2, "Fun", peer);
+    room.disconnect(1);
+    assert.equal(joinResult(room.join(3, "Cool", peer)).flags, FLAG.JOIN_ACCEPT);
+    assert.equal(joinResult(room.join(4, "Fun", peer)).code, CODE.USERNAME_TAKEN);
+  });
+  await t.step("a rejected join reserves nothing", () => {
+    const room = new Room({ maxUsers: 1 });
+    room.join(1, "Cool", peer);
+    assert.equal(joinResult(room.join(2, "Sad", peer)).code, CODE.ROOM_FULL);
+    room.quit(1);
+    assert.equal(joinResult(room.join(2, "Sad", peer)).flags, FLAG.JOIN_ACCEPT);
+  });
+});
