@@ -74,9 +74,11 @@ export class ServerProcess implements AsyncDisposable {
       "--host=127.0.0.1",
       "--port=0",
       `--data-dir=${dir}`,
-      // Measure the server, not its guards: no read pacing, room for every load client.
+      // Measure the server, not its guards: no read pacing, room for every load client, and no
+      // write timeout for load clients that fall behind while 10,000 joins are announced.
       "--no-rate-limit",
       "--max-connections=20000",
+      "--stall-timeout=10m",
       `--max-users=${options.maxUsers ?? 3}`,
       ...(options.maxAttachment ? [`--max-attachment=${options.maxAttachment}`] : []),
       ...(options.args ?? []),
