@@ -63,6 +63,7 @@ export interface WaitOptions {
 }
 
 interface Waiter {
+  pattern: string | RegExp;
   regex: RegExp;
   from: number;
   resolve: (match: RegExpExecArray) => void;
@@ -162,7 +163,7 @@ export class ProgramProcess implements AsyncDisposable {
         this.#cursor = match.index + match[0].length;
         waiter.resolve(match);
       } else if (this.#exited) {
-        waiter.reject(this.#failure(`exited before printing ${String(waiter.regex)}`));
+        waiter.reject(this.#failure(`exited before printing ${String(waiter.pattern)}`));
       }
     }
   }
@@ -193,6 +194,7 @@ export class ProgramProcess implements AsyncDisposable {
       done();
     };
     const waiter: Waiter = {
+      pattern,
       regex: new RegExp(source, flags + "g"),
       from,
       resolve: (match) => settle(() => resolve(match)),
