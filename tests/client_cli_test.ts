@@ -122,14 +122,11 @@ Deno.test("client says so when the server is unreachable, and keeps its menu", a
 
 Deno.test("client reaches a server on 0.0.0.0 through localhost", async () => {
   await using srv = await startServer({ hostname: "0.0.0.0" });
-  await using client = ProgramProcess.start(denoLauncher("client"), [
-    "--host",
-    "localhost",
-    "--port",
-    String(srv.port),
-  ], {
-    cwd: srv.dir,
-  });
+  await using client = ProgramProcess.start(
+    denoLauncher("client"),
+    ["--host", "localhost", "--port", String(srv.port)],
+    { cwd: srv.dir },
+  );
   await client.waitFor("Your choice: ");
   await client.type("1");
   await client.waitFor("There are 0 active users in the chatroom.");
@@ -176,13 +173,11 @@ Deno.test("client misuse prints one line and usage, exit code 2", async () => {
 
 Deno.test("client --trace prints every frame with all fourteen fields", async () => {
   await using srv = await startServer();
-  await using client = ProgramProcess.start(denoLauncher("client"), [
-    "--trace",
-    "--port",
-    String(srv.port),
-  ], {
-    cwd: srv.dir,
-  });
+  await using client = ProgramProcess.start(
+    denoLauncher("client"),
+    ["--trace", "--port", String(srv.port)],
+    { cwd: srv.dir },
+  );
   await client.waitFor("Your choice: ");
   await client.type("1");
   await client.waitFor("There are 0 active users in the chatroom.");

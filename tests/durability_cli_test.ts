@@ -244,12 +244,11 @@ Deno.test("a data folder the server cannot use: one line, exit 1", async (t) => 
   await t.step("the data folder is a file", async () => {
     await withTempDir(async (cwd) => {
       await Deno.writeTextFile(`${cwd}/data`, "not a folder");
-      await using server = ProgramProcess.start(denoLauncher("server", BROAD), [
-        "--port",
-        "0",
-        "--data-dir",
-        "data",
-      ], { cwd });
+      await using server = ProgramProcess.start(
+        denoLauncher("server", BROAD),
+        ["--port", "0", "--data-dir", "data"],
+        { cwd },
+      );
       assert.equal((await server.exited()).code, 1);
       assert.match(server.stderr, /^server: cannot start: .*data.*\n$/);
     });
@@ -264,14 +263,11 @@ Deno.test("a data folder the server cannot use: one line, exit 1", async (t) => 
   });
   await t.step("a folder outside what the program may touch", async () => {
     await withTempDir(async (cwd) => {
-      await using server = ProgramProcess.start(denoLauncher("server"), [
-        "--port",
-        "0",
-        "--data-dir",
-        "elsewhere",
-      ], {
-        cwd,
-      });
+      await using server = ProgramProcess.start(
+        denoLauncher("server"),
+        ["--port", "0", "--data-dir", "elsewhere"],
+        { cwd },
+      );
       assert.equal((await server.exited()).code, 1);
       assert.match(server.stderr, /^server: not permitted: .*elsewhere/);
     });
@@ -285,12 +281,11 @@ Deno.test("a data folder the server cannot use: one line, exit 1", async (t) => 
         await Deno.mkdir(`${cwd}/ro`);
         await Deno.chmod(`${cwd}/ro`, 0o555);
         try {
-          await using server = ProgramProcess.start(denoLauncher("server", BROAD), [
-            "--port",
-            "0",
-            "--data-dir",
-            "ro",
-          ], { cwd });
+          await using server = ProgramProcess.start(
+            denoLauncher("server", BROAD),
+            ["--port", "0", "--data-dir", "ro"],
+            { cwd },
+          );
           assert.equal((await server.exited()).code, 1);
           assert.match(server.stderr, /^server: (Cannot open the history|cannot start)/);
         } finally {

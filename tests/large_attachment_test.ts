@@ -50,14 +50,11 @@ Deno.test({
       }
       const expected = await sha256Of(`${root}/up/attachments/big.bin`);
 
-      await using server = ProgramProcess.start(denoLauncher("server"), [
-        "--host",
-        "127.0.0.1",
-        "--port",
-        "0",
-        "--max-attachment",
-        "1G",
-      ], { cwd: root });
+      await using server = ProgramProcess.start(
+        denoLauncher("server"),
+        ["--host", "127.0.0.1", "--port", "0", "--max-attachment", "1G"],
+        { cwd: root },
+      );
       const [, port] = await server.waitFor(/listening on 127\.0\.0\.1:(\d+)/);
 
       const names = ["up", "rx1", "rx2"];

@@ -8,14 +8,11 @@ import { TestClient } from "./support/harness.ts";
 import { denoLauncher, ProgramProcess } from "./support/program_process.ts";
 
 async function startServerProcess(cwd: string, port = 0) {
-  const server = ProgramProcess.start(denoLauncher("server"), [
-    "--host",
-    "127.0.0.1",
-    "--port",
-    String(port),
-  ], {
-    cwd,
-  });
+  const server = ProgramProcess.start(
+    denoLauncher("server"),
+    ["--host", "127.0.0.1", "--port", String(port)],
+    { cwd },
+  );
   const [, listenPort] = await server.waitFor(/Server listening on 127\.0\.0\.1:(\d+)/);
   return { server, port: Number(listenPort) };
 }
@@ -72,12 +69,11 @@ Deno.test("server says which port is busy instead of a stack trace", async () =>
   const cwd = await Deno.makeTempDir();
   const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   try {
-    await using server = ProgramProcess.start(denoLauncher("server"), [
-      "--host",
-      "127.0.0.1",
-      "--port",
-      String(taken.addr.port),
-    ], { cwd });
+    await using server = ProgramProcess.start(
+      denoLauncher("server"),
+      ["--host", "127.0.0.1", "--port", String(taken.addr.port)],
+      { cwd },
+    );
     assert.equal((await server.exited()).code, 1);
     assert.match(
       server.stderr,
