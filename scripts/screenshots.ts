@@ -6,7 +6,12 @@
  * @module
  */
 import { startServer } from "../tests/support/harness.ts";
-import { GuiClientProcess, TerminalClientProcess } from "../tests/support/client_process.ts";
+import {
+  joinAs,
+  quit,
+  startGuiClient,
+  startTerminalClient,
+} from "../tests/support/client_programs.ts";
 import { joinFromPage, launchBrowser, renderedImage, say } from "../tests/support/browser.ts";
 import { makePng } from "../tests/support/png.ts";
 import type { Page } from "playwright-core";
@@ -55,9 +60,9 @@ async function waitForText(page: Page, text: string): Promise<void> {
 
 await using srv = await startServer();
 const dirs = { cool: `${srv.dir}/cool`, fun: `${srv.dir}/fun`, sad: `${srv.dir}/sad` };
-await using cool = await GuiClientProcess.start(srv.port, dirs.cool);
-await using fun = await GuiClientProcess.start(srv.port, dirs.fun);
-await using sad = await GuiClientProcess.start(srv.port, dirs.sad);
+await using cool = await startGuiClient(srv.port, dirs.cool);
+await using fun = await startGuiClient(srv.port, dirs.fun);
+await using sad = await startGuiClient(srv.port, dirs.sad);
 await Deno.writeFile(`${dirs.cool}/cool.png`, smiley(128, [70, 110, 230], [255, 210, 60], true));
 await Deno.writeFile(`${dirs.fun}/fun.png`, smiley(128, [240, 120, 160], [255, 230, 120]));
 await Deno.writeFile(`${dirs.sad}/sad.png`, smiley(128, [90, 170, 150], [250, 240, 200]));
@@ -85,8 +90,8 @@ await Deno.copyFile(
   new URL("../attachments/coolfile1.txt", import.meta.url),
   `${srv.dir}/fire/attachments/coolfile1.txt`,
 );
-await using fire = await TerminalClientProcess.start(srv.port, `${srv.dir}/fire`);
-await fire.join("Fire");
+await using fire = await startTerminalClient(srv.port, `${srv.dir}/fire`);
+await joinAs(fire, "Fire");
 await waitForText(funPage, "Fire joined the chatroom.");
 
 // Step 5: a fourth user is turned away, and sees the report of the three.
@@ -125,7 +130,7 @@ for (const [page, text] of [[funPage, "Hahaha"], [coolPage, "That was cool! :)"]
 }
 await fire.type("Alright guys. I should leave now. Buy.");
 await waitForText(funPage, "Alright guys. I should leave now. Buy.");
-await fire.quit();
+await quit(fire);
 await waitForText(funPage, "Fire left the chatroom.");
 await funPage.locator("#member-list li").nth(1).waitFor();
 await funPage.screenshot({ path: "docs/gui-chat.png" });

@@ -1,21 +1,22 @@
 import assert from "node:assert/strict";
 import { CODE, FLAG } from "../lib/protocol.ts";
 import { ChatSession, type RoomEvent, type TransferProgress } from "../lib/client/session.ts";
-import { startServer, TestClient, text, until } from "./support/harness.ts";
+import { startServer, TestClient, text } from "./support/harness.ts";
+import { Recorder } from "./support/recorder.ts";
 import { makePng } from "./support/png.ts";
 
 /** A ChatSession in its own downloads folder that records what it is told. */
 function session(port: number, dir: string) {
-  const events: RoomEvent[] = [];
+  const recorded = new Recorder<RoomEvent>();
   const progress: TransferProgress[] = [];
   const s = new ChatSession({
     hostname: "127.0.0.1",
     port,
     downloadsDir: `${dir}/downloads`,
-    onEvent: (e) => void events.push(e),
+    onEvent: recorded.push,
     onProgress: (p) => void progress.push(p),
   });
-  return { s, events, progress, [Symbol.asyncDispose]: () => s.quit() };
+  return { s, events: recorded.items, recorded, progress, [Symbol.asyncDispose]: () => s.quit() };
 }
 
 Deno.test("an avatar sent with a join request reaches the others before the join announcement", async () => {
@@ -42,7 +43,7 @@ Deno.test("a joining user is told every active user's avatar before the history 
   cool.s.say("Hi");
   await using fun = session(srv.port, `${srv.dir}/fun`);
   await fun.s.join("Fun");
-  await until(() => fun.events.some((e) => e.type === "history-end"), "Fun's history ended");
+  await fun.recorded.some((e) => e.type === "history-end", "Fun's history ended");
   const kinds = fun.events.map((e) => e.type);
   const avatar = fun.events.find((e) => e.type === "avatar");
   assert.ok(avatar && avatar.type === "avatar");
@@ -85,8 +86,8 @@ Deno.test("ChatSession reports upload and download progress up to the whole size
   const size = (await Deno.stat(path)).size;
   assert.ok(size > 1024 * 1024, `the test file is ${size} bytes, big enough for several chunks`);
   await cool.s.upload(path, { filename: "big.png" });
-  await until(
-    () => fun.events.some((e) => e.type === "attachment" && e.filename === "big.png"),
+  await fun.recorded.some(
+    (e) => e.type === "attachment" && e.filename === "big.png",
     "Fun received big.png",
   );
   for (const [who, direction] of [[cool, "upload"], [fun, "download"]] as const) {

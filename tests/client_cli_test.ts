@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { startServer } from "./support/harness.ts";
 import { SessionUser } from "./support/session_user.ts";
-import { CliProcess, normalizeClock } from "./support/cli.ts";
+import { denoLauncher, ProgramProcess } from "./support/program_process.ts";
 
 const COOLFILE =
   "I am on a light diet: I eat in daylight, I eat in moonlight, and sometimes, I eat in refrigerator light!";
@@ -16,6 +16,11 @@ Please select one of the following options:
 2. Request to join the chatroom.
 3. Quit the program.
 Your choice: `;
+
+/** Replaces every `[HH:MM:SS]` with `[hh:mm:ss]`, for comparing transcripts. */
+function normalizeClock(text: string): string {
+  return text.replaceAll(/\[\d\d:\d\d:\d\d\]/g, "[hh:mm:ss]");
+}
 
 Deno.test("client prints the assignment's texts through join, chat, attachment, quit and menu", async () => {
   await using srv = await startServer();
@@ -29,34 +34,36 @@ Deno.test("client prints the assignment's texts through join, chat, attachment, 
   await fun.session.join("Fun");
   await fun.waitForLine("Cool: Hi");
 
-  await using fire = CliProcess.start("client", ["--port", String(srv.port)], { cwd });
-  let at = await fire.waitFor("Your choice: ");
-  await fire.writeLine("2");
-  at = await fire.waitFor("Please enter a username: ", at);
-  await fire.writeLine("Fun");
-  at = await fire.waitFor("Your choice: ", at);
-  await fire.writeLine("2");
-  at = await fire.waitFor("Please enter a username: ", at);
-  await fire.writeLine("Fire");
-  at = await fire.waitFor(/\] Server: Fire joined the chatroom\.\n/, at);
-  await fire.writeLine("Hey guys! I just joined.");
-  at = await fire.waitFor("Fire: Hey guys! I just joined.\n", at);
+  await using fire = ProgramProcess.start(denoLauncher("client"), ["--port", String(srv.port)], {
+    cwd,
+  });
+  await fire.waitFor("Your choice: ");
+  await fire.type("2");
+  await fire.waitFor("Please enter a username: ");
+  await fire.type("Fun");
+  await fire.waitFor("Your choice: ");
+  await fire.type("2");
+  await fire.waitFor("Please enter a username: ");
+  await fire.type("Fire");
+  await fire.waitFor(/\] Server: Fire joined the chatroom\.\n/);
+  await fire.type("Hey guys! I just joined.");
+  await fire.waitFor("Fire: Hey guys! I just joined.\n");
   cool.session.say("What's up Fire?");
-  at = await fire.waitFor("Cool: What's up Fire?\n", at);
+  await fire.waitFor("Cool: What's up Fire?\n");
   await assert.rejects(Deno.stat(`${cwd}/downloads/coolfile1.txt`), Deno.errors.NotFound);
-  await fire.writeLine("a");
-  at = await fire.waitFor("Please enter the file path and name: ", at);
-  await fire.writeLine("attachments/coolfile1.txt");
-  at = await fire.waitFor("saved to downloads/coolfile1.txt)\n", at);
+  await fire.type("a");
+  await fire.waitFor("Please enter the file path and name: ");
+  await fire.type("attachments/coolfile1.txt");
+  await fire.waitFor("saved to downloads/coolfile1.txt)\n");
   assert.equal(await Deno.readTextFile(`${cwd}/downloads/coolfile1.txt`), `${COOLFILE}\n`);
   await cool.waitForLine("Fire: [file coolfile1.txt]");
-  await fire.writeLine("q");
-  at = await fire.waitFor("Your choice: ", at);
+  await fire.type("q");
+  await fire.waitFor("Your choice: ");
   await cool.waitForLine("Server: Fire left the chatroom.");
-  await fire.writeLine("1");
-  at = await fire.waitFor("Your choice: ", at);
-  await fire.writeLine("3");
-  assert.equal(await fire.exitCode(), 0);
+  await fire.type("1");
+  await fire.waitFor("Your choice: ");
+  await fire.type("3");
+  assert.equal((await fire.exited()).code, 0);
 
   assert.equal(
     normalizeClock(fire.stdout),
@@ -97,16 +104,17 @@ Deno.test("client says so when the server is unreachable, and keeps its menu", a
   listener.close();
   const cwd = await Deno.makeTempDir();
   try {
-    await using client = CliProcess.start("client", ["--port", String(port)], { cwd });
-    let at = await client.waitFor("Your choice: ");
-    await client.writeLine("1");
-    at = await client.waitFor(
+    await using client = ProgramProcess.start(denoLauncher("client"), ["--port", String(port)], {
+      cwd,
+    });
+    await client.waitFor("Your choice: ");
+    await client.type("1");
+    await client.waitFor(
       `Cannot reach the server at localhost:${port}: the connection was refused. Is the server running?\n`,
-      at,
     );
-    await client.waitFor("Your choice: ", at);
-    await client.writeLine("3");
-    assert.equal(await client.exitCode(), 0);
+    await client.waitFor("Your choice: ");
+    await client.type("3");
+    assert.equal((await client.exited()).code, 0);
   } finally {
     await Deno.remove(cwd, { recursive: true });
   }
@@ -114,48 +122,49 @@ Deno.test("client says so when the server is unreachable, and keeps its menu", a
 
 Deno.test("client reaches a server on 0.0.0.0 through localhost", async () => {
   await using srv = await startServer({ hostname: "0.0.0.0" });
-  await using client = CliProcess.start("client", [
-    "--host",
-    "localhost",
-    "--port",
-    String(srv.port),
-  ], {
-    cwd: srv.dir,
-  });
+  await using client = ProgramProcess.start(
+    denoLauncher("client"),
+    ["--host", "localhost", "--port", String(srv.port)],
+    { cwd: srv.dir },
+  );
   await client.waitFor("Your choice: ");
-  await client.writeLine("1");
+  await client.type("1");
   await client.waitFor("There are 0 active users in the chatroom.");
-  await client.writeLine("3");
-  assert.equal(await client.exitCode(), 0);
+  await client.type("3");
+  assert.equal((await client.exited()).code, 0);
 });
 
 Deno.test("client leaves the chatroom cleanly when its input ends", async () => {
   await using srv = await startServer();
   await using cool = new SessionUser(srv.port, `${srv.dir}/cool/downloads`);
   await cool.session.join("Cool");
-  await using client = CliProcess.start("client", ["--port", String(srv.port)], { cwd: srv.dir });
+  await using client = ProgramProcess.start(denoLauncher("client"), ["--port", String(srv.port)], {
+    cwd: srv.dir,
+  });
   await client.waitFor("Your choice: ");
-  await client.writeLine("2");
-  await client.writeLine("Piped");
+  await client.type("2");
+  await client.type("Piped");
   await client.waitFor("Server: Piped joined the chatroom.");
-  await client.writeLine("bye");
+  await client.type("bye");
   await cool.waitForLine("Piped: bye");
-  await client.closeStdin();
-  assert.equal(await client.exitCode(), 0);
+  await client.closeInput();
+  assert.equal((await client.exited()).code, 0);
   await cool.waitForLine("Server: Piped left the chatroom.");
 });
 
 Deno.test("client misuse prints one line and usage, exit code 2", async () => {
   const cwd = await Deno.makeTempDir();
   try {
-    await using client = CliProcess.start("client", ["--port", "seventy"], { cwd });
-    assert.equal(await client.exitCode(), 2);
+    await using client = ProgramProcess.start(denoLauncher("client"), ["--port", "seventy"], {
+      cwd,
+    });
+    assert.equal((await client.exited()).code, 2);
     assert.match(
       client.stderr,
       /^client: --port must be a whole number from 1 to 65535, got "seventy"\n\nUsage: client/,
     );
-    await using unknown = CliProcess.start("client", ["--colour"], { cwd });
-    assert.equal(await unknown.exitCode(), 2);
+    await using unknown = ProgramProcess.start(denoLauncher("client"), ["--colour"], { cwd });
+    assert.equal((await unknown.exited()).code, 2);
     assert.match(unknown.stderr, /^client: Unknown option '--colour'/);
   } finally {
     await Deno.remove(cwd, { recursive: true });
@@ -164,14 +173,16 @@ Deno.test("client misuse prints one line and usage, exit code 2", async () => {
 
 Deno.test("client --trace prints every frame with all fourteen fields", async () => {
   await using srv = await startServer();
-  await using client = CliProcess.start("client", ["--trace", "--port", String(srv.port)], {
-    cwd: srv.dir,
-  });
+  await using client = ProgramProcess.start(
+    denoLauncher("client"),
+    ["--trace", "--port", String(srv.port)],
+    { cwd: srv.dir },
+  );
   await client.waitFor("Your choice: ");
-  await client.writeLine("1");
+  await client.type("1");
   await client.waitFor("There are 0 active users in the chatroom.");
-  await client.writeLine("3");
-  assert.equal(await client.exitCode(), 0);
+  await client.type("3");
+  assert.equal((await client.exited()).code, 0);
   const sent = client.stdout.split("\n").find((l) => l.startsWith("[trace] →"))!;
   const received = client.stdout.split("\n").find((l) => l.startsWith("[trace] ←"))!;
   const fields = [
@@ -201,19 +212,23 @@ Deno.test("client --trace prints every frame with all fourteen fields", async ()
 Deno.test("client says the server went away and returns to the menu", async () => {
   const srv = await startServer();
   try {
-    await using client = CliProcess.start("client", ["--port", String(srv.port)], {
-      cwd: srv.dir,
-    });
+    await using client = ProgramProcess.start(
+      denoLauncher("client"),
+      ["--port", String(srv.port)],
+      {
+        cwd: srv.dir,
+      },
+    );
     await client.waitFor("Your choice: ");
-    await client.writeLine("2");
-    await client.writeLine("Cool");
-    let at = await client.waitFor("Server: Cool joined the chatroom.\n");
+    await client.type("2");
+    await client.type("Cool");
+    await client.waitFor("Server: Cool joined the chatroom.\n");
     await srv.server.close();
-    at = await client.waitFor("Server: The server is shutting down.\n", at);
-    at = await client.waitFor("The server closed the connection.\n", at);
-    await client.waitFor("Your choice: ", at);
-    await client.writeLine("3");
-    assert.equal(await client.exitCode(), 0);
+    await client.waitFor("Server: The server is shutting down.\n");
+    await client.waitFor("The server closed the connection.\n");
+    await client.waitFor("Your choice: ");
+    await client.type("3");
+    assert.equal((await client.exited()).code, 0);
   } finally {
     await srv[Symbol.asyncDispose]();
   }

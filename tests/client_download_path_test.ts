@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { encodeFrame, FLAG } from "../lib/protocol.ts";
 import { ChatSession, type RoomEvent } from "../lib/client/session.ts";
-import { until } from "./support/harness.ts";
+import { Recorder } from "./support/recorder.ts";
 
 /** A one-shot fake server: answers the first connection with `frames`, then a report. */
 function fakeServer(frames: Uint8Array[]): { port: number; done: Promise<void> } {
@@ -38,15 +38,18 @@ Deno.test("ChatSession saves an attachment named with ../ or ..\\ inside downloa
     const downloads = join(dir, "downloads");
     const names = ["../escaped-slash.txt", "..\\escaped-backslash.txt", "C:\\drive.txt"];
     const server = fakeServer(names.map((name) => attachment(name, `from ${name}`)));
-    const events: RoomEvent[] = [];
+    const recorded = new Recorder<RoomEvent>();
     const session = new ChatSession({
       hostname: "127.0.0.1",
       port: server.port,
       downloadsDir: downloads,
-      onEvent: (event) => void events.push(event),
+      onEvent: recorded.push,
     });
     await session.report();
-    await until(() => events.length === names.length, "every attachment was handled");
+    await recorded.until(
+      (events) => events.length === names.length,
+      "every attachment was handled",
+    );
     await session.close();
     await server.done;
     const saved = [];

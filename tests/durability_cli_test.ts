@@ -6,19 +6,19 @@
 import assert from "node:assert/strict";
 import { encodeFrame, FLAG, type Frame, hasFlag } from "../lib/protocol.ts";
 import { TestClient, text } from "./support/harness.ts";
-import { CliProcess, PERMISSIONS } from "./support/cli.ts";
+import { denoLauncher, ProgramProcess } from "./support/program_process.ts";
 
 /** Read and write anywhere: to reach the folder errors Deno's own permission check would hide. */
 const BROAD = ["--allow-net", "--allow-read", "--allow-write"];
 
-async function startServerProcess(cwd: string, args: string[] = [], denoArgs?: string[]) {
-  const server = CliProcess.start("server", ["--host", "127.0.0.1", "--port", "0", ...args], {
-    cwd,
-    extraDenoArgs: denoArgs ?? PERMISSIONS.server,
-  });
-  await server.waitFor(/Server listening on 127\.0\.0\.1:\d+/);
-  const port = Number(/127\.0\.0\.1:(\d+)/.exec(server.stdout)![1]);
-  return { server, port };
+async function startServerProcess(cwd: string, args: string[] = []) {
+  const server = ProgramProcess.start(
+    denoLauncher("server"),
+    ["--host", "127.0.0.1", "--port", "0", ...args],
+    { cwd },
+  );
+  const [, port] = await server.waitFor(/Server listening on 127\.0\.0\.1:(\d+)/);
+  return { server, port: Number(port) };
 }
 
 async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
@@ -81,8 +81,8 @@ Deno.test("kill -9 right after the echo loses nothing: the history holds every l
       for (let i = 1; i <= 20; i++) cool.say(`line ${i}`);
       for (let i = 1; i <= 20; i++) seen.push(await cool.nextText(`line ${i}`));
       // The last line has been echoed: it was acknowledged. Now pull the plug.
-      first.server.child.kill("SIGKILL");
-      const status = await first.server.child.status;
+      first.server.kill("SIGKILL");
+      const status = await first.server.exited();
       assert.equal(status.success, false);
       await cool.closed;
     }
@@ -120,11 +120,11 @@ Deno.test({
     });
     await cool.sendRaw(frame.subarray(0, 700_000));
     await server.waitFor("Receiving attachment big.bin");
-    server.child.kill("SIGTERM");
+    server.kill("SIGTERM");
     for (const user of [cool, fun]) {
       assert.equal((await user.nextText("The server is shutting down.")).flags, FLAG.NOTICE);
     }
-    assert.equal(await server.exitCode(), 0);
+    assert.equal((await server.exited()).code, 0);
     await cool.closed;
     await fun.closed;
     assert.match(
@@ -170,8 +170,8 @@ Deno.test({
       await cool.next((f) => hasFlag(f, FLAG.ATTACHMENT));
       cool.say("after the file");
       await cool.nextText("after the file");
-      first.server.child.kill("SIGTERM");
-      assert.equal(await first.server.exitCode(), 0);
+      first.server.kill("SIGTERM");
+      assert.equal((await first.server.exited()).code, 0);
     }
     await Deno.remove(`${cwd}/downloads/a.txt`);
     const second = await startServerProcess(cwd);
@@ -212,8 +212,10 @@ Deno.test("a history file the server must not touch: one line, exit 1, the file 
         const before = await Deno.stat(`${cwd}/chatroom.db`);
         for (let run = 1; run <= 2; run++) {
           // Twice: a supervisor restarting it gets the same line and no damage.
-          await using server = CliProcess.start("server", ["--port", "0"], { cwd });
-          assert.equal(await server.exitCode(), 1);
+          await using server = ProgramProcess.start(denoLauncher("server"), ["--port", "0"], {
+            cwd,
+          });
+          assert.equal((await server.exited()).code, 1);
           assert.match(server.stderr, message);
           assert.equal(server.stdout, "");
         }
@@ -228,8 +230,8 @@ Deno.test("a history file the server must not touch: one line, exit 1, the file 
     await withTempDir(async (cwd) => {
       const { server } = await startServerProcess(cwd);
       await using _running = server;
-      await using second = CliProcess.start("server", ["--port", "0"], { cwd });
-      assert.equal(await second.exitCode(), 1);
+      await using second = ProgramProcess.start(denoLauncher("server"), ["--port", "0"], { cwd });
+      assert.equal((await second.exited()).code, 1);
       assert.match(
         second.stderr,
         /^server: .*chatroom\.db: database is locked \(another server is using it/,
@@ -242,28 +244,31 @@ Deno.test("a data folder the server cannot use: one line, exit 1", async (t) => 
   await t.step("the data folder is a file", async () => {
     await withTempDir(async (cwd) => {
       await Deno.writeTextFile(`${cwd}/data`, "not a folder");
-      await using server = CliProcess.start("server", ["--port", "0", "--data-dir", "data"], {
-        cwd,
-        extraDenoArgs: BROAD,
-      });
-      assert.equal(await server.exitCode(), 1);
+      await using server = ProgramProcess.start(
+        denoLauncher("server", BROAD),
+        ["--port", "0", "--data-dir", "data"],
+        { cwd },
+      );
+      assert.equal((await server.exited()).code, 1);
       assert.match(server.stderr, /^server: cannot start: .*data.*\n$/);
     });
   });
   await t.step("downloads is a file", async () => {
     await withTempDir(async (cwd) => {
       await Deno.writeTextFile(`${cwd}/downloads`, "not a folder");
-      await using server = CliProcess.start("server", ["--port", "0"], { cwd });
-      assert.equal(await server.exitCode(), 1);
+      await using server = ProgramProcess.start(denoLauncher("server"), ["--port", "0"], { cwd });
+      assert.equal((await server.exited()).code, 1);
       assert.match(server.stderr, /^server: cannot start: .*downloads.*\n$/);
     });
   });
   await t.step("a folder outside what the program may touch", async () => {
     await withTempDir(async (cwd) => {
-      await using server = CliProcess.start("server", ["--port", "0", "--data-dir", "elsewhere"], {
-        cwd,
-      });
-      assert.equal(await server.exitCode(), 1);
+      await using server = ProgramProcess.start(
+        denoLauncher("server"),
+        ["--port", "0", "--data-dir", "elsewhere"],
+        { cwd },
+      );
+      assert.equal((await server.exited()).code, 1);
       assert.match(server.stderr, /^server: not permitted: .*elsewhere/);
     });
   });
@@ -276,11 +281,12 @@ Deno.test("a data folder the server cannot use: one line, exit 1", async (t) => 
         await Deno.mkdir(`${cwd}/ro`);
         await Deno.chmod(`${cwd}/ro`, 0o555);
         try {
-          await using server = CliProcess.start("server", ["--port", "0", "--data-dir", "ro"], {
-            cwd,
-            extraDenoArgs: BROAD,
-          });
-          assert.equal(await server.exitCode(), 1);
+          await using server = ProgramProcess.start(
+            denoLauncher("server", BROAD),
+            ["--port", "0", "--data-dir", "ro"],
+            { cwd },
+          );
+          assert.equal((await server.exited()).code, 1);
           assert.match(server.stderr, /^server: (Cannot open the history|cannot start)/);
         } finally {
           await Deno.chmod(`${cwd}/ro`, 0o755);
@@ -292,8 +298,8 @@ Deno.test("a data folder the server cannot use: one line, exit 1", async (t) => 
 
 Deno.test("server --help lists the hardening flags; bad values are misuse", async () => {
   await withTempDir(async (cwd) => {
-    await using help = CliProcess.start("server", ["--help"], { cwd });
-    assert.equal(await help.exitCode(), 0);
+    await using help = ProgramProcess.start(denoLauncher("server"), ["--help"], { cwd });
+    assert.equal((await help.exited()).code, 0);
     for (
       const flag of [
         "--data-dir",
@@ -309,8 +315,10 @@ Deno.test("server --help lists the hardening flags; bad values are misuse", asyn
     ) {
       assert.ok(help.stdout.includes(flag), flag);
     }
-    await using bad = CliProcess.start("server", ["--stall-timeout", "soon"], { cwd });
-    assert.equal(await bad.exitCode(), 2);
+    await using bad = ProgramProcess.start(denoLauncher("server"), ["--stall-timeout", "soon"], {
+      cwd,
+    });
+    assert.equal((await bad.exited()).code, 2);
     assert.match(bad.stderr, /^server: --stall-timeout must be a duration .* got "soon"/);
   });
 });

@@ -2,16 +2,17 @@ import assert from "node:assert/strict";
 import { FLAG, hasFlag } from "../lib/protocol.ts";
 import { GuiController } from "../lib/gui/gui_controller.ts";
 import type { ToPage } from "../lib/gui/page_protocol.ts";
-import { startServer, TestClient, until } from "./support/harness.ts";
+import { startServer, TestClient } from "./support/harness.ts";
+import { Recorder } from "./support/recorder.ts";
 import { makePng } from "./support/png.ts";
 
 /** A page that records what it is told. */
 function fakePage() {
-  const got: ToPage[] = [];
-  const link = { send: (m: ToPage) => void got.push(m) };
+  const told = new Recorder<ToPage>();
+  const link = { send: told.push };
   const seen = (what: string, match: (m: ToPage) => boolean) =>
-    until(() => got.some(match), `the page was told ${what}`);
-  return { got, link, seen };
+    told.some(match, `the page was told ${what}`);
+  return { got: told.items, link, seen };
 }
 
 async function controllerIn(port: number, dir: string) {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { startServer } from "./support/harness.ts";
-import { GuiClientProcess, TerminalClientProcess } from "./support/client_process.ts";
+import { joinAs, quit, startGuiClient, startTerminalClient } from "./support/client_programs.ts";
 import { joinFromPage, launchBrowser, renderedImage, say } from "./support/browser.ts";
 import type { PageGlobals, PageImage } from "./support/page_globals.ts";
 import { makePng } from "./support/png.ts";
@@ -23,8 +23,8 @@ function avatarBeside(sender: string) {
 Deno.test("two GUI users and a terminal user share a room: text, images and avatars", async (t) => {
   await using srv = await startServer();
   const dirs = { cool: `${srv.dir}/cool`, fun: `${srv.dir}/fun`, fire: `${srv.dir}/fire` };
-  await using cool = await GuiClientProcess.start(srv.port, dirs.cool);
-  await using fun = await GuiClientProcess.start(srv.port, dirs.fun);
+  await using cool = await startGuiClient(srv.port, dirs.cool);
+  await using fun = await startGuiClient(srv.port, dirs.fun);
   const coolPng = makePng(120, 80, { rgb: [230, 120, 20] });
   const funPng = makePng(64, 40, { rgb: [30, 160, 90] });
   await Deno.writeFile(`${dirs.cool}/attachments/coolfile1.png`, coolPng);
@@ -38,8 +38,8 @@ Deno.test("two GUI users and a terminal user share a room: text, images and avat
   const funPage = await browser.open(fun.url);
   await joinFromPage(coolPage, "Cool", { avatarPath: `${dirs.cool}/cool-avatar.png` });
   await joinFromPage(funPage, "Fun", { avatarPath: `${dirs.fun}/fun-avatar.png` });
-  await using fire = await TerminalClientProcess.start(srv.port, dirs.fire);
-  await fire.join("Fire");
+  await using fire = await startTerminalClient(srv.port, dirs.fire);
+  await joinAs(fire, "Fire");
   await funPage.getByText("Fire joined the chatroom.").waitFor();
 
   await t.step("a message containing <script> shows as text and runs nothing", async () => {
@@ -133,10 +133,10 @@ Deno.test("two GUI users and a terminal user share a room: text, images and avat
   );
 
   assert.deepEqual(browser.pageErrors, []);
-  const fireStatus = await fire.quit();
+  const fireStatus = await quit(fire);
   assert.equal(fireStatus.code, 0, fire.output);
   for (const gui of [cool, fun]) {
-    const status = await gui.stop();
-    assert.equal(status.code, 0, gui.output);
+    const status = await gui.process.stop();
+    assert.equal(status.code, 0, gui.process.output);
   }
 });

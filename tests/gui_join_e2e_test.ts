@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { startServer, TestClient } from "./support/harness.ts";
-import { GuiClientProcess } from "./support/client_process.ts";
+import { startGuiClient } from "./support/client_programs.ts";
 import { joinFromPage, launchBrowser, say } from "./support/browser.ts";
 import { makePng } from "./support/png.ts";
 
 Deno.test("the join screen reports the room, previews avatars and shows why a join is refused", async (t) => {
   await using srv = await startServer();
   await using cool = await TestClient.join(srv.port, "Cool");
-  await using gui = await GuiClientProcess.start(srv.port, `${srv.dir}/gui`);
+  await using gui = await startGuiClient(srv.port, `${srv.dir}/gui`);
   await using browser = await launchBrowser();
   const page = await browser.open(gui.url, { width: 390, height: 800 });
 
@@ -75,7 +75,7 @@ Deno.test("the GUI says so when the chat server cannot be reached", async () => 
   listener.close();
   const dir = await Deno.makeTempDir({ prefix: "chatroom-test-" });
   try {
-    await using gui = await GuiClientProcess.start(deadPort, dir);
+    await using gui = await startGuiClient(deadPort, dir);
     await using browser = await launchBrowser();
     const page = await browser.open(gui.url);
     const error = page.locator("#join-error");

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { startServer } from "./support/harness.ts";
-import { GuiClientProcess } from "./support/client_process.ts";
+import { startGuiClient } from "./support/client_programs.ts";
 import { joinFromPage, launchBrowser } from "./support/browser.ts";
 import { makePng } from "./support/png.ts";
 
@@ -40,7 +40,7 @@ function handshake(port: number, token: string, extra: string[]): string[] {
 
 Deno.test("the GUI refuses requests without its token, from another origin or for another host", async (t) => {
   await using srv = await startServer();
-  await using gui = await GuiClientProcess.start(srv.port, `${srv.dir}/gui`);
+  await using gui = await startGuiClient(srv.port, `${srv.dir}/gui`);
   const url = new URL(gui.url);
   const port = Number(url.port);
   const token = url.searchParams.get("token")!;
@@ -107,7 +107,7 @@ Deno.test("the GUI refuses requests without its token, from another origin or fo
 
 Deno.test("a page on another origin cannot drive the GUI or load its images, even knowing the token", async () => {
   await using srv = await startServer();
-  await using gui = await GuiClientProcess.start(srv.port, `${srv.dir}/gui`);
+  await using gui = await startGuiClient(srv.port, `${srv.dir}/gui`);
   await Deno.writeFile(`${srv.dir}/me.png`, makePng(32, 32));
   await using browser = await launchBrowser();
   const page = await browser.open(gui.url);
@@ -151,11 +151,11 @@ Deno.test("a page on another origin cannot drive the GUI or load its images, eve
     }, [wsUrl, imageUrl]);
     assert.deepEqual(result, { socket: "refused", image: "refused" });
     assert.match(
-      gui.output,
+      gui.process.output,
       /Refused: requests from origin "http:\/\/127\.0\.0\.1:\d+" are not allowed/,
     );
     assert.match(
-      gui.output,
+      gui.process.output,
       /Refused: requests started by another site \(Sec-Fetch-Site: same-site\)/,
     );
   } finally {

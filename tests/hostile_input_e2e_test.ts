@@ -292,10 +292,7 @@ Deno.test("an upload cut off mid-way leaves no file, and its sender is announced
     payload: new Uint8Array(1_000_000).fill(7),
   });
   await mallory.sendRaw(frame.subarray(0, 600_000));
-  await until(
-    () => srv.log.some((l) => l.includes("Receiving attachment cut.bin")),
-    "upload began",
-  );
+  await srv.waitForLog("Receiving attachment cut.bin");
   await mallory.close();
   await people.fun.nextText("Mallory left the chatroom.");
   await until(() => srv.server.connections === 2, "Mallory's connection is gone");

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { CliProcess } from "./support/cli.ts";
+import { denoLauncher, ProgramProcess } from "./support/program_process.ts";
 
 const SIZE = 200 * 1024 * 1024;
 const LIMIT_MIB = 64;
@@ -50,50 +50,49 @@ Deno.test({
       }
       const expected = await sha256Of(`${root}/up/attachments/big.bin`);
 
-      await using server = CliProcess.start(
-        "server",
+      await using server = ProgramProcess.start(
+        denoLauncher("server"),
         ["--host", "127.0.0.1", "--port", "0", "--max-attachment", "1G"],
         { cwd: root },
       );
-      await server.waitFor(/listening on 127\.0\.0\.1:\d+/);
-      const port = /127\.0\.0\.1:(\d+)/.exec(server.stdout)![1];
+      const [, port] = await server.waitFor(/listening on 127\.0\.0\.1:(\d+)/);
 
       const names = ["up", "rx1", "rx2"];
       await using stack = new AsyncDisposableStack();
-      const clients: CliProcess[] = [];
+      const clients: ProgramProcess[] = [];
       for (const name of names) {
         await Deno.mkdir(`${root}/${name}`, { recursive: true });
         const client = stack.use(
-          CliProcess.start("client", ["--port", port], { cwd: `${root}/${name}` }),
+          ProgramProcess.start(denoLauncher("client"), ["--port", port], {
+            cwd: `${root}/${name}`,
+          }),
         );
         clients.push(client);
         await client.waitFor("Your choice: ");
-        await client.writeLine("2");
-        await client.writeLine(name);
+        await client.type("2");
+        await client.type(name);
         await client.waitFor(`Server: ${name} joined the chatroom.`);
       }
       const procs = [server, ...clients];
-      const baseline = await Promise.all(procs.map((p) => rssMiB(p.child.pid)));
+      const baseline = await Promise.all(procs.map((p) => rssMiB(p.pid)));
       const peak = [...baseline];
       let sampling = true;
       const sampler = (async () => {
         while (sampling) {
-          const now = await Promise.all(procs.map((p) => rssMiB(p.child.pid).catch(() => 0)));
+          const now = await Promise.all(procs.map((p) => rssMiB(p.pid).catch(() => 0)));
           now.forEach((v, i) => peak[i] = Math.max(peak[i], v));
           await new Promise((r) => setTimeout(r, 20));
         }
       })();
 
       const [up] = clients;
-      await up.writeLine("a");
+      await up.type("a");
       await up.waitFor("Please enter the file path and name: ");
-      await up.writeLine("attachments/big.bin");
+      await up.type("attachments/big.bin");
       for (const client of clients) {
-        await client.waitFor(
-          "[attachment big.bin, 200 MiB, saved to downloads/big.bin]",
-          0,
-          120_000,
-        );
+        await client.waitFor("[attachment big.bin, 200 MiB, saved to downloads/big.bin]", {
+          timeoutMs: 120_000,
+        });
       }
       sampling = false;
       await sampler;
@@ -111,9 +110,9 @@ Deno.test({
         assert.ok(g < LIMIT_MIB, `${labels[i]} grew by ${g.toFixed(1)} MiB (limit ${LIMIT_MIB})`)
       );
       for (const client of clients) {
-        await client.writeLine("q");
-        await client.writeLine("3");
-        assert.equal(await client.exitCode(), 0);
+        await client.type("q");
+        await client.type("3");
+        assert.equal((await client.exited()).code, 0);
       }
     } finally {
       await Deno.remove(root, { recursive: true });

@@ -8,7 +8,7 @@ import { CODE, codeName, encodeFrame, FLAG, hasFlag } from "../lib/protocol.ts";
 import { FrameReader, writeAll } from "../lib/transport.ts";
 import { startServer, TestClient, text, until } from "./support/harness.ts";
 import { Bystanders, PROMPT_MS } from "./support/bystanders.ts";
-import { CliProcess, PERMISSIONS } from "./support/cli.ts";
+import { denoLauncher, ProgramProcess } from "./support/program_process.ts";
 import { concatBytes } from "../lib/bytes.ts";
 
 /** The soft limit on open files of this process, or null where there is none to ask (Windows). */
@@ -95,15 +95,19 @@ Deno.test("connection caps: past the total or the per-address cap, 'server busy'
     await until(() => srv.server.connections === 1, "the only connection is taken");
     const cwd = `${srv.dir}/client`;
     await Deno.mkdir(cwd);
-    await using client = CliProcess.start("client", ["--port", String(srv.port)], { cwd });
-    let at = await client.waitFor("Your choice: ");
-    await client.writeLine("2");
-    at = await client.waitFor("Please enter a username: ", at);
-    await client.writeLine("Cool");
-    at = await client.waitFor("Server busy: it has reached its limit of 1 connections.", at);
-    await client.waitFor("Your choice: ", at);
-    await client.writeLine("3");
-    assert.equal(await client.exitCode(), 0);
+    await using client = ProgramProcess.start(
+      denoLauncher("client"),
+      ["--port", String(srv.port)],
+      { cwd },
+    );
+    await client.waitFor("Your choice: ");
+    await client.type("2");
+    await client.waitFor("Please enter a username: ");
+    await client.type("Cool");
+    await client.waitFor("Server busy: it has reached its limit of 1 connections.");
+    await client.waitFor("Your choice: ");
+    await client.type("3");
+    assert.equal((await client.exited()).code, 0);
     assert.ok(hog);
   });
   await t.step("loopback is exempt from the per-address cap by default", async () => {
@@ -338,31 +342,18 @@ Deno.test({
     const cwd = await Deno.makeTempDir({ prefix: "chatroom-emfile-" });
     try {
       // The real server under `ulimit -n 100`, with a connection cap far above what it can hold.
-      const child = new Deno.Command("sh", {
-        args: [
-          "-c",
-          'ulimit -n 100 && exec "$0" "$@"',
-          Deno.execPath(),
-          "run",
-          "--quiet",
-          ...PERMISSIONS.server,
-          new URL("../server.ts", import.meta.url).pathname,
-          "--host",
-          "127.0.0.1",
-          "--port",
-          "0",
-          "--max-connections",
-          "1000",
-        ],
-        cwd,
-        stdin: "piped",
-        stdout: "piped",
-        stderr: "piped",
-        env: { NO_COLOR: "1" },
-      }).spawn();
-      await using server = new CliProcess(child);
-      await server.waitFor(/Server listening on 127\.0\.0\.1:\d+/);
-      const port = Number(/127\.0\.0\.1:(\d+)/.exec(server.stdout)![1]);
+      const source = denoLauncher("server");
+      const ulimited = {
+        command: "sh",
+        args: ["-c", 'ulimit -n 100 && exec "$0" "$@"', source.command, ...source.args],
+        name: "server",
+      };
+      await using server = ProgramProcess.start(
+        ulimited,
+        ["--host", "127.0.0.1", "--port", "0", "--max-connections", "1000"],
+        { cwd },
+      );
+      const port = Number((await server.waitFor(/Server listening on 127\.0\.0\.1:(\d+)/))[1]);
       await using people = await Bystanders.start(port);
       const request = encodeFrame({ flags: FLAG.REPORT_REQUEST });
       const conns = await Promise.all(
@@ -370,10 +361,12 @@ Deno.test({
       );
       try {
         for (const conn of conns) await writeAll(conn, request);
-        const at = await server.waitFor("Cannot accept a connection: ");
+        const first = await server.waitFor("Cannot accept a connection: ");
         await new Promise((r) => setTimeout(r, 1500));
         // Logged at most once a second, not once per failed accept.
-        const failures = server.stdout.slice(at - 200).match(/Cannot accept a connection/g) ?? [];
+        const failures = server.stdout.slice(first.index + first[0].length - 200).match(
+          /Cannot accept a connection/g,
+        ) ?? [];
         assert.ok(failures.length <= 3, `${failures.length} lines in 1.5 s`);
         await people.exchange("while the server is out of descriptors");
       } finally {

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { CODE, encodeFrame, FLAG } from "../lib/protocol.ts";
-import { startServer, TestClient, text, until } from "./support/harness.ts";
+import { startServer, TestClient, text } from "./support/harness.ts";
 import { SessionUser } from "./support/session_user.ts";
 
 Deno.test("two chat frames arriving in one TCP segment are both delivered", async () => {
@@ -40,10 +40,7 @@ Deno.test("a quitting client's connection is closed and it receives nothing more
   await cool.session.join("Cool");
   await fire.session.join("Fire");
   await fire.session.quit();
-  await until(
-    () => srv.log.some((l) => /Connection #2 .* closed/.test(l)),
-    "the server saw #2 close",
-  );
+  await srv.waitForLog(/Connection #2 .* closed/);
   cool.session.say("Buy Fire.");
   await cool.waitForLine("Cool: Buy Fire.");
   assert.ok(!fire.lines.includes("Cool: Buy Fire."));

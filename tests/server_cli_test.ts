@@ -5,15 +5,16 @@
 import assert from "node:assert/strict";
 import { FLAG } from "../lib/protocol.ts";
 import { TestClient } from "./support/harness.ts";
-import { CliProcess } from "./support/cli.ts";
+import { denoLauncher, ProgramProcess } from "./support/program_process.ts";
 
 async function startServerProcess(cwd: string, port = 0) {
-  const server = CliProcess.start("server", ["--host", "127.0.0.1", "--port", String(port)], {
-    cwd,
-  });
-  await server.waitFor(/Server listening on 127\.0\.0\.1:\d+/);
-  const listenPort = Number(/127\.0\.0\.1:(\d+)/.exec(server.stdout)![1]);
-  return { server, port: listenPort };
+  const server = ProgramProcess.start(
+    denoLauncher("server"),
+    ["--host", "127.0.0.1", "--port", String(port)],
+    { cwd },
+  );
+  const [, listenPort] = await server.waitFor(/Server listening on 127\.0\.0\.1:(\d+)/);
+  return { server, port: Number(listenPort) };
 }
 
 Deno.test("server reports what it does, and stops cleanly on SIGTERM", async () => {
@@ -27,13 +28,13 @@ Deno.test("server reports what it does, and stops cleanly on SIGTERM", async () 
     await using sad = await TestClient.connect(port);
     sad.send({ flags: FLAG.JOIN_REQUEST, username: "cool" });
     await sad.next((f) => f.flags === FLAG.JOIN_REJECT);
-    let at = await server.waitFor('joined as "Cool" (1/3 users); sent 0 history entries');
-    at = await server.waitFor('Message from Cool: "Hi"', at);
-    await server.waitFor('join request as "cool" rejected: USERNAME_TAKEN', at);
-    server.child.kill("SIGTERM");
+    await server.waitFor('joined as "Cool" (1/3 users); sent 0 history entries');
+    await server.waitFor('Message from Cool: "Hi"');
+    await server.waitFor('join request as "cool" rejected: USERNAME_TAKEN');
+    server.kill("SIGTERM");
     const notice = await cool.nextText("The server is shutting down.");
     assert.equal(notice.flags, FLAG.NOTICE);
-    assert.equal(await server.exitCode(), 0);
+    assert.equal((await server.exited()).code, 0);
     assert.match(
       server.stdout,
       /Received SIGTERM; shutting down\n[\s\S]*Server stopped\n.*History closed: chatroom\.db\n$/,
@@ -50,9 +51,9 @@ Deno.test("server restarts on the same port right after stopping with users conn
     {
       await using _server = first.server;
       await using cool = await TestClient.join(first.port, "Cool");
-      first.server.child.kill("SIGTERM");
+      first.server.kill("SIGTERM");
       await cool.closed;
-      assert.equal(await first.server.exitCode(), 0);
+      assert.equal((await first.server.exited()).code, 0);
     }
     const second = await startServerProcess(cwd, first.port);
     await using _second = second.server;
@@ -68,12 +69,12 @@ Deno.test("server says which port is busy instead of a stack trace", async () =>
   const cwd = await Deno.makeTempDir();
   const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   try {
-    await using server = CliProcess.start(
-      "server",
+    await using server = ProgramProcess.start(
+      denoLauncher("server"),
       ["--host", "127.0.0.1", "--port", String(taken.addr.port)],
       { cwd },
     );
-    assert.equal(await server.exitCode(), 1);
+    assert.equal((await server.exited()).code, 1);
     assert.match(
       server.stderr,
       /^server: cannot listen on 127\.0\.0\.1:\d+: the port is already in use/,
@@ -87,8 +88,10 @@ Deno.test("server says which port is busy instead of a stack trace", async () =>
 Deno.test("server misuse prints one line and usage, exit code 2", async () => {
   const cwd = await Deno.makeTempDir();
   try {
-    await using server = CliProcess.start("server", ["--max-users", "0"], { cwd });
-    assert.equal(await server.exitCode(), 2);
+    await using server = ProgramProcess.start(denoLauncher("server"), ["--max-users", "0"], {
+      cwd,
+    });
+    assert.equal((await server.exited()).code, 2);
     assert.match(server.stderr, /^server: --max-users must be a whole number from 1 to /);
     assert.match(server.stderr, /Usage: server \[options\]/);
   } finally {

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { FLAG, hasFlag } from "../lib/protocol.ts";
 import { hasUnsafeChars } from "../lib/unsafe_text.ts";
 import { startServer, TestClient } from "./support/harness.ts";
-import { CliProcess } from "./support/cli.ts";
+import { denoLauncher, ProgramProcess } from "./support/program_process.ts";
 
 /** Each attack, and how the client must show it. */
 const ATTACKS: [string, string][] = [
@@ -38,40 +38,44 @@ Deno.test("the real client prints hostile text inert, live and from the history"
   await using srv = await startServer({ maxUsers: 5 });
   const cwd = `${srv.dir}/watcher`;
   await Deno.mkdir(cwd);
-  await using watcher = CliProcess.start("client", ["--port", String(srv.port)], { cwd });
-  let at = await watcher.waitFor("Your choice: ");
-  await watcher.writeLine("2");
-  at = await watcher.waitFor("Please enter a username: ", at);
-  await watcher.writeLine("Watcher");
-  at = await watcher.waitFor("Server: Watcher joined the chatroom.\n", at);
+  await using watcher = ProgramProcess.start(denoLauncher("client"), ["--port", String(srv.port)], {
+    cwd,
+  });
+  await watcher.waitFor("Your choice: ");
+  await watcher.type("2");
+  await watcher.waitFor("Please enter a username: ");
+  await watcher.type("Watcher");
+  await watcher.waitFor("Server: Watcher joined the chatroom.\n");
 
   await using mallory = await TestClient.join(srv.port, "Mallory");
   for (const [attack] of ATTACKS) mallory.say(attack);
-  for (const [, shown] of ATTACKS) at = await watcher.waitFor(`] Mallory: ${shown}`, at);
+  for (const [, shown] of ATTACKS) await watcher.waitFor(`] Mallory: ${shown}`);
 
   const file = `${srv.dir}/evil.txt`;
   await Deno.writeTextFile(file, "inside the file \x1b[31mred\x1b[0m \u202eevil\n");
   await mallory.upload(file, "\x1b[31mred.txt");
   await mallory.next((f) => hasFlag(f, FLAG.ATTACHMENT));
-  at = await watcher.waitFor("] Mallory: inside the file \\x1b[31mred\\x1b[0m \\u202eevil\n", at);
-  at = await watcher.waitFor("(attachment _[31mred.txt, ", at);
+  await watcher.waitFor("] Mallory: inside the file \\x1b[31mred\\x1b[0m \\u202eevil\n");
+  await watcher.waitFor("(attachment _[31mred.txt, ");
   assertInert(watcher.stdout, "Watcher");
 
   const lateDir = `${srv.dir}/late`;
   await Deno.mkdir(lateDir);
-  await using late = CliProcess.start("client", ["--port", String(srv.port)], { cwd: lateDir });
-  let lateAt = await late.waitFor("Your choice: ");
-  await late.writeLine("2");
-  lateAt = await late.waitFor("Please enter a username: ", lateAt);
-  await late.writeLine("Late");
-  for (const [, shown] of ATTACKS) lateAt = await late.waitFor(`] Mallory: ${shown}`, lateAt);
-  lateAt = await late.waitFor("Server: Late joined the chatroom.\n", lateAt);
+  await using late = ProgramProcess.start(denoLauncher("client"), ["--port", String(srv.port)], {
+    cwd: lateDir,
+  });
+  await late.waitFor("Your choice: ");
+  await late.type("2");
+  await late.waitFor("Please enter a username: ");
+  await late.type("Late");
+  for (const [, shown] of ATTACKS) await late.waitFor(`] Mallory: ${shown}`);
+  await late.waitFor("Server: Late joined the chatroom.\n");
   assertInert(late.stdout, "Late");
 
   for (const client of [watcher, late]) {
-    await client.writeLine("q");
-    await client.waitFor("Your choice: ", client === watcher ? at : lateAt);
-    await client.writeLine("3");
-    assert.equal(await client.exitCode(), 0);
+    await client.type("q");
+    await client.waitFor("Your choice: ");
+    await client.type("3");
+    assert.equal((await client.exited()).code, 0);
   }
 });

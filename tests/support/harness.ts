@@ -16,6 +16,7 @@ import {
 import { FrameReader, FrameSender } from "../../lib/transport.ts";
 import { hashFile, readFileChunks } from "../../lib/files.ts";
 import { Logger } from "../../lib/log.ts";
+import { Recorder } from "./recorder.ts";
 
 /** A server on 127.0.0.1, a free port and a fresh temporary folder, with its log kept. */
 export interface TestServer extends AsyncDisposable {
@@ -24,18 +25,20 @@ export interface TestServer extends AsyncDisposable {
   dir: string;
   downloads: string;
   log: string[];
+  /** Resolves once the server has logged a line that matches `pattern` (now or later). */
+  waitForLog(pattern: string | RegExp, timeoutMs?: number): Promise<void>;
 }
 
 /** Starts a server for one test; dispose it (`await using`) to stop and clean up. */
 export async function startServer(options: ServeOptions = {}): Promise<TestServer> {
   const dir = await Deno.makeTempDir({ prefix: "chatroom-test-" });
   const downloads = `${dir}/downloads`;
-  const log: string[] = [];
+  const log = new Recorder<string>();
   const server = await serve({
     hostname: "127.0.0.1",
     port: 0,
     downloadsDir: downloads,
-    logger: new Logger((line) => log.push(line)),
+    logger: new Logger(log.push),
     ...options,
   });
   return {
@@ -43,7 +46,13 @@ export async function startServer(options: ServeOptions = {}): Promise<TestServe
     port: server.port,
     dir,
     downloads,
-    log,
+    log: log.items,
+    waitForLog: (pattern, timeoutMs) =>
+      log.some(
+        (line) => typeof pattern === "string" ? line.includes(pattern) : pattern.test(line),
+        `the server logged ${pattern}`,
+        timeoutMs,
+      ),
     async [Symbol.asyncDispose]() {
       await server.close();
       await Deno.remove(dir, { recursive: true });
@@ -201,7 +210,13 @@ export function text(frame: { payload: Uint8Array }): string {
   return new TextDecoder().decode(frame.payload);
 }
 
-/** Polls `check` on every turn of the event loop until it holds (bounded). */
+/**
+ * Polls `check` every 5 ms until it holds (bounded). Only for state that
+ * announces no change: `ChatServer.connections` has no event, and it drops
+ * after the server's last log line for the connection (lib/ is not test
+ * support's to change). Anything else, wait on its event ({@linkcode Recorder},
+ * {@linkcode TestServer.waitForLog}).
+ */
 export async function until(
   check: () => boolean | Promise<boolean>,
   what: string,
