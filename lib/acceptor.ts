@@ -10,6 +10,7 @@ import { closeGracefully, writeAll } from "./transport.ts";
 import type { ConnectionLimits } from "./conn_limits.ts";
 import type { Logger } from "./log.ts";
 import { sleep } from "./abortable.ts";
+import { errorText } from "./conn_helpers.ts";
 
 /** Pause after a failed accept (e.g. out of file descriptors), so the loop does not spin. */
 export const ACCEPT_BACKOFF_MS = 100;
@@ -111,8 +112,4 @@ export class Acceptor {
     // A refused connection holds a descriptor while it lingers: keep that short.
     await closeGracefully(conn, { timeoutMs: REFUSAL_LINGER_MS });
   }
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

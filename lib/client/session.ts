@@ -6,7 +6,6 @@
  * @module
  */
 import {
-  CODE,
   encodeFrame,
   FLAG,
   type Frame,
@@ -17,62 +16,18 @@ import {
   ProtocolError,
 } from "../protocol.ts";
 import { type ByteConn, FrameReader, FrameSender } from "../transport.ts";
-import {
-  hashFile,
-  readFileChunks,
-  type ReceivedFile,
-  receiveFile,
-  safeFileName,
-} from "../files.ts";
+import { hashFile, type ReceivedFile } from "../files.ts";
+import { saveAttachment, uploadChunks } from "./attachment_streams.ts";
+import { closeQuietly } from "../conn_helpers.ts";
 import { formatFrame } from "../trace.ts";
 import { connectTcp } from "./connect.ts";
 import type { AvatarImage } from "../avatar.ts";
+import { attachmentEvent, frameEvent, type ReportedUser, type RoomEvent } from "./room_event.ts";
+import type { TransferProgress } from "./attachment_streams.ts";
 
-/** An active user as the report lists it. */
-export interface ReportedUser {
-  username: string;
-  hostname: string;
-  port: number;
-}
-
-/** Something that happened in the room, in the order the server sent it. */
-export type RoomEvent =
-  | { type: "joined"; username: string; historyCount: number }
-  | { type: "history-end" }
-  | { type: "chat"; timestamp: number; sender: string; text: string; history: boolean }
-  | {
-    type: "announcement";
-    kind: "join" | "leave" | "notice";
-    timestamp: number;
-    username: string;
-    text: string;
-    history: boolean;
-  }
-  | {
-    type: "attachment";
-    timestamp: number;
-    sender: string;
-    filename: string;
-    size: number;
-    history: boolean;
-    /** The saved file, or why it could not be saved. */
-    file: ReceivedFile | { error: string };
-  }
-  | { type: "avatar"; username: string; filename: string; bytes: Uint8Array }
-  | { type: "error"; code: number; text: string }
-  | { type: "left" }
-  | { type: "disconnected"; reason: string };
-
-/** How far a file transfer has got; uploads and downloads each run one at a time. */
-export interface TransferProgress {
-  direction: "upload" | "download";
-  /** The file name as sent (upload) or as announced by the server (download). */
-  filename: string;
-  /** Bytes handed to the connection (upload) or received (download) so far. */
-  done: number;
-  /** Size of the whole file in bytes. */
-  total: number;
-}
+// The events and progress a session reports are part of its API: callers import them from here.
+export type { ReportedUser, RoomEvent } from "./room_event.ts";
+export type { TransferProgress } from "./attachment_streams.ts";
 
 /** Options for {@linkcode ChatSession}. */
 export interface ChatSessionOptions {
@@ -194,7 +149,7 @@ export class ChatSession {
     const name = filename.split(/[\\/]/).pop() || filename;
     this.#send(
       { flags: FLAG.ATTACHMENT, filename, sha256, payloadLength: size },
-      () => this.#counted("upload", filename, size, exactly(size, readFileChunks(path))),
+      () => uploadChunks(path, { filename, size, onProgress: this.#options.onProgress }),
     );
     return { size, name };
   }
@@ -222,11 +177,7 @@ export class ChatSession {
     this.#conn = undefined;
     this.#username = null;
     await this.#sender?.flush();
-    try {
-      conn.close();
-    } catch (error) {
-      if (!(error instanceof Deno.errors.BadResource)) throw error;
-    }
+    closeQuietly(conn);
     await this.#loop;
   }
 
@@ -286,21 +237,12 @@ export class ChatSession {
     if (hasFlag(header, FLAG.ATTACHMENT)) {
       this.#options.trace?.(formatFrame("recv", header));
       const file = await this.#saveAttachment(reader, header);
-      await this.#options.onEvent({
-        type: "attachment",
-        timestamp: header.timestamp,
-        sender: header.sender,
-        filename: header.filename,
-        size: header.payloadLength,
-        history,
-        file,
-      });
+      await this.#options.onEvent(attachmentEvent(header, file));
       return;
     }
     const payload = await reader.readPayload(header, 16 * 1024 * 1024);
     this.#options.trace?.(formatFrame("recv", header, payload));
     const frame: Frame = { ...header, payload };
-    const text = new TextDecoder().decode(payload);
     const waiter = this.#waiter;
     if (waiter && (header.flags & waiter.flags) !== 0 && !history) {
       if (hasFlag(header, FLAG.QUIT_ACCEPT) && header.username !== this.#username) {
@@ -325,65 +267,13 @@ export class ChatSession {
         return;
       }
     }
-    if (hasFlag(header, FLAG.ERROR)) {
-      if (waiter && !this.#username) {
-        this.#waiter = null;
-        waiter.reject(new ConnectionError(text));
-        return;
-      }
-      await this.#options.onEvent({ type: "error", code: header.code, text });
-    } else if (hasFlag(header, FLAG.AVATAR)) {
-      await this.#options.onEvent({
-        type: "avatar",
-        username: header.username,
-        filename: header.filename,
-        bytes: payload,
-      });
-    } else if (header.flags & (FLAG.NEW_USER | FLAG.QUIT_ACCEPT | FLAG.NOTICE)) {
-      const kind = hasFlag(header, FLAG.NEW_USER)
-        ? "join"
-        : hasFlag(header, FLAG.QUIT_ACCEPT)
-        ? "leave"
-        : "notice";
-      await this.#options.onEvent({
-        type: "announcement",
-        kind,
-        timestamp: header.timestamp,
-        username: header.username,
-        text,
-        history,
-      });
-    } else if ((header.flags & ~FLAG.HISTORY) === 0) {
-      await this.#options.onEvent({
-        type: "chat",
-        timestamp: header.timestamp,
-        sender: header.sender,
-        text,
-        history,
-      });
-    } else {
-      throw new ProtocolError(
-        CODE.BAD_FRAME,
-        `Cannot handle a frame with flags 0x${header.flags.toString(16)} from the server`,
-      );
+    if (hasFlag(header, FLAG.ERROR) && waiter && !this.#username) {
+      this.#waiter = null;
+      waiter.reject(new ConnectionError(new TextDecoder().decode(payload)));
+      return;
     }
+    await this.#options.onEvent(frameEvent(header, payload));
     if (history) await this.#countHistory();
-  }
-
-  /** Passes `chunks` through, telling `onProgress` (if set) how far they got. */
-  async *#counted(
-    direction: TransferProgress["direction"],
-    filename: string,
-    total: number,
-    chunks: AsyncIterable<Uint8Array>,
-  ): AsyncGenerator<Uint8Array> {
-    const onProgress = this.#options.onProgress;
-    let done = 0;
-    for await (const chunk of chunks) {
-      done += chunk.length;
-      onProgress?.({ direction, filename, done, total });
-      yield chunk;
-    }
   }
 
   async #countHistory(): Promise<void> {
@@ -396,50 +286,14 @@ export class ChatSession {
     reader: FrameReader,
     header: FrameHeader,
   ): Promise<ReceivedFile | { error: string }> {
-    const history = hasFlag(header, FLAG.HISTORY);
     try {
-      const file = await receiveFile(
-        this.#counted("download", header.filename, header.payloadLength, reader.payloadChunks()),
-        this.#options.downloadsDir ?? "downloads",
-        // Never trust the server with a path: "../x" or, on Windows, "..\x" would escape.
-        safeFileName(header.filename),
-        {
-          size: header.payloadLength,
-          sha256: header.sha256.length ? header.sha256 : undefined,
-          keepHead: this.#options.keepHead ?? 64 * 1024,
-          reuseIdentical: true,
-        },
-      );
-      return file;
-    } catch (error) {
-      if (error instanceof ProtocolError) throw error;
-      await reader.skipPayload();
-      return { error: error instanceof Error ? error.message : String(error) };
+      return await saveAttachment(reader, header, {
+        downloadsDir: this.#options.downloadsDir ?? "downloads",
+        keepHead: this.#options.keepHead ?? 64 * 1024,
+        onProgress: this.#options.onProgress,
+      });
     } finally {
-      if (history) await this.#countHistory();
+      if (hasFlag(header, FLAG.HISTORY)) await this.#countHistory();
     }
-  }
-}
-
-/**
- * Yields exactly `size` bytes from `chunks`: cut if the file grew since it
- * was hashed, padded with zeros if it shrank (the hash then fails on the
- * server, which refuses the file) — the frame boundary is never broken.
- */
-export async function* exactly(
-  size: number,
-  chunks: AsyncIterable<Uint8Array>,
-): AsyncGenerator<Uint8Array> {
-  let left = size;
-  for await (const chunk of chunks) {
-    if (left === 0) break;
-    const part = chunk.length > left ? chunk.subarray(0, left) : chunk;
-    left -= part.length;
-    yield part;
-  }
-  while (left > 0) {
-    const pad = new Uint8Array(Math.min(left, 64 * 1024));
-    left -= pad.length;
-    yield pad;
   }
 }

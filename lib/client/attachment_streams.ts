@@ -1,0 +1,132 @@
+/**
+ * The client's attachment byte streams: a file to upload, cut or padded to
+ * the size its header promised; a download saved to disk; and progress
+ * counting for both.
+ *
+ * @module
+ */
+import { type FrameHeader, ProtocolError } from "../protocol.ts";
+import type { FrameReader } from "../transport.ts";
+import { readFileChunks, type ReceivedFile, receiveFile, safeFileName } from "../files.ts";
+import { errorText } from "../conn_helpers.ts";
+
+/** How far a file transfer has got; uploads and downloads each run one at a time. */
+export interface TransferProgress {
+  direction: "upload" | "download";
+  /** The file name as sent (upload) or as announced by the server (download). */
+  filename: string;
+  /** Bytes handed to the connection (upload) or received (download) so far. */
+  done: number;
+  /** Size of the whole file in bytes. */
+  total: number;
+}
+
+/** Told after every chunk of an attachment sent or received. */
+export type ProgressListener = (progress: TransferProgress) => void;
+
+/** Passes `chunks` through, telling `onProgress` (if set) how far they got. */
+export async function* countProgress(
+  chunks: AsyncIterable<Uint8Array>,
+  transfer: Omit<TransferProgress, "done"> & { onProgress?: ProgressListener },
+): AsyncGenerator<Uint8Array> {
+  const { direction, filename, total, onProgress } = transfer;
+  let done = 0;
+  for await (const chunk of chunks) {
+    done += chunk.length;
+    onProgress?.({ direction, filename, done, total });
+    yield chunk;
+  }
+}
+
+/** Options for {@linkcode uploadChunks}. */
+export interface UploadChunksOptions {
+  /** The FILENAME announced, as progress reports it. */
+  filename: string;
+  /** Bytes the header promised (the size when the file was hashed). */
+  size: number;
+  /** Told after every chunk handed to the connection. */
+  onProgress?: ProgressListener;
+}
+
+/** The payload of an upload of the file at `path`: exactly `size` bytes, counted. */
+export function uploadChunks(
+  path: string,
+  options: UploadChunksOptions,
+): AsyncGenerator<Uint8Array> {
+  const { filename, size, onProgress } = options;
+  return countProgress(exactly(size, readFileChunks(path)), {
+    direction: "upload",
+    filename,
+    total: size,
+    onProgress,
+  });
+}
+
+/** Options for {@linkcode saveAttachment}. */
+export interface SaveAttachmentOptions {
+  /** Folder where received attachments are saved. */
+  downloadsDir: string;
+  /** Leading bytes kept in memory (to print text files). */
+  keepHead: number;
+  /** Told after every chunk received. */
+  onProgress?: ProgressListener;
+}
+
+/**
+ * Saves the attachment whose header was just read. A file that cannot be
+ * saved (disk full, wrong digest) is skipped and its error returned; only a
+ * frame cut short throws.
+ */
+export async function saveAttachment(
+  reader: FrameReader,
+  header: FrameHeader,
+  options: SaveAttachmentOptions,
+): Promise<ReceivedFile | { error: string }> {
+  try {
+    const chunks = countProgress(reader.payloadChunks(), {
+      direction: "download",
+      filename: header.filename,
+      total: header.payloadLength,
+      onProgress: options.onProgress,
+    });
+    return await receiveFile(
+      chunks,
+      options.downloadsDir,
+      // Never trust the server with a path: "../x" or, on Windows, "..\x" would escape.
+      safeFileName(header.filename),
+      {
+        size: header.payloadLength,
+        sha256: header.sha256.length ? header.sha256 : undefined,
+        keepHead: options.keepHead,
+        reuseIdentical: true,
+      },
+    );
+  } catch (error) {
+    if (error instanceof ProtocolError) throw error;
+    await reader.skipPayload();
+    return { error: errorText(error) };
+  }
+}
+
+/**
+ * Yields exactly `size` bytes from `chunks`: cut if the file grew since it
+ * was hashed, padded with zeros if it shrank (the hash then fails on the
+ * server, which refuses the file) — the frame boundary is never broken.
+ */
+export async function* exactly(
+  size: number,
+  chunks: AsyncIterable<Uint8Array>,
+): AsyncGenerator<Uint8Array> {
+  let left = size;
+  for await (const chunk of chunks) {
+    if (left === 0) break;
+    const part = chunk.length > left ? chunk.subarray(0, left) : chunk;
+    left -= part.length;
+    yield part;
+  }
+  while (left > 0) {
+    const pad = new Uint8Array(Math.min(left, 64 * 1024));
+    left -= pad.length;
+    yield pad;
+  }
+}

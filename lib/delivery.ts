@@ -1,0 +1,150 @@
+/**
+ * The server's open connections and the one way out to them: sends what the
+ * {@linkcode Room} decided to whom it decided, streams attachments and
+ * replayed history after their headers, and drops a connection that falls
+ * too far behind.
+ *
+ * @module
+ */
+import {
+  encodeFrame,
+  type FrameHeader,
+  type FrameInit,
+  normalizeFrame,
+  ProtocolError,
+} from "./protocol.ts";
+import type { FrameReader, FrameSender, PayloadSource } from "./transport.ts";
+import type { ConnId, Outgoing } from "./room.ts";
+import type { HistoryEntry } from "./history.ts";
+import type { Logger } from "./log.ts";
+import { formatFrame } from "./trace.ts";
+import { entryBody, entryToSend, replayStream } from "./replay.ts";
+import { closeQuietly } from "./conn_helpers.ts";
+
+/** One open connection, joined or not. */
+export interface Client {
+  /** The connection's id in the {@linkcode Room}. */
+  id: ConnId;
+  /** The socket. */
+  conn: Deno.TcpConn;
+  /** Reads the frames the peer sends. */
+  reader: FrameReader;
+  /** Queues the frames for the peer. */
+  sender: FrameSender;
+  /** How the log names it: `#3 (127.0.0.1:51234)`. */
+  label: string;
+}
+
+/** Options for {@linkcode Delivery}. */
+export interface DeliveryOptions {
+  /** Folder where received attachments are stored. */
+  downloadsDir: string;
+  /** Where drops, missing files and traces are reported. */
+  logger: Logger;
+  /** Log every frame sent and received. */
+  trace: boolean;
+}
+
+/** Keeps the open connections and sends frames to them. */
+export class Delivery {
+  #clients = new Map<ConnId, Client>();
+  #options: DeliveryOptions;
+
+  /** Starts with no connections. */
+  constructor(options: DeliveryOptions) {
+    this.#options = options;
+  }
+
+  /** The connections open now. */
+  get clients(): IterableIterator<Client> {
+    return this.#clients.values();
+  }
+
+  /** Starts sending to a connection. */
+  add(client: Client): void {
+    this.#clients.set(client.id, client);
+  }
+
+  /** Stops sending to a connection: frames for it from now on are dropped. */
+  remove(id: ConnId): void {
+    this.#clients.delete(id);
+  }
+
+  /** Sends what the room decided. Returns it, for logging. */
+  deliver(out: Outgoing[]): Outgoing[] {
+    for (let i = 0; i < out.length; i++) {
+      const item = out[i];
+      if ("frame" in item) {
+        this.send(item.to, item.frame);
+      } else if (item.replay) {
+        // Consecutive replayed entries go out as one lazily encoded stream.
+        const entries = [item.entry];
+        for (let next = out[i + 1]; next && "entry" in next && next.replay; next = out[++i + 1]) {
+          entries.push(next.entry);
+        }
+        this.#replay(item.to, entries);
+      } else {
+        const entry = entryToSend(item.entry, false, this.#options);
+        this.send(item.to, entry.frame, entryBody(entry));
+      }
+    }
+    return out;
+  }
+
+  /** Sends one frame (and a streamed body after it) to each connection in `to` still open. */
+  send(to: ConnId[], init: FrameInit, body?: PayloadSource): void {
+    const bytes = encodeFrame(init);
+    for (const id of to) {
+      if (!this.#clients.has(id)) continue;
+      this.#traceSent(init, id);
+      this.#enqueue(id, bytes, body);
+    }
+  }
+
+  /** Logs a frame received from connection `id`, if tracing; `payload` if it is in memory. */
+  traceReceived(id: ConnId, header: FrameHeader, payload?: Uint8Array): void {
+    if (this.#options.trace) {
+      this.#options.logger.raw(`${formatFrame("recv", header, payload)} from=#${id}`);
+    }
+  }
+
+  /**
+   * A write failed: the peer went away, or stopped reading for the stall
+   * timeout. Meant as a {@linkcode FrameSender}'s `onError`.
+   */
+  sendFailed(label: string, conn: Deno.TcpConn, error: unknown): void {
+    if (error instanceof ProtocolError) this.#dropLagging(label, conn, `: ${error.message}`);
+    else closeQuietly(conn);
+  }
+
+  #replay(to: ConnId[], entries: HistoryEntry[]): void {
+    for (const id of to) {
+      const options = {
+        ...this.#options,
+        onFrame: (frame: FrameInit) => this.#traceSent(frame, id),
+      };
+      this.#enqueue(id, new Uint8Array(0), () => replayStream(entries, options));
+    }
+  }
+
+  /** Queues bytes (and a streamed body) for one connection; drops it if it is too far behind. */
+  #enqueue(id: ConnId, bytes: Uint8Array, body?: PayloadSource): void {
+    const client = this.#clients.get(id);
+    if (!client) return;
+    if (!client.sender.send(bytes, body)) {
+      this.#dropLagging(client.label, client.conn, " (or gone)");
+    }
+  }
+
+  #dropLagging(label: string, conn: Deno.TcpConn, why: string): void {
+    this.#options.logger.info(`${label} is too far behind${why}; disconnecting it`);
+    closeQuietly(conn);
+  }
+
+  #traceSent(init: FrameInit, id: ConnId): void {
+    if (this.#options.trace) {
+      const { header, payload } = normalizeFrame(init);
+      this.#options.logger.raw(`${formatFrame("send", header, payload)} to=#${id}`);
+    }
+  }
+}

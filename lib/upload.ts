@@ -1,0 +1,113 @@
+/**
+ * The server side of an upload: an ATTACHMENT frame from a user is checked,
+ * streamed to disk, verified, recorded in the room and forwarded, or refused
+ * with an ERROR frame to its sender while the rest of it is skipped.
+ *
+ * @module
+ */
+import { CODE, FLAG, type FrameHeader, ProtocolError, SHA256_BYTES, toHex } from "./protocol.ts";
+import type { Room } from "./room.ts";
+import { FileCheckError, receiveFile, safeFileName } from "./files.ts";
+import type { Logger } from "./log.ts";
+import { formatBytes } from "./trace.ts";
+import { untilAborted } from "./abortable.ts";
+import type { Client, Delivery } from "./delivery.ts";
+import { errorText } from "./conn_helpers.ts";
+
+/** What {@linkcode receiveAttachment} works with. */
+export interface UploadContext {
+  /** Decides who may upload and records what was stored. */
+  room: Room;
+  /** Sends refusals and forwards what was stored. */
+  delivery: Delivery;
+  /** Where uploads and refusals are reported. */
+  logger: Logger;
+  /** Folder where received attachments are stored. */
+  downloadsDir: string;
+  /** Largest attachment accepted, in bytes. */
+  maxAttachment: number;
+  /** Aborted when the server shuts down: an upload under way stops and leaves no file. */
+  stopping: AbortSignal;
+}
+
+/**
+ * Receives the attachment whose header `client` just sent. Refusals are the
+ * sender's problem, told to them; a frame cut short or the shutdown throw.
+ */
+export async function receiveAttachment(
+  client: Client,
+  header: FrameHeader,
+  context: UploadContext,
+): Promise<void> {
+  const { room, delivery, logger } = context;
+  const name = safeFileName(header.filename);
+  const refuse = (code: number, text: string) => {
+    logger.info(
+      `Attachment ${JSON.stringify(header.filename)} from ${client.label} refused: ${text}`,
+    );
+    delivery.send([client.id], { flags: FLAG.ERROR, code, payload: text });
+  };
+  const refusal = room.uploadRefusal(client.id);
+  delivery.traceReceived(client.id, header);
+  if (
+    refusal || header.payloadLength > context.maxAttachment ||
+    header.sha256.length !== SHA256_BYTES
+  ) {
+    // Say no at once, then skip what the sender streams anyway (it cannot stop mid-frame).
+    if (refusal) delivery.deliver([refusal]);
+    else if (header.sha256.length !== SHA256_BYTES) {
+      refuse(CODE.BAD_FRAME, `Cannot accept ${name}: the attachment has no SHA-256 digest.`);
+    } else {
+      refuse(
+        CODE.ATTACHMENT_TOO_LARGE,
+        `Cannot accept ${name}: it is ${
+          formatBytes(header.payloadLength)
+        }, over the server's limit of ${formatBytes(context.maxAttachment)}.`,
+      );
+    }
+    return await client.reader.skipPayload();
+  }
+  const sender = room.member(client.id)!.username;
+  logger.info(`Receiving attachment ${name} (${formatBytes(header.payloadLength)}) from ${sender}`);
+  let stored;
+  try {
+    const chunks = untilAborted(client.reader.payloadChunks(), context.stopping);
+    stored = await receiveFile(chunks, context.downloadsDir, name, {
+      size: header.payloadLength,
+      sha256: header.sha256,
+    });
+  } catch (error) {
+    if (context.stopping.aborted) {
+      logger.info(`Upload of ${name} from ${sender} aborted by the shutdown; nothing stored`);
+      throw error;
+    }
+    if (error instanceof ProtocolError) throw error;
+    await client.reader.skipPayload();
+    if (error instanceof FileCheckError) {
+      return refuse(CODE.ATTACHMENT_HASH_MISMATCH, error.message);
+    }
+    return refuse(CODE.SERVER_ERROR, `The server could not store ${name}: ${errorText(error)}`);
+  }
+  let out;
+  try {
+    out = delivery.deliver(room.attachment(client.id, {
+      filename: name,
+      storedName: stored.name,
+      size: stored.size,
+      sha256: stored.sha256,
+    }));
+  } catch (error) {
+    // Not in the history, so not in downloads/ either: no record without a file, no file without one.
+    await Deno.remove(stored.path).catch((removal) =>
+      logger.info(`Cannot remove ${stored.path}: ${errorText(removal)}`)
+    );
+    throw error;
+  }
+  logger.info(
+    `Attachment ${name} from ${sender} saved as ${stored.path} (${
+      formatBytes(stored.size)
+    }, sha256 ${toHex(stored.sha256).slice(0, 16)}…); forwarding to ${
+      out[0]?.to.length ?? 0
+    } user(s)`,
+  );
+}
