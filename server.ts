@@ -26,6 +26,8 @@ Options:
   --data-dir DIR        where the history (${HISTORY_FILE}) and downloads/ live (default .)
   --downloads DIR       where received attachments are stored (default DIR/downloads)
   --history-limit N     most history entries sent to a joining user (default all)
+  --fsync               wait for the disk on every message, so even a power loss loses
+                        nothing (default: survive the server being killed, kill -9 too)
   --stall-timeout T     drop a peer stuck mid-frame this long, e.g. 30s, 500ms (default 30s);
                         users idle at the menu or in the room are never dropped
   --max-connections N   most connections at once; past it, "server busy" (default ${DEFAULT_CONNECTION_LIMITS.maxConnections})
@@ -54,6 +56,7 @@ function options(args: string[]) {
       "data-dir": { type: "string", default: "." },
       downloads: { type: "string" },
       "history-limit": { type: "string" },
+      fsync: { type: "boolean", default: false },
       "stall-timeout": { type: "string", default: "30s" },
       "max-connections": {
         type: "string",
@@ -112,7 +115,9 @@ async function main(args: string[]): Promise<number> {
   listenAddress = `${values.host}:${values.port}`;
   const dataDir = values["data-dir"];
   if (dataDir !== ".") await Deno.mkdir(dataDir, { recursive: true });
-  using history = SqliteHistory.open(join(dataDir, HISTORY_FILE));
+  using history = SqliteHistory.open(join(dataDir, HISTORY_FILE), {
+    sync: values.fsync ? "full" : "normal",
+  });
   logger.info(`History: ${history.path}, ${history.count()} entries`);
   // Listen for signals before announcing the port, so a stop right after it is clean too.
   const stop = Promise.withResolvers<string>();

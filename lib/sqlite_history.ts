@@ -2,10 +2,11 @@
  * The room's history in an SQLite file, through Deno's built-in
  * `node:sqlite`: nothing to install, and it works inside `deno compile`.
  *
- * - Durable when {@linkcode SqliteHistory.append} returns: WAL journal with
- *   `synchronous=FULL`, one committed transaction per entry. A process killed
- *   at any instant (even `kill -9`) loses nothing that was appended; SQLite
- *   replays the WAL on the next open.
+ * - Durable when {@linkcode SqliteHistory.append} returns: WAL journal, one
+ *   committed transaction per entry. A process killed at any instant (even
+ *   `kill -9`) loses nothing that was appended; SQLite replays the WAL on the
+ *   next open. With `sync: "full"` (`server --fsync`) each append also waits
+ *   for the disk, so a power loss loses nothing either.
  * - One server per file: the file is locked exclusively while open, so a
  *   second server on the same data folder refuses to start instead of
  *   interleaving two histories.
@@ -77,9 +78,19 @@ export interface SqliteHistoryOptions {
    * fail as on a full disk; tests use it to simulate one. @default unlimited
    */
   maxPageCount?: number;
+  /**
+   * Wait for the disk (fsync) on every append (`"full"`), or only hand each
+   * committed entry to the operating system (`"normal"`). Both survive the
+   * server being killed at any instant, `kill -9` included; only `"full"`
+   * also survives the machine losing power. `"full"` costs an fsync per
+   * message (about 0.2 ms here), which shows in the chat latency under load.
+   * @default "normal"
+   */
+  sync?: "normal" | "full";
 }
 
-type Row = Record<string, SQLInputValue>;
+/** A row in the order of {@linkcode COLUMNS}. */
+type Row = SQLInputValue[];
 
 /** A {@linkcode HistoryStore} in an SQLite file. Close it when done. */
 export class SqliteHistory implements HistoryStore {
@@ -100,9 +111,12 @@ export class SqliteHistory implements HistoryStore {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.#all = db.prepare(`SELECT ${COLUMNS} FROM history ORDER BY seq`);
+    // Rows as arrays, not objects: a third less time to read a long history.
+    returnArrays(this.#all);
     this.#last = db.prepare(
       `SELECT ${COLUMNS} FROM (SELECT * FROM history ORDER BY seq DESC LIMIT ?) ORDER BY seq`,
     );
+    returnArrays(this.#last);
     this.#count = db.prepare("SELECT count(*) AS n FROM history");
   }
 
@@ -128,7 +142,7 @@ export class SqliteHistory implements HistoryStore {
       checkIntegrity(db, path);
       const fresh = identify(db, path);
       db.exec("PRAGMA journal_mode = WAL");
-      db.exec("PRAGMA synchronous = FULL");
+      db.exec(`PRAGMA synchronous = ${options.sync === "full" ? "FULL" : "NORMAL"}`);
       if (fresh) create(db);
       if (options.maxPageCount) db.exec(`PRAGMA max_page_count = ${options.maxPageCount}`);
       return new SqliteHistory(path, db);
@@ -163,10 +177,15 @@ export class SqliteHistory implements HistoryStore {
   list(limit?: number): HistoryEntry[] {
     try {
       const rows = limit === undefined ? this.#all.all() : this.#last.all(limit);
-      return rows.map((row) => toEntry(row as Row));
+      return rows.map((row) => toEntry(row as unknown as Row));
     } catch (error) {
       throw wrap(error, `Cannot read the history ${this.path}`);
     }
+  }
+
+  /** SQLite's `PRAGMA synchronous` in force: 1 (NORMAL) or 2 (FULL), see `sync`. */
+  get syncLevel(): number {
+    return pragma(this.#db, "synchronous");
   }
 
   /** Number of entries stored. */
@@ -244,26 +263,36 @@ function create(db: DatabaseSync): void {
 const KINDS: readonly EntryKind[] = ["chat", "join", "leave", "attachment", "notice"];
 
 function toEntry(row: Row): HistoryEntry {
-  const kind = row.kind as EntryKind;
+  const [seq, kindValue, timestamp, username, body, filename, storedName, size, sha256] = row;
+  const kind = kindValue as EntryKind;
   if (!KINDS.includes(kind)) {
-    throw new HistoryError(`Cannot read history entry ${row.seq}: unknown kind ${row.kind}`);
+    throw new HistoryError(`Cannot read history entry ${seq}: unknown kind ${kindValue}`);
   }
   const entry: HistoryEntry = {
-    seq: Number(row.seq),
+    seq: Number(seq),
     kind,
-    timestamp: Number(row.timestamp),
-    username: text(row.username),
-    text: text(row.text),
+    timestamp: Number(timestamp),
+    username: text(username),
+    text: text(body),
   };
   if (kind === "attachment") {
     entry.attachment = {
-      filename: text(row.filename),
-      storedName: text(row.stored_name),
-      size: Number(row.size),
-      sha256: new Uint8Array(row.sha256 as Uint8Array),
+      filename: text(filename),
+      storedName: text(storedName),
+      size: Number(size),
+      sha256: new Uint8Array(sha256 as Uint8Array),
     };
   }
   return entry;
+}
+
+/**
+ * Makes a statement return rows as arrays in column order. Deno's
+ * `node:sqlite` has Node's `StatementSync#setReturnArrays`, which its type
+ * declarations do not list yet.
+ */
+function returnArrays(statement: StatementSync): void {
+  (statement as unknown as { setReturnArrays(on: boolean): void }).setReturnArrays(true);
 }
 
 const decoder = new TextDecoder();

@@ -369,6 +369,8 @@ export class FrameSender {
 
   /** Writes the queue out; always awaits before it ends, so `#running` is set first. */
   async #pump(): Promise<void> {
+    const limit = this.#writeTimeoutMs;
+    const watchdog = limit === undefined ? undefined : new StallWatchdog(limit);
     try {
       // Let the rest of this turn's work queue its frames first: the frames
       // of broadcasts handled in the same turn of the event loop then go out
@@ -377,15 +379,15 @@ export class FrameSender {
       while (this.#head < this.#queue.length) {
         const job = this.#queue[this.#head];
         if (job instanceof Uint8Array) {
-          await this.#write(this.#takeFrames());
+          await this.#write(this.#takeFrames(), watchdog);
           continue;
         }
         this.#take(1);
         this.#queued -= job.bytes.length;
         this.#streamQueued -= job.bodyLength;
-        await this.#write(job.bytes);
+        await this.#write(job.bytes, watchdog);
         for await (const chunk of job.body()) {
-          await this.#write(chunk);
+          await this.#write(chunk, watchdog);
         }
       }
     } catch (error) {
@@ -396,32 +398,19 @@ export class FrameSender {
       this.#streamQueued = 0;
       this.#onError?.(error);
     } finally {
+      watchdog?.stop();
       this.#running = null;
     }
   }
 
-  /** {@linkcode writeAll}, failing if one write makes no progress for `writeTimeoutMs`. */
-  async #write(bytes: Uint8Array): Promise<void> {
-    const limit = this.#writeTimeoutMs;
-    if (limit === undefined) return await writeAll(this.#conn, bytes);
+  /** {@linkcode writeAll}, failing if one write makes no progress for the watchdog's limit. */
+  async #write(bytes: Uint8Array, watchdog?: StallWatchdog): Promise<void> {
+    if (!watchdog) return await writeAll(this.#conn, bytes);
     let at = 0;
     while (at < bytes.length) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const stalled = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          reject(
-            new ProtocolError(
-              CODE.TIMEOUT,
-              `Cannot write to the peer: no byte was taken for ${limit} ms (it stopped reading)`,
-            ),
-          );
-        }, limit);
-      });
-      try {
-        at += await Promise.race([this.#conn.write(bytes.subarray(at)), stalled]);
-      } finally {
-        clearTimeout(timer);
-      }
+      watchdog.begin();
+      at += await Promise.race([this.#conn.write(bytes.subarray(at)), watchdog.stalled]);
+      watchdog.end();
     }
   }
 
@@ -455,6 +444,63 @@ export class FrameSender {
       this.#queue.splice(0, this.#head);
       this.#head = 0;
     }
+  }
+}
+
+/**
+ * Times the writes of one {@linkcode FrameSender} run with a single timer,
+ * not one per write (a broadcast to 100 users is 100 writes): `stalled`
+ * rejects once a write has made no progress for `limit` ms.
+ */
+class StallWatchdog {
+  /** Rejects with a `TIMEOUT` {@linkcode ProtocolError} when a write stalls. */
+  readonly stalled: Promise<never>;
+  #reject: (error: ProtocolError) => void;
+  #limit: number;
+  #since = 0;
+  #busy = false;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(limit: number) {
+    const { promise, reject } = Promise.withResolvers<never>();
+    promise.catch(() => {/* raced by every write; reported by the one that loses */});
+    this.stalled = promise;
+    this.#reject = reject;
+    this.#limit = limit;
+  }
+
+  /** A write starts now. */
+  begin(): void {
+    this.#since = Date.now();
+    this.#busy = true;
+    this.#timer ??= setTimeout(() => this.#check(), this.#limit);
+  }
+
+  /** The write finished. */
+  end(): void {
+    this.#busy = false;
+  }
+
+  /** No more writes: the timer must not outlive them. */
+  stop(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #check(): void {
+    this.#timer = undefined;
+    if (!this.#busy) return;
+    const waited = Date.now() - this.#since;
+    if (waited < this.#limit) {
+      this.#timer = setTimeout(() => this.#check(), this.#limit - waited);
+      return;
+    }
+    this.#reject(
+      new ProtocolError(
+        CODE.TIMEOUT,
+        `Cannot write to the peer: no byte was taken for ${this.#limit} ms (it stopped reading)`,
+      ),
+    );
   }
 }
 

@@ -171,3 +171,17 @@ Deno.test("SqliteHistory ignores a garbage WAL file beside a good history", asyn
   store.append(chat("after"));
   assert.deepEqual(store.list().map((e) => e.text), ["kept", "after"]);
 });
+
+Deno.test("SqliteHistory waits for the disk on every append only when asked (server --fsync)", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    for (const [sync, level] of [[undefined, 1], ["normal", 1], ["full", 2]] as const) {
+      using history = SqliteHistory.open(`${dir}/${sync ?? "default"}.db`, { sync });
+      history.append({ kind: "chat", timestamp: 1, username: "Cool", text: "Hi" });
+      // PRAGMA synchronous: 1 is NORMAL (survives kill -9 in WAL mode), 2 is FULL (power loss too).
+      assert.equal(history.syncLevel, level, String(sync));
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
