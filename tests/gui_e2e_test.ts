@@ -85,6 +85,8 @@ Deno.test("two GUI users and a terminal user share a room: text, images and avat
     assert.equal(await funPage.inputValue("#file-name"), "sunset.png");
     await funPage.click("#send-file");
     assert.deepEqual(await renderedImage(coolPage, "sunset.png"), { width: 64, height: 40 });
+    // Fun's own copy: its page shows the image once its client has saved the file.
+    assert.deepEqual(await renderedImage(funPage, "sunset.png"), { width: 64, height: 40 });
     await fire.waitFor(/\] Fun: \[attachment sunset\.png/);
     for (const folder of [srv.downloads, ...Object.values(dirs).map((d) => `${d}/downloads`)]) {
       assert.deepEqual(await Deno.readFile(`${folder}/sunset.png`), funPng, folder);
