@@ -127,11 +127,7 @@ Deno.test("client reaches a server on 0.0.0.0 through localhost", async () => {
     ["--host", "localhost", "--port", String(srv.port)],
     { cwd: srv.dir },
   );
-  await client.waitFor("Your choice: ");
-  await client.type("1");
-  await client.waitFor("There are 0 active users in the chatroom.");
-  await client.type("3");
-  assert.equal((await client.exited()).code, 0);
+  await reportEmptyRoomAndExit(client);
 });
 
 Deno.test("client leaves the chatroom cleanly when its input ends", async () => {
@@ -178,11 +174,7 @@ Deno.test("client --trace prints every frame with all fourteen fields", async ()
     ["--trace", "--port", String(srv.port)],
     { cwd: srv.dir },
   );
-  await client.waitFor("Your choice: ");
-  await client.type("1");
-  await client.waitFor("There are 0 active users in the chatroom.");
-  await client.type("3");
-  assert.equal((await client.exited()).code, 0);
+  await reportEmptyRoomAndExit(client);
   const sent = client.stdout.split("\n").find((l) => l.startsWith("[trace] →"))!;
   const received = client.stdout.split("\n").find((l) => l.startsWith("[trace] ←"))!;
   const fields = [
@@ -233,3 +225,12 @@ Deno.test("client says the server went away and returns to the menu", async () =
     await srv[Symbol.asyncDispose]();
   }
 });
+
+/** Menu option 1 on an empty room, then option 3: the client must exit with 0. */
+async function reportEmptyRoomAndExit(client: ProgramProcess): Promise<void> {
+  await client.waitFor("Your choice: ");
+  await client.type("1");
+  await client.waitFor("There are 0 active users in the chatroom.");
+  await client.type("3");
+  assert.equal((await client.exited()).code, 0);
+}

@@ -9,6 +9,18 @@ import { SessionUser } from "./support/session_user.ts";
 const COOLFILE =
   "I am on a light diet: I eat in daylight, I eat in moonlight, and sometimes, I eat in refrigerator light!";
 
+/** What Fire sees when it first joins (step 4), and again at the start of its history (step 8). */
+const UNTIL_FIRE_JOINS = [
+  "Server: Cool joined the chatroom.",
+  "Cool: Hi",
+  "Server: Fun joined the chatroom.",
+  "Fun: Hi Cool, are you there?",
+  "Cool: Hey Fun, glad that you joined. We can chat now.",
+  "Fun: Let's wait for Fire. He wanted to join.",
+  "Cool: Ok",
+  "Server: Fire joined the chatroom.",
+];
+
 Deno.test("section 7: Cool, Fun, Fire and Sad walk through the assignment's test", async () => {
   await using srv = await startServer();
   const home = (name: string) => `${srv.dir}/${name}/downloads`;
@@ -49,16 +61,7 @@ Deno.test("section 7: Cool, Fun, Fire and Sad walk through the assignment's test
   });
   assert.equal((await fire.session.join("Fire")).accepted, true);
   await fire.waitForLine("Server: Fire joined the chatroom.");
-  assert.deepEqual(fire.lines, [
-    "Server: Cool joined the chatroom.",
-    "Cool: Hi",
-    "Server: Fun joined the chatroom.",
-    "Fun: Hi Cool, are you there?",
-    "Cool: Hey Fun, glad that you joined. We can chat now.",
-    "Fun: Let's wait for Fire. He wanted to join.",
-    "Cool: Ok",
-    "Server: Fire joined the chatroom.",
-  ]);
+  assert.deepEqual(fire.lines, UNTIL_FIRE_JOINS);
 
   // Step 5: Sad is rejected (room full), gets the report, and leaves.
   const rejected = await sad.session.join("Sad");
@@ -126,14 +129,7 @@ Deno.test("section 7: Cool, Fun, Fire and Sad walk through the assignment's test
     fire.events.indexOf(e) >= before
   );
   assert.deepEqual(fire.linesSince(before), [
-    "Server: Cool joined the chatroom.",
-    "Cool: Hi",
-    "Server: Fun joined the chatroom.",
-    "Fun: Hi Cool, are you there?",
-    "Cool: Hey Fun, glad that you joined. We can chat now.",
-    "Fun: Let's wait for Fire. He wanted to join.",
-    "Cool: Ok",
-    "Server: Fire joined the chatroom.",
+    ...UNTIL_FIRE_JOINS,
     "Fire: Hey guys! I just joined.",
     "Cool: What's up Fire?",
     "Fun: Hey Fire.",
