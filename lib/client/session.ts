@@ -217,9 +217,7 @@ export class ChatSession {
     const wasOurs = this.#conn === conn;
     if (wasOurs) {
       this.#conn = undefined;
-      try {
-        conn.close();
-      } catch { /* already closed by the peer */ }
+      closeQuietly(conn);
     }
     const waiter = this.#waiter;
     this.#waiter = null;
