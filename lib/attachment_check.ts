@@ -8,7 +8,7 @@
  */
 import { FLAG, type FrameInit } from "./protocol.ts";
 import type { HistoryEntry } from "./history.ts";
-import { readFileChunks } from "./files.ts";
+import { exactly, readFileChunks } from "./files.ts";
 import { SERVER_NAME } from "./username.ts";
 
 /** An attachment record whose file is not as the history says. */
@@ -79,21 +79,15 @@ export function missingAttachmentFrame(entry: HistoryEntry, replay: boolean): Fr
  * shrank or vanished (the receiver's SHA-256 check then fails and says so).
  * The frame boundary, and so the rest of the connection, stays intact.
  */
-export async function* fileChunksExactly(path: string, size: number): AsyncGenerator<Uint8Array> {
-  let left = size;
+export function fileChunksExactly(path: string, size: number): AsyncGenerator<Uint8Array> {
+  return exactly(size, chunksIfPresent(path));
+}
+
+/** The file's chunks, or none if it is gone. */
+async function* chunksIfPresent(path: string): AsyncGenerator<Uint8Array> {
   try {
-    for await (const chunk of readFileChunks(path)) {
-      if (left === 0) break;
-      const part = chunk.length > left ? chunk.subarray(0, left) : chunk;
-      left -= part.length;
-      yield part;
-    }
+    yield* readFileChunks(path);
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
-  while (left > 0) {
-    const pad = new Uint8Array(Math.min(left, 64 * 1024));
-    left -= pad.length;
-    yield pad;
   }
 }

@@ -261,3 +261,28 @@ export function looksLikeText(bytes: Uint8Array): boolean {
     return false;
   }
 }
+
+/**
+ * Yields exactly `size` bytes from `chunks`: cut if there are more (a file
+ * grew since it was hashed), padded with zeros if there are fewer (it shrank
+ * or vanished; the receiver's SHA-256 check then fails and says so). A
+ * streamed payload must match the length its header announced, or the frame
+ * boundary, and with it the rest of the connection, would be lost.
+ */
+export async function* exactly(
+  size: number,
+  chunks: AsyncIterable<Uint8Array>,
+): AsyncGenerator<Uint8Array> {
+  let left = size;
+  for await (const chunk of chunks) {
+    if (left === 0) break;
+    const part = chunk.length > left ? chunk.subarray(0, left) : chunk;
+    left -= part.length;
+    yield part;
+  }
+  while (left > 0) {
+    const pad = new Uint8Array(Math.min(left, 64 * 1024));
+    left -= pad.length;
+    yield pad;
+  }
+}

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import {
+  exactly,
   FileCheckError,
   looksLikeText,
   numberedName,
@@ -128,4 +129,15 @@ Deno.test("looksLikeText() accepts UTF-8 text and refuses binary", () => {
   assert.equal(looksLikeText(new TextEncoder().encode("héllo\n")), true);
   assert.equal(looksLikeText(new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0, 1])), false);
   assert.equal(looksLikeText(new Uint8Array([0xff, 0xfe])), false);
+});
+
+Deno.test("exactly() cuts a stream that grew and pads one that shrank to the announced size", async () => {
+  const collect = async (size: number, ...parts: string[]) => {
+    const out: number[] = [];
+    for await (const chunk of exactly(size, chunksOf(...parts))) out.push(...chunk);
+    return out;
+  };
+  assert.deepEqual(await collect(3, "ab", "cd"), [97, 98, 99]);
+  assert.deepEqual(await collect(4, "ab"), [97, 98, 0, 0]);
+  assert.deepEqual(await collect(0, "ab"), []);
 });

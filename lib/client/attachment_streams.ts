@@ -7,7 +7,7 @@
  */
 import { type FrameHeader, ProtocolError } from "../protocol.ts";
 import type { FrameReader } from "../transport.ts";
-import { readFileChunks, type ReceivedFile, receiveFile, safeFileName } from "../files.ts";
+import { exactly, readFileChunks, type ReceivedFile, receiveFile, safeFileName } from "../files.ts";
 import { errorText } from "../conn_helpers.ts";
 
 /** How far a file transfer has got; uploads and downloads each run one at a time. */
@@ -105,28 +105,5 @@ export async function saveAttachment(
     if (error instanceof ProtocolError) throw error;
     await reader.skipPayload();
     return { error: errorText(error) };
-  }
-}
-
-/**
- * Yields exactly `size` bytes from `chunks`: cut if the file grew since it
- * was hashed, padded with zeros if it shrank (the hash then fails on the
- * server, which refuses the file) — the frame boundary is never broken.
- */
-export async function* exactly(
-  size: number,
-  chunks: AsyncIterable<Uint8Array>,
-): AsyncGenerator<Uint8Array> {
-  let left = size;
-  for await (const chunk of chunks) {
-    if (left === 0) break;
-    const part = chunk.length > left ? chunk.subarray(0, left) : chunk;
-    left -= part.length;
-    yield part;
-  }
-  while (left > 0) {
-    const pad = new Uint8Array(Math.min(left, 64 * 1024));
-    left -= pad.length;
-    yield pad;
   }
 }
