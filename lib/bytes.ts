@@ -4,9 +4,46 @@
  * @module
  */
 
-/** Joins byte arrays into one new array. */
+/** Largest array {@linkcode allocBytes} carves from a shared slab. */
+export const SMALL_BYTES = 4096;
+const SLAB_BYTES = 64 * 1024;
+let slab = new Uint8Array(0);
+let slabAt = 0;
+
+/**
+ * A new zero-filled array of `n` bytes. Small ones (at most
+ * {@linkcode SMALL_BYTES}) are carved from a shared 64 KiB slab: allocating
+ * an `ArrayBuffer` costs 1–2 µs in Deno (tiny typed arrays are not kept on
+ * V8's heap), which a chat frame paid several times over; a view of a slab
+ * costs a tenth of that. The slab stays in memory while any array carved
+ * from it does, so do not keep many small arrays for long: copy them with
+ * `slice()` first. Their `buffer` is the slab: always use
+ * `byteOffset`/`byteLength` with it.
+ */
+export function allocBytes(n: number): Uint8Array {
+  if (n > SMALL_BYTES) return new Uint8Array(n);
+  if (slabAt + n > slab.length) {
+    slab = new Uint8Array(SLAB_BYTES);
+    slabAt = 0;
+  }
+  const out = slab.subarray(slabAt, slabAt + n);
+  // Keep the next array 8-byte aligned, as fresh buffers are.
+  slabAt += (n + 7) & ~7;
+  return out;
+}
+
+/** A copy of `bytes` from {@linkcode allocBytes}. */
+export function copyBytes(bytes: Uint8Array): Uint8Array {
+  const out = allocBytes(bytes.length);
+  out.set(bytes);
+  return out;
+}
+
+/** Joins byte arrays into one new array (from {@linkcode allocBytes}). */
 export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let size = 0;
+  for (const part of parts) size += part.length;
+  const out = allocBytes(size);
   let at = 0;
   for (const part of parts) {
     out.set(part, at);

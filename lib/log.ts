@@ -52,8 +52,12 @@ export class Logger {
 /** A sink that writes lines to a `Deno` stream synchronously. */
 export function streamSink(stream: { writeSync(p: Uint8Array): number }): LineSink {
   const encoder = new TextEncoder();
+  // One buffer for every line that fits: a fresh array per line costs more than writing it.
+  const scratch = new Uint8Array(16 * 1024);
   return (line) => {
-    const bytes = encoder.encode(line + "\n");
+    const text = line + "\n";
+    const { read, written } = encoder.encodeInto(text, scratch);
+    const bytes = read === text.length ? scratch.subarray(0, written) : encoder.encode(text);
     let at = 0;
     while (at < bytes.length) at += stream.writeSync(bytes.subarray(at));
   };

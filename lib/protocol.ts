@@ -24,6 +24,7 @@
  *
  * @module
  */
+import { allocBytes } from "./bytes.ts";
 
 /** The two bytes every frame starts with: ASCII `CR` for "chatroom". */
 export const MAGIC_0 = 0x43;
@@ -223,51 +224,162 @@ export function normalizeFrame(
  * ```
  */
 export function encodeFrame(init: FrameInit): Uint8Array {
-  const { header, payload } = normalizeFrame(init);
-  const username = utf8(header.username);
-  const sender = utf8(header.sender);
-  const filename = utf8(header.filename);
-  const { sha256, payloadLength } = header;
-  checkLength("USERNAME", username.length, MAX_NAME_BYTES);
-  checkLength("SENDER", sender.length, MAX_NAME_BYTES);
-  checkLength("FILENAME", filename.length, MAX_FILENAME_BYTES);
+  const text = typeof init.payload === "string" ? init.payload : undefined;
+  const bytes = typeof init.payload === "string" ? undefined : init.payload;
+  const username = init.username ?? "";
+  const sender = init.sender ?? "";
+  const filename = init.filename ?? "";
+  const usernameLength = utf8Length(username);
+  const senderLength = utf8Length(sender);
+  const filenameLength = utf8Length(filename);
+  const sha256 = init.sha256 ?? EMPTY;
+  const payloadLength = text !== undefined
+    ? utf8Length(text)
+    : bytes
+    ? bytes.length
+    : init.payloadLength ?? 0;
+  checkLength("USERNAME", usernameLength, MAX_NAME_BYTES);
+  checkLength("SENDER", senderLength, MAX_NAME_BYTES);
+  checkLength("FILENAME", filenameLength, MAX_FILENAME_BYTES);
   if (sha256.length !== 0 && sha256.length !== SHA256_BYTES) {
     throw new ProtocolError(
       CODE.BAD_HEADER,
       `Cannot encode frame: SHA256 is ${sha256.length} bytes, expected 0 or 32`,
     );
   }
-  const flags = header.flags;
+  const flags = init.flags ?? 0;
   if ((flags & ~KNOWN_FLAGS) !== 0 || flags < 0) {
     throw new ProtocolError(
       CODE.BAD_HEADER,
       `Cannot encode frame: flags 0x${flags.toString(16)} has unknown bits`,
     );
   }
-  const headerSize = FIXED_HEADER_SIZE + username.length + sender.length +
-    filename.length + sha256.length;
-  const out = new Uint8Array(headerSize + (payload ? payload.length : 0));
-  const view = new DataView(out.buffer);
+  const timestamp = Math.trunc(init.timestamp ?? 0);
+  checkUint64("TIMESTAMP", timestamp);
+  checkUint64("PAYLOAD_LENGTH", payloadLength);
+  const headerSize = FIXED_HEADER_SIZE + usernameLength + senderLength + filenameLength +
+    sha256.length;
+  const streamed = text === undefined && bytes === undefined;
+  const out = allocBytes(headerSize + (streamed ? 0 : payloadLength));
+  const code = init.code ?? 0;
+  const number = init.number ?? 0;
   out[0] = MAGIC_0;
   out[1] = MAGIC_1;
   out[2] = PROTOCOL_VERSION;
   out[3] = 0;
-  view.setUint16(4, flags);
-  view.setUint16(6, header.code);
-  view.setUint32(8, header.number);
-  view.setBigUint64(12, BigInt(Math.trunc(header.timestamp)));
-  view.setBigUint64(20, BigInt(payloadLength));
-  out[28] = username.length;
-  out[29] = sender.length;
-  view.setUint16(30, filename.length);
+  out[4] = flags >>> 8;
+  out[5] = flags;
+  out[6] = code >>> 8;
+  out[7] = code;
+  putUint32(out, 8, number);
+  putUint64(out, 12, timestamp);
+  putUint64(out, 20, payloadLength);
+  out[28] = usernameLength;
+  out[29] = senderLength;
+  out[30] = filenameLength >>> 8;
+  out[31] = filenameLength;
   out[32] = sha256.length;
-  let at = FIXED_HEADER_SIZE;
-  for (const part of [username, sender, filename, sha256]) {
-    out.set(part, at);
-    at += part.length;
-  }
-  if (payload) out.set(payload, at);
+  let at = putText(out, FIXED_HEADER_SIZE, username, usernameLength);
+  at = putText(out, at, sender, senderLength);
+  at = putText(out, at, filename, filenameLength);
+  if (sha256.length) out.set(sha256, at);
+  at += sha256.length;
+  if (text !== undefined) putText(out, at, text, payloadLength);
+  else if (bytes) out.set(bytes, at);
   return out;
+}
+
+/**
+ * Bytes of `text` in UTF-8, as `TextEncoder` writes it (a lone surrogate
+ * becomes U+FFFD, 3 bytes), without encoding it.
+ */
+export function utf8Length(text: string): number {
+  let n = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) {
+      n += 1;
+    } else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      // A pair: two UTF-16 units, four bytes. A lone surrogate: one unit, three bytes.
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        n += 2;
+        i++;
+      } else {
+        n += 2;
+      }
+    } else {
+      n += 2;
+    }
+  }
+  return n;
+}
+
+/** Writes `text` (`length` bytes in UTF-8) at `at`; returns where it ends. */
+function putText(out: Uint8Array, at: number, text: string, length: number): number {
+  if (length === text.length) {
+    // ASCII (names nearly always, chat lines usually): no encoder call.
+    for (let i = 0; i < length; i++) out[at + i] = text.charCodeAt(i);
+  } else {
+    encoder.encodeInto(text, out.subarray(at, at + length));
+  }
+  return at + length;
+}
+
+/** The empty field, shared: a zero-length array has nothing to change. */
+const EMPTY = new Uint8Array(0);
+const TWO_TO_32 = 2 ** 32;
+
+function checkUint64(what: string, value: number): void {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new ProtocolError(
+      CODE.BAD_HEADER,
+      `Cannot encode frame: ${what} ${value} is not an integer from 0 to 2^53-1`,
+    );
+  }
+}
+
+function putUint32(out: Uint8Array, at: number, value: number): void {
+  out[at] = value >>> 24;
+  out[at + 1] = value >>> 16;
+  out[at + 2] = value >>> 8;
+  out[at + 3] = value;
+}
+
+/** Big-endian, for a safe integer (so the high word fits 21 bits). */
+function putUint64(out: Uint8Array, at: number, value: number): void {
+  putUint32(out, at, Math.floor(value / TWO_TO_32));
+  putUint32(out, at + 4, value >>> 0);
+}
+
+function getUint32(bytes: Uint8Array, at: number): number {
+  return ((bytes[at] << 24) | (bytes[at + 1] << 16) | (bytes[at + 2] << 8) | bytes[at + 3]) >>>
+    0;
+}
+
+/**
+ * A big-endian 64-bit count that must be a safe integer (high word at most
+ * 21 bits); otherwise `tooLarge` is called with its exact value.
+ */
+function getUint64(bytes: Uint8Array, at: number, tooLarge: (value: bigint) => never): number {
+  const high = getUint32(bytes, at);
+  const low = getUint32(bytes, at + 4);
+  if (high > 0x1f_ffff) tooLarge((BigInt(high) << 32n) | BigInt(low));
+  return high * TWO_TO_32 + low;
+}
+
+/**
+ * Decodes `n` bytes at `at` as UTF-8; ASCII (user and file names, nearly
+ * always) without a decoder call.
+ */
+function decodeField(bytes: Uint8Array, at: number, n: number, what: string): string {
+  if (n === 0) return "";
+  const end = at + n;
+  for (let i = at; i < end; i++) {
+    if (bytes[i] >= 0x80) return decodeUtf8(bytes.subarray(at, end), what);
+  }
+  return String.fromCharCode.apply(null, bytes.subarray(at, end) as unknown as number[]);
 }
 
 /** Result of {@linkcode decodeHeader} when the buffer holds a whole header. */
@@ -296,78 +408,79 @@ export function decodeHeader(bytes: Uint8Array): DecodedHeader | null {
     );
   }
   if (bytes.length < FIXED_HEADER_SIZE) return null;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (bytes[3] !== 0) {
     throw new ProtocolError(
       CODE.BAD_HEADER,
       `Cannot decode frame: reserved byte is ${bytes[3]}, expected 0`,
     );
   }
-  const flags = view.getUint16(4);
+  const flags = (bytes[4] << 8) | bytes[5];
   if ((flags & ~KNOWN_FLAGS) !== 0) {
     throw new ProtocolError(
       CODE.BAD_HEADER,
       `Cannot decode frame: flags 0x${flags.toString(16)} has unknown bits`,
     );
   }
-  const timestamp = view.getBigUint64(12);
-  const payloadLength = view.getBigUint64(20);
-  if (timestamp > BigInt(Number.MAX_SAFE_INTEGER)) {
+  const timestamp = getUint64(bytes, 12, (value) => {
     throw new ProtocolError(
       CODE.BAD_HEADER,
-      `Cannot decode frame: timestamp ${timestamp} is out of range`,
+      `Cannot decode frame: timestamp ${value} is out of range`,
     );
-  }
-  if (payloadLength > BigInt(MAX_PAYLOAD_LENGTH)) {
+  });
+  const payloadLength = getUint64(bytes, 20, (value) => {
     throw new ProtocolError(
       CODE.PAYLOAD_TOO_LARGE,
-      `Cannot decode frame: payload length ${payloadLength} is out of range`,
+      `Cannot decode frame: payload length ${value} is out of range`,
     );
-  }
-  const lengths = [bytes[28], bytes[29], view.getUint16(30), bytes[32]];
-  const caps = [MAX_NAME_BYTES, MAX_NAME_BYTES, MAX_FILENAME_BYTES, SHA256_BYTES];
-  const names = ["USERNAME", "SENDER", "FILENAME", "SHA256"];
-  for (let i = 0; i < 4; i++) {
-    if (lengths[i] > caps[i]) {
-      throw new ProtocolError(
-        CODE.BAD_HEADER,
-        `Cannot decode frame: ${names[i]} length ${lengths[i]} exceeds the limit of ${
-          caps[i]
-        } bytes`,
-      );
-    }
-  }
-  if (lengths[3] !== 0 && lengths[3] !== SHA256_BYTES) {
+  });
+  const usernameLength = bytes[28];
+  const senderLength = bytes[29];
+  const filenameLength = (bytes[30] << 8) | bytes[31];
+  const sha256Length = bytes[32];
+  checkFieldLength("USERNAME", usernameLength, MAX_NAME_BYTES);
+  checkFieldLength("SENDER", senderLength, MAX_NAME_BYTES);
+  checkFieldLength("FILENAME", filenameLength, MAX_FILENAME_BYTES);
+  checkFieldLength("SHA256", sha256Length, SHA256_BYTES);
+  if (sha256Length !== 0 && sha256Length !== SHA256_BYTES) {
     throw new ProtocolError(
       CODE.BAD_HEADER,
-      `Cannot decode frame: SHA256 length ${lengths[3]} is neither 0 nor 32`,
+      `Cannot decode frame: SHA256 length ${sha256Length} is neither 0 nor 32`,
     );
   }
-  const headerSize = FIXED_HEADER_SIZE + lengths[0] + lengths[1] + lengths[2] +
-    lengths[3];
+  const headerSize = FIXED_HEADER_SIZE + usernameLength + senderLength + filenameLength +
+    sha256Length;
   if (bytes.length < headerSize) return null;
   let at = FIXED_HEADER_SIZE;
-  const take = (n: number) => bytes.subarray(at, at += n);
-  // Most fields of most frames are empty: skip the decoder call for those.
-  const text = (n: number, what: string) => n === 0 ? "" : decodeUtf8(take(n), what);
-  const username = text(lengths[0], "USERNAME");
-  const sender = text(lengths[1], "SENDER");
-  const filename = text(lengths[2], "FILENAME");
-  const sha256 = take(lengths[3]).slice();
+  const username = decodeField(bytes, at, usernameLength, "USERNAME");
+  at += usernameLength;
+  const sender = decodeField(bytes, at, senderLength, "SENDER");
+  at += senderLength;
+  const filename = decodeField(bytes, at, filenameLength, "FILENAME");
+  at += filenameLength;
+  const sha256 = sha256Length === 0 ? EMPTY : bytes.slice(at, at + sha256Length);
   return {
     header: {
       flags,
-      code: view.getUint16(6),
-      number: view.getUint32(8),
-      timestamp: Number(timestamp),
+      code: (bytes[6] << 8) | bytes[7],
+      number: getUint32(bytes, 8),
+      timestamp,
       username,
       sender,
       filename,
       sha256,
-      payloadLength: Number(payloadLength),
+      payloadLength,
     },
     headerSize,
   };
+}
+
+function checkFieldLength(what: string, length: number, max: number): void {
+  if (length > max) {
+    throw new ProtocolError(
+      CODE.BAD_HEADER,
+      `Cannot decode frame: ${what} length ${length} exceeds the limit of ${max} bytes`,
+    );
+  }
 }
 
 function badMagic(bytes: Uint8Array): never {

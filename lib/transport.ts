@@ -14,7 +14,8 @@ import {
   MAX_MESSAGE_PAYLOAD,
   ProtocolError,
 } from "./protocol.ts";
-import { BufferRing, concatBytes } from "./bytes.ts";
+import { allocBytes, BufferRing, concatBytes, copyBytes } from "./bytes.ts";
+import { type StallMonitor, stallMonitorFor } from "./stall_monitor.ts";
 
 /** The part of `Deno.Conn` the transport needs, so tests can pass fakes. */
 export interface ByteConn {
@@ -180,12 +181,12 @@ export class FrameReader {
     checkPayloadLimit(header, max);
     if (this.#end - this.#start >= this.#pending) {
       // Already buffered, as chat lines usually are: no stream to set up.
-      const out = this.#buf.slice(this.#start, this.#start + this.#pending);
+      const out = copyBytes(this.#buf.subarray(this.#start, this.#start + this.#pending));
       this.#start += this.#pending;
       this.#pending = 0;
       return out;
     }
-    const out = new Uint8Array(this.#pending);
+    const out = allocBytes(this.#pending);
     let at = 0;
     for await (const chunk of this.payloadChunks()) {
       out.set(chunk, at);
@@ -313,7 +314,8 @@ export class FrameSender {
   #max: number;
   #streamQueued = 0;
   #maxStream: number;
-  #writeTimeoutMs?: number;
+  #monitor?: StallMonitor;
+  #watch = { writingSince: undefined as number | undefined, stalled: () => this.#stalled() };
   #running: Promise<void> | null = null;
   #failed = false;
   #onError?: (error: unknown) => void;
@@ -323,7 +325,9 @@ export class FrameSender {
     this.#conn = conn;
     this.#max = options.maxQueuedBytes ?? 8 * 1024 * 1024;
     this.#maxStream = options.maxQueuedStreamBytes ?? Infinity;
-    this.#writeTimeoutMs = options.writeTimeoutMs;
+    if (options.writeTimeoutMs !== undefined) {
+      this.#monitor = stallMonitorFor(options.writeTimeoutMs);
+    }
     this.#onError = options.onError;
   }
 
@@ -369,48 +373,69 @@ export class FrameSender {
 
   /** Writes the queue out; always awaits before it ends, so `#running` is set first. */
   async #pump(): Promise<void> {
-    const limit = this.#writeTimeoutMs;
-    const watchdog = limit === undefined ? undefined : new StallWatchdog(limit);
+    const monitor = this.#monitor;
+    monitor?.watch(this.#watch);
     try {
       // Let the rest of this turn's work queue its frames first: the frames
       // of broadcasts handled in the same turn of the event loop then go out
       // in one write per connection instead of one each.
       await undefined;
-      while (this.#head < this.#queue.length) {
+      while (this.#head < this.#queue.length && !this.#failed) {
         const job = this.#queue[this.#head];
         if (job instanceof Uint8Array) {
-          await this.#write(this.#takeFrames(), watchdog);
+          await this.#write(this.#takeFrames());
           continue;
         }
         this.#take(1);
         this.#queued -= job.bytes.length;
         this.#streamQueued -= job.bodyLength;
-        await this.#write(job.bytes, watchdog);
+        await this.#write(job.bytes);
         for await (const chunk of job.body()) {
-          await this.#write(chunk, watchdog);
+          if (this.#failed) break;
+          await this.#write(chunk);
         }
       }
     } catch (error) {
-      this.#failed = true;
-      this.#queue = [];
-      this.#head = 0;
-      this.#queued = 0;
-      this.#streamQueued = 0;
-      this.#onError?.(error);
+      this.#fail(error);
     } finally {
-      watchdog?.stop();
+      monitor?.unwatch(this.#watch);
       this.#running = null;
     }
   }
 
-  /** {@linkcode writeAll}, failing if one write makes no progress for the watchdog's limit. */
-  async #write(bytes: Uint8Array, watchdog?: StallWatchdog): Promise<void> {
-    if (!watchdog) return await writeAll(this.#conn, bytes);
+  /** Marks the sender failed, drops what it queued, and reports `error` (once). */
+  #fail(error: unknown): void {
+    if (this.#failed) return;
+    this.#failed = true;
+    this.#queue = [];
+    this.#head = 0;
+    this.#queued = 0;
+    this.#streamQueued = 0;
+    this.#onError?.(error);
+  }
+
+  /** The stall monitor found a write that made no progress for its limit. */
+  #stalled(): void {
+    this.#fail(
+      new ProtocolError(
+        CODE.TIMEOUT,
+        `Cannot write to the peer: no byte was taken for ${this.#monitor?.limitMs} ms (it stopped reading)`,
+      ),
+    );
+  }
+
+  /** {@linkcode writeAll}, telling the stall monitor (if any) while a write is under way. */
+  async #write(bytes: Uint8Array): Promise<void> {
+    if (!this.#monitor) return await writeAll(this.#conn, bytes);
+    const watch = this.#watch;
     let at = 0;
-    while (at < bytes.length) {
-      watchdog.begin();
-      at += await Promise.race([this.#conn.write(bytes.subarray(at)), watchdog.stalled]);
-      watchdog.end();
+    while (at < bytes.length && !this.#failed) {
+      watch.writingSince = Date.now();
+      try {
+        at += await this.#conn.write(bytes.subarray(at));
+      } finally {
+        watch.writingSince = undefined;
+      }
     }
   }
 
@@ -444,63 +469,6 @@ export class FrameSender {
       this.#queue.splice(0, this.#head);
       this.#head = 0;
     }
-  }
-}
-
-/**
- * Times the writes of one {@linkcode FrameSender} run with a single timer,
- * not one per write (a broadcast to 100 users is 100 writes): `stalled`
- * rejects once a write has made no progress for `limit` ms.
- */
-class StallWatchdog {
-  /** Rejects with a `TIMEOUT` {@linkcode ProtocolError} when a write stalls. */
-  readonly stalled: Promise<never>;
-  #reject: (error: ProtocolError) => void;
-  #limit: number;
-  #since = 0;
-  #busy = false;
-  #timer: ReturnType<typeof setTimeout> | undefined;
-
-  constructor(limit: number) {
-    const { promise, reject } = Promise.withResolvers<never>();
-    promise.catch(() => {/* raced by every write; reported by the one that loses */});
-    this.stalled = promise;
-    this.#reject = reject;
-    this.#limit = limit;
-  }
-
-  /** A write starts now. */
-  begin(): void {
-    this.#since = Date.now();
-    this.#busy = true;
-    this.#timer ??= setTimeout(() => this.#check(), this.#limit);
-  }
-
-  /** The write finished. */
-  end(): void {
-    this.#busy = false;
-  }
-
-  /** No more writes: the timer must not outlive them. */
-  stop(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-  }
-
-  #check(): void {
-    this.#timer = undefined;
-    if (!this.#busy) return;
-    const waited = Date.now() - this.#since;
-    if (waited < this.#limit) {
-      this.#timer = setTimeout(() => this.#check(), this.#limit - waited);
-      return;
-    }
-    this.#reject(
-      new ProtocolError(
-        CODE.TIMEOUT,
-        `Cannot write to the peer: no byte was taken for ${this.#limit} ms (it stopped reading)`,
-      ),
-    );
   }
 }
 

@@ -69,7 +69,10 @@ function mutated(r: Random): Uint8Array {
     case 2: // cut short
       return out.subarray(0, r.int(out.length));
     case 3: // a length field set to something wild
-      new DataView(out.buffer).setBigUint64(20, BigInt(r.pick([0, 1, 2 ** 20, 2 ** 40, 2 ** 53])));
+      new DataView(out.buffer, out.byteOffset).setBigUint64(
+        20,
+        BigInt(r.pick([0, 1, 2 ** 20, 2 ** 40, 2 ** 53])),
+      );
       return out;
     case 4: // a string length past what follows
       out[r.pick([28, 29, 32])] = r.int(256);

@@ -51,7 +51,7 @@ Deno.test({
     await t.step("disposal kills a program that still runs and waits for it", async () => {
       let pid = 0;
       {
-        await using p = ProgramProcess.start(sh("sleep 60"), [], { cwd });
+        await using p = ProgramProcess.start(sh("exec sleep 60"), [], { cwd });
         pid = p.pid;
       }
       assert.throws(() => Deno.kill(pid, "SIGCONT"), Deno.errors.NotFound);

@@ -10,6 +10,7 @@ import {
   MAX_HEADER_SIZE,
   MAX_MESSAGE_PAYLOAD,
   ProtocolError,
+  utf8Length,
 } from "../lib/protocol.ts";
 
 function hex(bytes: Uint8Array): string {
@@ -191,4 +192,38 @@ Deno.test("no header is longer than MAX_HEADER_SIZE", () => {
   });
   assert.equal(bytes.length, MAX_HEADER_SIZE);
   assert.throws(() => encodeFrame({ username: "u".repeat(65) }), /USERNAME is 65 bytes/);
+});
+
+Deno.test("encodeFrame() writes any text payload and name as TextEncoder does", () => {
+  const encoder = new TextEncoder();
+  // "binary" units include lone surrogates, which TextEncoder writes as U+FFFD.
+  const text = fc.string({ unit: "binary", maxLength: 40 });
+  fc.assert(fc.property(text, text, (payload, name) => {
+    assert.equal(utf8Length(payload), encoder.encode(payload).length);
+    const sender = encoder.encode(name).length <= 64 ? name : "";
+    const frame = decodeFrame(encodeFrame({ payload, sender }))!.frame;
+    assert.deepEqual(frame.payload, encoder.encode(payload));
+    assert.equal(frame.sender, new TextDecoder().decode(encoder.encode(sender)));
+  }));
+});
+
+Deno.test("encodeFrame() refuses a length or timestamp that is not a safe integer", () => {
+  assert.throws(
+    () => encodeFrame({ payloadLength: 2 ** 53 }),
+    /PAYLOAD_LENGTH 9007199254740992 is not an integer from 0 to 2\^53-1/,
+  );
+  assert.throws(() => encodeFrame({ payloadLength: -1 }), /PAYLOAD_LENGTH -1/);
+  assert.throws(() => encodeFrame({ timestamp: Infinity }), /TIMESTAMP Infinity/);
+});
+
+Deno.test("decodeHeader() reads the 64-bit fields in full, however they are split", () => {
+  const frame = encodeFrame({
+    timestamp: 2 ** 52 + 12345,
+    payloadLength: 2 ** 32 + 7,
+    number: 0xfedcba98,
+  });
+  const { header } = decodeHeader(frame)!;
+  assert.equal(header.timestamp, 2 ** 52 + 12345);
+  assert.equal(header.payloadLength, 2 ** 32 + 7);
+  assert.equal(header.number, 0xfedcba98);
 });

@@ -1,0 +1,30 @@
+import assert from "node:assert/strict";
+import { allocBytes, concatBytes, copyBytes, SMALL_BYTES } from "../lib/bytes.ts";
+
+Deno.test("allocBytes() hands out zeroed arrays that never overlap", () => {
+  const arrays = Array.from({ length: 200 }, (_, i) => allocBytes(1 + (i % 700)));
+  for (const [i, a] of arrays.entries()) {
+    assert.ok(a.every((b) => b === 0), "zero-filled");
+    a.fill(i % 256);
+  }
+  for (const [i, a] of arrays.entries()) {
+    assert.ok(a.every((b) => b === i % 256), `array ${i} was overwritten by another`);
+    assert.equal(a.byteOffset % 8, 0, "8-byte aligned");
+  }
+});
+
+Deno.test("allocBytes() gives a large array a buffer of its own", () => {
+  const big = allocBytes(SMALL_BYTES + 1);
+  assert.equal(big.byteOffset, 0);
+  assert.equal(big.buffer.byteLength, SMALL_BYTES + 1);
+  assert.equal(allocBytes(0).length, 0);
+});
+
+Deno.test("copyBytes() and concatBytes() copy, never alias their input", () => {
+  const source = new Uint8Array([1, 2, 3]);
+  const copy = copyBytes(source);
+  const joined = concatBytes([source, new Uint8Array([4]), copy]);
+  source[0] = 9;
+  assert.deepEqual(copy, new Uint8Array([1, 2, 3]));
+  assert.deepEqual(joined, new Uint8Array([1, 2, 3, 4, 1, 2, 3]));
+});
