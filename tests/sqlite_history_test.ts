@@ -65,7 +65,25 @@ Deno.test("SqliteHistory keeps text byte for byte, control characters included",
   using store = SqliteHistory.open(tmp.path);
   const nasty = "\x1b[2J\u009b\u202e\u0000'; DROP TABLE history; --";
   store.append(chat(nasty));
-  assert.equal(store.list()[0].text, nasty);
+  store.append({
+    kind: "attachment",
+    timestamp: 1,
+    username: "C\u0000ol",
+    text: "",
+    attachment: {
+      filename: "a\u0000b.txt",
+      storedName: "\u0000x",
+      size: 1,
+      sha256: new Uint8Array(32),
+    },
+  });
+  store.append(chat("plain, with ünïcödé ✓"));
+  const [first, second, third] = store.list();
+  assert.equal(first.text, nasty);
+  assert.equal(second.username, "C\u0000ol");
+  assert.equal(second.attachment?.filename, "a\u0000b.txt");
+  assert.equal(second.attachment?.storedName, "\u0000x");
+  assert.equal(third.text, "plain, with ünïcödé ✓");
 });
 
 Deno.test("SqliteHistory refuses files it must not touch, naming them, and leaves them as they were", async (t) => {
