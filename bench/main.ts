@@ -9,10 +9,10 @@ import { type BenchConfig, DEFAULT_CONFIG, QUICK_CONFIG } from "./config.ts";
 import { FIGURES, meetsTarget, renderTable } from "./report.ts";
 import { describeMachine, OtherLoad } from "./support/machine.ts";
 import { measureStartup } from "./scenarios/startup.ts";
-import { measureRaw } from "./scenarios/raw.ts";
+import { measureRaw, measureSha256 } from "./scenarios/raw.ts";
 import { measureRelay } from "./scenarios/relay.ts";
 import { measureJoin } from "./scenarios/join.ts";
-import { measureFanout } from "./scenarios/fanout.ts";
+import { BARE_RELAY_TS, measureFanout } from "./scenarios/fanout.ts";
 import { measureIdle } from "./scenarios/idle.ts";
 
 const USAGE = `Usage: deno task bench [--quick] [--json] [--only=NAME,…]
@@ -36,11 +36,24 @@ const SCENARIOS: Record<string, Scenario> = {
   raw: async (c, details) => {
     const { raw_mb_s, raw_runs_mb_s } = await measureRaw(c.rawBytes, c.rawRuns);
     details.raw_runs_mb_s = raw_runs_mb_s;
-    return { raw_mb_s };
+    const sha256_mb_s = await measureSha256(c.rawBytes, c.rawRuns);
+    return { raw_mb_s, sha256_mb_s, sha256_ratio: sha256_mb_s / raw_mb_s };
   },
   relay: async (c) => ({ ...await measureRelay(c.relay) }),
   join: async (c) => ({ ...await measureJoin(c.join) }),
-  fanout: async (c) => ({ ...await measureFanout(c.fanout) }),
+  fanout: async (c) => {
+    // The baseline first, then the chatroom, in the same conditions.
+    const bare = await measureFanout(c.fanout, BARE_RELAY_TS);
+    const ours = await measureFanout(c.fanout);
+    return {
+      ...ours,
+      fanout_bare_p50_ms: bare.fanout_p50_ms,
+      fanout_bare_p99_ms: bare.fanout_p99_ms,
+      fanout_bare_deliveries_s: bare.fanout_deliveries_s,
+      fanout_p99_vs_bare: ours.fanout_p99_ms / bare.fanout_p99_ms,
+      fanout_deliveries_vs_bare: ours.fanout_deliveries_s / bare.fanout_deliveries_s,
+    };
+  },
   idle: async (c) => ({ ...await measureIdle(c.idle) }),
 };
 

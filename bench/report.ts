@@ -22,6 +22,8 @@ export interface FigureSpec {
 export const FIGURES: FigureSpec[] = [
   { name: "startup_ms", unit: "ms", digits: 0 },
   { name: "raw_mb_s", unit: "MB/s", digits: 0 },
+  { name: "sha256_mb_s", unit: "MB/s", digits: 0 },
+  { name: "sha256_ratio", unit: "× raw", digits: 3 },
   { name: "relay_mb_s", unit: "MB/s", digits: 0 },
   { name: "relay_ratio", unit: "× raw", digits: 3, target: { op: ">=", value: 0.5 } },
   { name: "relay3_mb_s", unit: "MB/s", digits: 0 },
@@ -40,6 +42,11 @@ export const FIGURES: FigureSpec[] = [
   { name: "fanout_max_ms", unit: "ms", digits: 1 },
   { name: "fanout_deliveries_s", unit: "/s", digits: 0, reference: "≈2,000,000" },
   { name: "fanout_lost", unit: "", digits: 0, target: { op: "<=", value: 0 }, reference: "0" },
+  { name: "fanout_bare_p50_ms", unit: "ms", digits: 2 },
+  { name: "fanout_bare_p99_ms", unit: "ms", digits: 2 },
+  { name: "fanout_bare_deliveries_s", unit: "/s", digits: 0 },
+  { name: "fanout_p99_vs_bare", unit: "× bare", digits: 2 },
+  { name: "fanout_deliveries_vs_bare", unit: "× bare", digits: 2 },
   {
     name: "idle_rss_per_client_kib",
     unit: "KiB",

@@ -42,9 +42,15 @@ export interface FanoutResult {
   fanout_lost: number;
 }
 
-/** Runs the fan-out scenario against a fresh server process. */
-export async function measureFanout(config: FanoutConfig): Promise<FanoutResult> {
-  await using server = await ServerProcess.start({ maxUsers: config.clients });
+/** The fan-out baseline: a bare relay of the same frames (see the file). */
+export const BARE_RELAY_TS = new URL("../workers/bare_relay.ts", import.meta.url).pathname;
+
+/**
+ * Runs the fan-out scenario against a fresh server process, or against
+ * another program started the same way (`script`, e.g. {@linkcode BARE_RELAY_TS}).
+ */
+export async function measureFanout(config: FanoutConfig, script?: string): Promise<FanoutResult> {
+  await using server = await ServerProcess.start({ maxUsers: config.clients, script });
   const workers: WorkerProcess[] = [];
   try {
     const share = Math.ceil(config.clients / config.processes);

@@ -4,6 +4,8 @@
  *
  * @module
  */
+import { createHash } from "node:crypto";
+import { CHUNK_SIZE } from "../../lib/transport.ts";
 import { WorkerProcess } from "../support/worker_process.ts";
 
 /** Result of {@linkcode measureRaw}. */
@@ -34,6 +36,29 @@ export async function measureRaw(bytes: number, runs: number): Promise<RawResult
     results.push(mbPerS(bytes, Number(received.endMs) - Number(startMs)));
   }
   return { raw_mb_s: Math.max(...results), raw_runs_mb_s: results };
+}
+
+/**
+ * The other baseline of the relay: SHA-256 over `bytes` in 256 KiB chunks,
+ * as the server and the client hash an attachment; the best of `runs`, in
+ * MB/s. Every relayed byte is hashed twice, one after the other: by the
+ * server before it forwards the file, and by the receiver.
+ */
+export async function measureSha256(bytes: number, runs: number): Promise<number> {
+  const chunk = new Uint8Array(CHUNK_SIZE);
+  crypto.getRandomValues(chunk.subarray(0, 65536));
+  const results: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const hash = createHash("sha256");
+    const started = performance.now();
+    for (let at = 0; at < bytes; at += chunk.length) {
+      hash.update(chunk.subarray(0, Math.min(chunk.length, bytes - at)));
+    }
+    hash.digest();
+    results.push(mbPerS(bytes, performance.now() - started));
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+  return Math.max(...results);
 }
 
 /** Throughput in MB/s (10^6 bytes per second). */

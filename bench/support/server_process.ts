@@ -24,6 +24,11 @@ export interface ServerProcessOptions {
   args?: string[];
   /** Milliseconds to wait for the server to listen. @default 30000 */
   timeoutMs?: number;
+  /**
+   * Another program to run in the server's place, with the same flags
+   * (e.g. the fan-out baseline `bench/workers/bare_relay.ts`). @default server.ts
+   */
+  script?: string;
 }
 
 /** A running `server.ts` process. */
@@ -70,7 +75,7 @@ export class ServerProcess implements AsyncDisposable {
       "--allow-net=127.0.0.1",
       `--allow-read=${dir}`,
       `--allow-write=${dir}`,
-      SERVER_TS,
+      options.script ?? SERVER_TS,
       "--host=127.0.0.1",
       "--port=0",
       `--data-dir=${dir}`,
