@@ -445,6 +445,14 @@ export class FrameSender {
    * behind them stays queued.
    */
   #takeFrames(): Uint8Array {
+    const first = this.#queue[this.#head] as Uint8Array;
+    const next = this.#queue[this.#head + 1];
+    if (next === undefined || !(next instanceof Uint8Array)) {
+      // One frame, as after most broadcasts: no batch to join.
+      this.#take(1);
+      this.#queued -= first.length;
+      return first;
+    }
     const parts: Uint8Array[] = [];
     let size = 0;
     for (let i = this.#head; i < this.#queue.length; i++) {
