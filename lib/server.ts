@@ -22,6 +22,7 @@ import { type Client, Delivery } from "./delivery.ts";
 import { dispatch } from "./dispatch.ts";
 import { receiveAttachment, type UploadContext } from "./upload.ts";
 import { closeQuietly, errorText, isDisconnect } from "./conn_helpers.ts";
+import { StallMonitor } from "./stall_monitor.ts";
 
 /** Options for {@linkcode serve}. */
 export interface ServeOptions {
@@ -101,6 +102,8 @@ class Server implements ChatServer {
   #log: Logger;
   #acceptor?: Acceptor;
   #closed = false;
+  /** Times every connection's writes; one timer for the server's life. */
+  #stallMonitor: StallMonitor;
   #stopping = new AbortController();
   #limits: ConnectionLimits;
   #rateLimit: RateLimit | false;
@@ -116,6 +119,9 @@ class Server implements ChatServer {
       ...options,
     };
     this.#log = options.logger ?? new Logger(() => {});
+    this.#stallMonitor = new StallMonitor(this.#options.stallTimeoutMs ?? 30_000, {
+      persistent: true,
+    });
     this.room = new Room({
       maxUsers: options.maxUsers,
       history: options.history,
@@ -188,7 +194,7 @@ class Server implements ChatServer {
         maxQueuedBytes: this.#options.maxQueuedBytes,
         // How far behind a reader may fall in attachments: two of the largest.
         maxQueuedStreamBytes: 2 * this.#options.maxAttachment,
-        writeTimeoutMs: this.#options.stallTimeoutMs ?? 30_000,
+        stallMonitor: this.#stallMonitor,
         onError: (error) => this.#delivery.sendFailed(label, conn, error),
       }),
       label,
@@ -302,6 +308,7 @@ class Server implements ChatServer {
     await sleep(this.#options.shutdownGraceMs ?? 5000, flushed);
     for (const client of this.#delivery.clients) closeQuietly(client.conn);
     await this.#acceptor?.drained();
+    this.#stallMonitor.stop();
     this.#log.info("Server stopped");
   }
 

@@ -18,11 +18,26 @@ export interface Watched {
   stalled(): void;
 }
 
+/** Options for {@linkcode StallMonitor}. */
+export interface StallMonitorOptions {
+  /**
+   * Keep the timer from the first watch until {@linkcode StallMonitor.stop},
+   * instead of stopping it each time nothing is watched: for an owner that
+   * can stop it, such as a server (a broadcast empties and refills the set
+   * at every turn, and re-arming the timer each time cost more than the
+   * check). @default false
+   */
+  persistent?: boolean;
+  /** The clock. @default Date.now */
+  now?: () => number;
+}
+
 /**
  * Calls {@linkcode Watched.stalled} on any watched writer whose write made
  * no progress for `limitMs`. Its one timer runs only while something is
- * watched, and checks every quarter of the limit, so a stall is reported
- * between `limitMs` and `1.25 × limitMs` after the last progress.
+ * watched (or, `persistent`, until stopped), and checks every quarter of
+ * the limit, so a stall is reported between `limitMs` and `1.25 × limitMs`
+ * after the last progress.
  */
 export class StallMonitor {
   /** The limit, in milliseconds. */
@@ -30,12 +45,25 @@ export class StallMonitor {
   #watched = new Set<Watched>();
   #timer: ReturnType<typeof setInterval> | undefined;
   #now: () => number;
+  #persistent: boolean;
+  #stopped = false;
 
-  /** A monitor for `limitMs`; `now` is injectable for tests. */
-  constructor(limitMs: number, now: () => number = Date.now) {
+  /** A monitor for `limitMs`. */
+  constructor(limitMs: number, options: StallMonitorOptions = {}) {
     if (!(limitMs > 0)) throw new RangeError(`Stall limit must be positive, got ${limitMs}`);
     this.limitMs = limitMs;
-    this.#now = now;
+    this.#now = options.now ?? Date.now;
+    this.#persistent = options.persistent ?? false;
+  }
+
+  /**
+   * Stops the timer for good: writers are no longer timed (their
+   * connections are being closed). Safe to call twice.
+   */
+  stop(): void {
+    this.#stopped = true;
+    clearInterval(this.#timer);
+    this.#timer = undefined;
   }
 
   /** Number of writers watched now. */
@@ -46,13 +74,14 @@ export class StallMonitor {
   /** Starts watching `item` (until {@linkcode StallMonitor.unwatch}). */
   watch(item: Watched): void {
     this.#watched.add(item);
+    if (this.#stopped) return;
     this.#timer ??= setInterval(() => this.check(), Math.max(1, this.limitMs / 4));
   }
 
-  /** Stops watching `item`; the timer stops with the last one. */
+  /** Stops watching `item`; unless persistent, the timer stops with the last one. */
   unwatch(item: Watched): void {
     this.#watched.delete(item);
-    if (this.#watched.size === 0 && this.#timer !== undefined) {
+    if (this.#watched.size === 0 && this.#timer !== undefined && !this.#persistent) {
       clearInterval(this.#timer);
       this.#timer = undefined;
     }

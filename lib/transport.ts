@@ -297,6 +297,12 @@ export interface FrameSenderOptions {
    * nothing to write, is never timed. @default no limit
    */
   writeTimeoutMs?: number;
+  /**
+   * The monitor that times this sender's writes, instead of the one shared
+   * by every sender with the same `writeTimeoutMs`: a server owns one for
+   * all its connections and stops it when it closes.
+   */
+  stallMonitor?: StallMonitor;
   /** Called once when a write fails (the peer went away or stopped reading). */
   onError?: (error: unknown) => void;
 }
@@ -325,9 +331,8 @@ export class FrameSender {
     this.#conn = conn;
     this.#max = options.maxQueuedBytes ?? 8 * 1024 * 1024;
     this.#maxStream = options.maxQueuedStreamBytes ?? Infinity;
-    if (options.writeTimeoutMs !== undefined) {
-      this.#monitor = stallMonitorFor(options.writeTimeoutMs);
-    }
+    this.#monitor = options.stallMonitor ??
+      (options.writeTimeoutMs === undefined ? undefined : stallMonitorFor(options.writeTimeoutMs));
     this.#onError = options.onError;
   }
 

@@ -14,7 +14,7 @@ function writer(writingSince: number | undefined): Watched & { calls: number } {
 
 Deno.test("StallMonitor reports a write that made no progress for the limit, once", () => {
   let now = 1000;
-  const monitor = new StallMonitor(100, () => now);
+  const monitor = new StallMonitor(100, { now: () => now });
   const stuck = writer(1000);
   const moving = writer(1000);
   monitor.watch(stuck);
@@ -37,7 +37,7 @@ Deno.test("StallMonitor reports a write that made no progress for the limit, onc
 
 Deno.test("StallMonitor never reports a writer that is not writing", () => {
   let now = 0;
-  const monitor = new StallMonitor(10, () => now);
+  const monitor = new StallMonitor(10, { now: () => now });
   const idle = writer(undefined);
   monitor.watch(idle);
   now = 1_000_000;
@@ -66,4 +66,18 @@ Deno.test("StallMonitor refuses a limit that is not positive", () => {
 Deno.test("stallMonitorFor shares one monitor per limit", () => {
   assert.equal(stallMonitorFor(1234), stallMonitorFor(1234));
   assert.notEqual(stallMonitorFor(1234), stallMonitorFor(1235));
+});
+
+Deno.test("a persistent StallMonitor keeps its timer between writers until stopped", async () => {
+  const monitor = new StallMonitor(20, { persistent: true });
+  const quick: Watched = { writingSince: undefined, stalled: () => assert.fail("not writing") };
+  monitor.watch(quick);
+  monitor.unwatch(quick);
+  const reported = Promise.withResolvers<void>();
+  // Watched again later, by the same timer: the stall is still found.
+  monitor.watch({ writingSince: Date.now(), stalled: reported.resolve });
+  await reported.promise;
+  monitor.stop();
+  monitor.watch({ writingSince: 0, stalled: () => assert.fail("stopped: nothing is timed") });
+  // The op sanitizer fails this test if stop() left a timer, or watch() started one after it.
 });
