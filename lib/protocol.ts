@@ -24,7 +24,7 @@
  *
  * @module
  */
-import { allocBytes } from "./bytes.ts";
+import { allocBytes, copyBytes } from "./bytes.ts";
 
 /** The two bytes every frame starts with: ASCII `CR` for "chatroom". */
 export const MAGIC_0 = 0x43;
@@ -508,7 +508,7 @@ export function decodeFrame(
   const frameSize = headerSize + header.payloadLength;
   if (bytes.length < frameSize) return null;
   return {
-    frame: { ...header, payload: bytes.slice(headerSize, frameSize) },
+    frame: { ...header, payload: copyBytes(bytes.subarray(headerSize, frameSize)) },
     frameSize,
   };
 }
