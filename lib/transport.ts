@@ -176,7 +176,11 @@ export class FrameReader {
     }
   }
 
-  /** Reads the whole payload of the current frame; it must not exceed `max` bytes. */
+  /**
+   * Reads the whole payload of the current frame; it must not exceed `max`
+   * bytes. A small payload is carved from a shared slab
+   * ({@linkcode allocBytes}): `slice()` it before keeping it for long.
+   */
   async readPayload(header: FrameHeader, max = MAX_MESSAGE_PAYLOAD): Promise<Uint8Array> {
     checkPayloadLimit(header, max);
     if (this.#end - this.#start >= this.#pending) {
