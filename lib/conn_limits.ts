@@ -65,13 +65,15 @@ export class ConnectionLimits {
    */
   admit(hostname: string): string | null {
     if (this.#total >= this.#max) {
-      return `Server busy: it has reached its limit of ${this.#max} connections. Try again later.`;
+      return `Server busy: it has reached its limit of ${connections(this.#max)}. Try again later.`;
     }
     const key = addressKey(hostname);
     const counted = this.#limitLoopback || !isLoopback(hostname);
     const mine = this.#perAddress.get(key) ?? 0;
     if (counted && mine >= this.#maxPerAddress) {
-      return `Server busy: ${key} already has ${mine} connections, the limit per address. Try again later.`;
+      return `Server busy: ${key} already has ${
+        connections(mine)
+      }, the limit per address. Try again later.`;
     }
     this.#total++;
     this.#perAddress.set(key, mine + 1);
@@ -134,4 +136,9 @@ function expandIPv6(host: string): string[] | null {
   const groups = [...head, ...Array(halves.length === 2 ? missing : 0).fill("0"), ...tail];
   if (!groups.every((g) => /^[0-9a-f]{1,4}$/.test(g))) return null;
   return groups.map((g) => parseInt(g, 16).toString(16));
+}
+
+/** "1 connection", "2 connections". */
+function connections(n: number): string {
+  return n === 1 ? "1 connection" : `${n} connections`;
 }

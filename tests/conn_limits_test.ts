@@ -14,6 +14,15 @@ Deno.test("ConnectionLimits caps the total, then admits again after a release", 
   assert.equal(limits.admit("10.0.0.3"), null);
 });
 
+Deno.test('ConnectionLimits says "1 connection", not "1 connections"', () => {
+  const total = new ConnectionLimits({ maxConnections: 1 });
+  total.admit("10.0.0.1");
+  assert.match(total.admit("10.0.0.2")!, /limit of 1 connection\. Try again later\.$/);
+  const perAddress = new ConnectionLimits({ maxPerAddress: 1 });
+  perAddress.admit("10.0.0.1");
+  assert.match(perAddress.admit("10.0.0.1")!, /already has 1 connection, the limit per address/);
+});
+
 Deno.test("ConnectionLimits caps one address without touching the others", () => {
   const limits = new ConnectionLimits({ maxPerAddress: 2 });
   assert.equal(limits.admit("10.0.0.1"), null);
@@ -42,7 +51,7 @@ Deno.test("ConnectionLimits exempts loopback from the per-address cap unless tol
   await t.step("the total cap applies to loopback too", () => {
     const limits = new ConnectionLimits({ maxConnections: 1 });
     assert.equal(limits.admit("127.0.0.1"), null);
-    assert.match(limits.admit("127.0.0.1")!, /limit of 1 connections/);
+    assert.match(limits.admit("127.0.0.1")!, /limit of 1 connection\./);
   });
 });
 

@@ -104,7 +104,7 @@ Deno.test("connection caps: past the total or the per-address cap, 'server busy'
     await client.type("2");
     await client.waitFor("Please enter a username: ");
     await client.type("Cool");
-    await client.waitFor("Server busy: it has reached its limit of 1 connections.");
+    await client.waitFor("Server busy: it has reached its limit of 1 connection.");
     await client.waitFor("Your choice: ");
     await client.type("3");
     assert.equal((await client.exited()).code, 0);
