@@ -25,6 +25,17 @@
  * @module
  */
 import { allocBytes, copyBytes } from "./bytes.ts";
+import {
+  asciiText,
+  getUint32,
+  getUint64,
+  putText,
+  putUint32,
+  putUint64,
+  utf8Length,
+} from "./wire_bytes.ts";
+
+export { utf8Length };
 
 /** The two bytes every frame starts with: ASCII `CR` for "chatroom". */
 export const MAGIC_0 = 0x43;
@@ -289,47 +300,8 @@ export function encodeFrame(init: FrameInit): Uint8Array {
   return out;
 }
 
-/**
- * Bytes of `text` in UTF-8, as `TextEncoder` writes it (a lone surrogate
- * becomes U+FFFD, 3 bytes), without encoding it.
- */
-export function utf8Length(text: string): number {
-  let n = text.length;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) continue;
-    if (c < 0x800) {
-      n += 1;
-    } else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
-      const next = text.charCodeAt(i + 1);
-      // A pair: two UTF-16 units, four bytes. A lone surrogate: one unit, three bytes.
-      if (next >= 0xdc00 && next <= 0xdfff) {
-        n += 2;
-        i++;
-      } else {
-        n += 2;
-      }
-    } else {
-      n += 2;
-    }
-  }
-  return n;
-}
-
-/** Writes `text` (`length` bytes in UTF-8) at `at`; returns where it ends. */
-function putText(out: Uint8Array, at: number, text: string, length: number): number {
-  if (length === text.length) {
-    // ASCII (names nearly always, chat lines usually): no encoder call.
-    for (let i = 0; i < length; i++) out[at + i] = text.charCodeAt(i);
-  } else {
-    encoder.encodeInto(text, out.subarray(at, at + length));
-  }
-  return at + length;
-}
-
 /** The empty field, shared: a zero-length array has nothing to change. */
 const EMPTY = new Uint8Array(0);
-const TWO_TO_32 = 2 ** 32;
 
 function checkUint64(what: string, value: number): void {
   if (!Number.isSafeInteger(value) || value < 0) {
@@ -340,46 +312,13 @@ function checkUint64(what: string, value: number): void {
   }
 }
 
-function putUint32(out: Uint8Array, at: number, value: number): void {
-  out[at] = value >>> 24;
-  out[at + 1] = value >>> 16;
-  out[at + 2] = value >>> 8;
-  out[at + 3] = value;
-}
-
-/** Big-endian, for a safe integer (so the high word fits 21 bits). */
-function putUint64(out: Uint8Array, at: number, value: number): void {
-  putUint32(out, at, Math.floor(value / TWO_TO_32));
-  putUint32(out, at + 4, value >>> 0);
-}
-
-function getUint32(bytes: Uint8Array, at: number): number {
-  return ((bytes[at] << 24) | (bytes[at + 1] << 16) | (bytes[at + 2] << 8) | bytes[at + 3]) >>>
-    0;
-}
-
-/**
- * A big-endian 64-bit count that must be a safe integer (high word at most
- * 21 bits); otherwise `tooLarge` is called with its exact value.
- */
-function getUint64(bytes: Uint8Array, at: number, tooLarge: (value: bigint) => never): number {
-  const high = getUint32(bytes, at);
-  const low = getUint32(bytes, at + 4);
-  if (high > 0x1f_ffff) tooLarge((BigInt(high) << 32n) | BigInt(low));
-  return high * TWO_TO_32 + low;
-}
-
 /**
  * Decodes `n` bytes at `at` as UTF-8; ASCII (user and file names, nearly
  * always) without a decoder call.
  */
 function decodeField(bytes: Uint8Array, at: number, n: number, what: string): string {
   if (n === 0) return "";
-  const end = at + n;
-  for (let i = at; i < end; i++) {
-    if (bytes[i] >= 0x80) return decodeUtf8(bytes.subarray(at, end), what);
-  }
-  return String.fromCharCode.apply(null, bytes.subarray(at, end) as unknown as number[]);
+  return asciiText(bytes, at, at + n) ?? decodeUtf8(bytes.subarray(at, at + n), what);
 }
 
 /** Result of {@linkcode decodeHeader} when the buffer holds a whole header. */
