@@ -15,10 +15,12 @@ let slabAt = 0;
  * {@linkcode SMALL_BYTES}) are carved from a shared 64 KiB slab: allocating
  * an `ArrayBuffer` costs 1–2 µs in Deno (tiny typed arrays are not kept on
  * V8's heap), which a chat frame paid several times over; a view of a slab
- * costs a tenth of that. The slab stays in memory while any array carved
- * from it does, so do not keep many small arrays for long: copy them with
- * `slice()` first. Their `buffer` is the slab: always use
- * `byteOffset`/`byteLength` with it.
+ * costs a tenth of that.
+ *
+ * Only for arrays that die soon: the slab stays in memory while any array
+ * carved from it does, so one small array kept (in a send queue, say) keeps
+ * 64 KiB. Copy with `slice()` what you keep, and never queue one. Their
+ * `buffer` is the slab: always use `byteOffset`/`byteLength` with it.
  */
 export function allocBytes(n: number): Uint8Array {
   if (n > SMALL_BYTES) return new Uint8Array(n);
@@ -32,6 +34,11 @@ export function allocBytes(n: number): Uint8Array {
   return out;
 }
 
+/** A new zero-filled array with a buffer of its own (`new Uint8Array(n)`). */
+export function freshBytes(n: number): Uint8Array {
+  return new Uint8Array(n);
+}
+
 /** A copy of `bytes` from {@linkcode allocBytes}. */
 export function copyBytes(bytes: Uint8Array): Uint8Array {
   const out = allocBytes(bytes.length);
@@ -39,11 +46,14 @@ export function copyBytes(bytes: Uint8Array): Uint8Array {
   return out;
 }
 
-/** Joins byte arrays into one new array (from {@linkcode allocBytes}). */
+/**
+ * Joins byte arrays into one new array, with a buffer of its own: a joined
+ * batch may be held for as long as a slow peer takes to read it.
+ */
 export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   let size = 0;
   for (const part of parts) size += part.length;
-  const out = allocBytes(size);
+  const out = new Uint8Array(size);
   let at = 0;
   for (const part of parts) {
     out.set(part, at);

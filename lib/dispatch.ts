@@ -63,7 +63,8 @@ export function dispatch(
       logger.info(`${name} quit the chatroom (${room.members.length}/${room.maxUsers} users)`);
     }
   } else if (kind === 0) {
-    const text = new TextDecoder().decode(payload);
+    // ignoreBOM: a line that starts with U+FEFF is stored and relayed as sent.
+    const text = new TextDecoder("utf-8", { ignoreBOM: true }).decode(payload);
     const name = room.member(id)?.username;
     delivery.deliver(room.chat(id, text));
     // A preview: a client must not be able to make the log grow 64 KiB a line.

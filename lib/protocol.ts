@@ -24,7 +24,7 @@
  *
  * @module
  */
-import { allocBytes, copyBytes } from "./bytes.ts";
+import { allocBytes, freshBytes } from "./bytes.ts";
 import {
   asciiText,
   getUint32,
@@ -229,12 +229,29 @@ export function normalizeFrame(
  * With `payload` the result is the whole frame. With `payloadLength` and no
  * `payload` the result is only the header; the caller streams the payload.
  *
+ * The result has a buffer of its own, as it may wait in a send queue for a
+ * long time (see {@linkcode encodeShortLivedFrame} for frames copied away
+ * at once).
+ *
  * @example
  * ```ts
  * const bytes = encodeFrame({ flags: FLAG.REPORT_REQUEST });
  * ```
  */
 export function encodeFrame(init: FrameInit): Uint8Array {
+  return encode(init, freshBytes);
+}
+
+/**
+ * {@linkcode encodeFrame} for a frame that is copied away at once (joined
+ * with others for one write): a small one is carved from a shared slab
+ * (`allocBytes` of lib/bytes.ts), which is cheaper, but must not be kept.
+ */
+export function encodeShortLivedFrame(init: FrameInit): Uint8Array {
+  return encode(init, allocBytes);
+}
+
+function encode(init: FrameInit, alloc: (size: number) => Uint8Array): Uint8Array {
   const text = typeof init.payload === "string" ? init.payload : undefined;
   const bytes = typeof init.payload === "string" ? undefined : init.payload;
   const username = init.username ?? "";
@@ -271,7 +288,7 @@ export function encodeFrame(init: FrameInit): Uint8Array {
   const headerSize = FIXED_HEADER_SIZE + usernameLength + senderLength + filenameLength +
     sha256.length;
   const streamed = text === undefined && bytes === undefined;
-  const out = allocBytes(headerSize + (streamed ? 0 : payloadLength));
+  const out = alloc(headerSize + (streamed ? 0 : payloadLength));
   const code = init.code ?? 0;
   const number = init.number ?? 0;
   out[0] = MAGIC_0;
@@ -447,7 +464,7 @@ export function decodeFrame(
   const frameSize = headerSize + header.payloadLength;
   if (bytes.length < frameSize) return null;
   return {
-    frame: { ...header, payload: copyBytes(bytes.subarray(headerSize, frameSize)) },
+    frame: { ...header, payload: bytes.slice(headerSize, frameSize) },
     frameSize,
   };
 }

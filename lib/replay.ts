@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { encodeFrame, type FrameInit } from "./protocol.ts";
+import { encodeShortLivedFrame, type FrameInit } from "./protocol.ts";
 import { concatBytes } from "./bytes.ts";
 import type { PayloadSource } from "./transport.ts";
 import { entryFrame } from "./room.ts";
@@ -84,11 +84,12 @@ export async function* replayStream(
   for (const entry of entries) {
     const { frame, path, size } = entryToSend(entry, true, options);
     options.onFrame?.(frame);
-    const bytes = encodeFrame(frame);
+    // Copied into the batch at once: the cheaper, short-lived slab is fine.
+    const bytes = encodeShortLivedFrame(frame);
     batch.push(bytes);
     batched += bytes.length;
     if (path || batched >= REPLAY_BATCH_BYTES) {
-      yield batch.length === 1 ? batch[0] : concatBytes(batch);
+      yield concatBytes(batch);
       batch = [];
       batched = 0;
     }

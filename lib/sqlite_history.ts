@@ -302,7 +302,8 @@ function returnArrays(statement: StatementSync): void {
   (statement as unknown as { setReturnArrays(on: boolean): void }).setReturnArrays(true);
 }
 
-const decoder = new TextDecoder();
+// ignoreBOM: a text that starts with U+FEFF keeps it.
+const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
 function text(value: SQLInputValue): string {
   return value instanceof Uint8Array ? decoder.decode(value) : String(value ?? "");

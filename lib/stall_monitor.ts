@@ -75,7 +75,8 @@ export class StallMonitor {
   watch(item: Watched): void {
     this.#watched.add(item);
     if (this.#stopped) return;
-    this.#timer ??= setInterval(() => this.check(), Math.max(1, this.limitMs / 4));
+    const period = Math.min(Math.max(1, this.limitMs / 4), MAX_TIMER_DELAY_MS);
+    this.#timer ??= setInterval(() => this.check(), period);
   }
 
   /** Stops watching `item`; unless persistent, the timer stops with the last one. */
@@ -99,6 +100,12 @@ export class StallMonitor {
     }
   }
 }
+
+/**
+ * Longest delay a timer takes (2^31 − 1 ms, about 24.8 days); a longer one
+ * fires after 1 ms instead. Limits longer than this are checked this often.
+ */
+export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
 
 const shared = new Map<number, StallMonitor>();
 

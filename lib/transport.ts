@@ -15,7 +15,7 @@ import {
   ProtocolError,
 } from "./protocol.ts";
 import { allocBytes, BufferRing, concatBytes, copyBytes } from "./bytes.ts";
-import { type StallMonitor, stallMonitorFor } from "./stall_monitor.ts";
+import { MAX_TIMER_DELAY_MS, type StallMonitor, stallMonitorFor } from "./stall_monitor.ts";
 
 /** The part of `Deno.Conn` the transport needs, so tests can pass fakes. */
 export interface ByteConn {
@@ -134,7 +134,7 @@ export class FrameReader {
             `Cannot read frame: the peer sent nothing for ${this.#stallMs} ms in the middle of a frame`,
           ),
         );
-      }, this.#stallMs);
+      }, Math.min(this.#stallMs, MAX_TIMER_DELAY_MS));
     });
     try {
       return await Promise.race([p, timeout]);
@@ -423,7 +423,11 @@ export class FrameSender {
     this.#onError?.(error);
   }
 
-  /** The stall monitor found a write that made no progress for its limit. */
+  /**
+   * The stall monitor found a write that made no progress for its limit:
+   * fail, then close the connection, which ends the pending write (and
+   * with it the pump) whatever `onError` does.
+   */
   #stalled(): void {
     this.#fail(
       new ProtocolError(
@@ -431,6 +435,11 @@ export class FrameSender {
         `Cannot write to the peer: no byte was taken for ${this.#monitor?.limitMs} ms (it stopped reading)`,
       ),
     );
+    try {
+      this.#conn.close();
+    } catch {
+      // onError closed it already.
+    }
   }
 
   /** {@linkcode writeAll}, telling the stall monitor (if any) while a write is under way. */

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { allocBytes, concatBytes, copyBytes, SMALL_BYTES } from "../lib/bytes.ts";
+import { encodeFrame, encodeShortLivedFrame } from "../lib/protocol.ts";
 
 Deno.test("allocBytes() hands out zeroed arrays that never overlap", () => {
   const arrays = Array.from({ length: 200 }, (_, i) => allocBytes(1 + (i % 700)));
@@ -18,6 +19,18 @@ Deno.test("allocBytes() gives a large array a buffer of its own", () => {
   assert.equal(big.byteOffset, 0);
   assert.equal(big.buffer.byteLength, SMALL_BYTES + 1);
   assert.equal(allocBytes(0).length, 0);
+});
+
+Deno.test("what may wait in a send queue never shares a slab: encoded frames and joined batches", () => {
+  // One small array kept from a slab would keep all 64 KiB of it.
+  const frame = encodeFrame({ sender: "Cool", payload: "Hi" });
+  assert.equal(frame.byteOffset, 0);
+  assert.equal(frame.buffer.byteLength, frame.length);
+  const joined = concatBytes([frame, frame]);
+  assert.equal(joined.buffer.byteLength, joined.length);
+  const cheap = encodeShortLivedFrame({ payload: "Hi" });
+  assert.ok(cheap.buffer.byteLength > cheap.length, "a short-lived frame is carved from a slab");
+  assert.deepEqual(cheap, encodeFrame({ payload: "Hi" }));
 });
 
 Deno.test("copyBytes() and concatBytes() copy, never alias their input", () => {

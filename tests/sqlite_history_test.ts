@@ -78,7 +78,11 @@ Deno.test("SqliteHistory keeps text byte for byte, control characters included",
     },
   });
   store.append(chat("plain, with ünïcödé ✓"));
-  const [first, second, third] = store.list();
+  store.append(chat("\ufeff\u0000 starts with a byte-order mark"));
+  store.append(chat("\ufeffno NUL, a byte-order mark"));
+  const [first, second, third, fourth, fifth] = store.list();
+  assert.equal(fourth.text, "\ufeff\u0000 starts with a byte-order mark");
+  assert.equal(fifth.text, "\ufeffno NUL, a byte-order mark");
   assert.equal(first.text, nasty);
   assert.equal(second.username, "C\u0000ol");
   assert.equal(second.attachment?.filename, "a\u0000b.txt");

@@ -202,10 +202,13 @@ Deno.test("FrameSender counts streamed payloads against maxQueuedStreamBytes", a
 
 Deno.test("FrameSender fails a write that makes no progress, but never times an idle peer", async () => {
   const stuck = Promise.withResolvers<number>();
+  let closed = 0;
   const conn: ByteConn = {
     read: () => Promise.resolve(null),
     write: () => stuck.promise,
-    close() {},
+    close() {
+      closed++;
+    },
   };
   const failed = Promise.withResolvers<unknown>();
   const sender = new FrameSender(conn, { writeTimeoutMs: 30, onError: failed.resolve });
@@ -217,8 +220,10 @@ Deno.test("FrameSender fails a write that makes no progress, but never times an 
   assert.equal(error.code, CODE.TIMEOUT);
   assert.match(error.message, /no byte was taken for 30 ms/);
   assert.equal(sender.ok, false);
+  assert.equal(closed, 1, "the sender closes the connection, ending the stuck write");
   assert.equal(sender.send(encodeFrame({ payload: "more" })), false);
   stuck.resolve(0);
+  await sender.flush(); // the pump ends once the write does
 });
 
 Deno.test("FrameSender with a write timeout still writes everything to a slow reader", async () => {

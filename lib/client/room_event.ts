@@ -49,7 +49,7 @@ export type RoomEvent =
  */
 export function frameEvent(header: FrameHeader, payload: Uint8Array): RoomEvent {
   const history = hasFlag(header, FLAG.HISTORY);
-  const text = new TextDecoder().decode(payload);
+  const text = new TextDecoder("utf-8", { ignoreBOM: true }).decode(payload);
   if (hasFlag(header, FLAG.ERROR)) {
     return { type: "error", code: header.code, text };
   } else if (hasFlag(header, FLAG.AVATAR)) {
