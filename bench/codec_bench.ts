@@ -11,6 +11,7 @@ import {
   decodeFrame,
   decodeHeader,
   encodeFrame,
+  encodeShortLivedFrame,
   FLAG,
   MAX_MESSAGE_PAYLOAD,
 } from "../lib/protocol.ts";
@@ -26,6 +27,9 @@ for (const [label, size] of Object.entries(SIZES)) {
 
   Deno.bench(`encodeFrame() ${label}`, { group, baseline: true }, () => {
     encodeFrame(init);
+  });
+  Deno.bench(`encodeShortLivedFrame() ${label}`, { group }, () => {
+    encodeShortLivedFrame(init);
   });
   Deno.bench(`decodeFrame() ${label}`, { group }, () => {
     decodeFrame(frame);
