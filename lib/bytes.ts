@@ -39,13 +39,6 @@ export function freshBytes(n: number): Uint8Array {
   return new Uint8Array(n);
 }
 
-/** A copy of `bytes` from {@linkcode allocBytes}. */
-export function copyBytes(bytes: Uint8Array): Uint8Array {
-  const out = allocBytes(bytes.length);
-  out.set(bytes);
-  return out;
-}
-
 /**
  * Joins byte arrays into one new array, with a buffer of its own: a joined
  * batch may be held for as long as a slow peer takes to read it.

@@ -167,9 +167,7 @@ export class Room {
     const member: Member = { id, username, ...peer, joinedAt: announcement.timestamp };
     if (avatar) {
       const name = avatarFileName(avatar.filename, imageType(avatar.bytes)!);
-      // A copy of its own: a small payload is a view of a shared slab
-      // (lib/bytes.ts), which one kept avatar would otherwise keep whole.
-      member.avatar = { filename: name, bytes: avatar.bytes.slice() };
+      member.avatar = { filename: name, bytes: avatar.bytes };
     }
     this.#members.set(id, member);
     this.#usernameKeys.add(key);

@@ -14,7 +14,7 @@ import {
   MAX_MESSAGE_PAYLOAD,
   ProtocolError,
 } from "./protocol.ts";
-import { allocBytes, BufferRing, concatBytes, copyBytes } from "./bytes.ts";
+import { BufferRing, concatBytes } from "./bytes.ts";
 import { MAX_TIMER_DELAY_MS, type StallMonitor, stallMonitorFor } from "./stall_monitor.ts";
 
 /** The part of `Deno.Conn` the transport needs, so tests can pass fakes. */
@@ -178,19 +178,19 @@ export class FrameReader {
 
   /**
    * Reads the whole payload of the current frame; it must not exceed `max`
-   * bytes. A small payload is carved from a shared slab
-   * ({@linkcode allocBytes}): `slice()` it before keeping it for long.
+   * bytes. The result has a buffer of its own: callers keep some (avatars),
+   * and a view of a shared slab kept would keep the whole slab.
    */
   async readPayload(header: FrameHeader, max = MAX_MESSAGE_PAYLOAD): Promise<Uint8Array> {
     checkPayloadLimit(header, max);
     if (this.#end - this.#start >= this.#pending) {
       // Already buffered, as chat lines usually are: no stream to set up.
-      const out = copyBytes(this.#buf.subarray(this.#start, this.#start + this.#pending));
+      const out = this.#buf.slice(this.#start, this.#start + this.#pending);
       this.#start += this.#pending;
       this.#pending = 0;
       return out;
     }
-    const out = allocBytes(this.#pending);
+    const out = new Uint8Array(this.#pending);
     let at = 0;
     for await (const chunk of this.payloadChunks()) {
       out.set(chunk, at);

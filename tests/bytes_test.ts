@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { allocBytes, concatBytes, copyBytes, SMALL_BYTES } from "../lib/bytes.ts";
+import { allocBytes, concatBytes, SMALL_BYTES } from "../lib/bytes.ts";
 import { encodeFrame, encodeShortLivedFrame } from "../lib/protocol.ts";
 
 Deno.test("allocBytes() hands out zeroed arrays that never overlap", () => {
@@ -33,11 +33,9 @@ Deno.test("what may wait in a send queue never shares a slab: encoded frames and
   assert.deepEqual(cheap, encodeFrame({ payload: "Hi" }));
 });
 
-Deno.test("copyBytes() and concatBytes() copy, never alias their input", () => {
+Deno.test("concatBytes() copies, never aliases its input", () => {
   const source = new Uint8Array([1, 2, 3]);
-  const copy = copyBytes(source);
-  const joined = concatBytes([source, new Uint8Array([4]), copy]);
+  const joined = concatBytes([source, new Uint8Array([4]), source]);
   source[0] = 9;
-  assert.deepEqual(copy, new Uint8Array([1, 2, 3]));
   assert.deepEqual(joined, new Uint8Array([1, 2, 3, 4, 1, 2, 3]));
 });

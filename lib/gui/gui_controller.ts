@@ -287,7 +287,7 @@ export class GuiController {
     if (!type || avatarProblem(event.bytes)) return; // the server validates; never serve anything else
     const key = usernameKey(event.username);
     this.#avatars.set(key, {
-      bytes: event.bytes.slice(), // its own copy, not a view of a shared slab (lib/bytes.ts)
+      bytes: event.bytes,
       mime: IMAGE_MIME[type],
       version: ++this.#avatarVersion,
     });
