@@ -52,12 +52,12 @@ export const MAX_FILENAME_BYTES = 1024;
 /** Size of a SHA-256 digest. */
 export const SHA256_BYTES = 32;
 /** Largest possible header: the fixed part plus every variable field at its cap. */
-export const MAX_HEADER_SIZE = FIXED_HEADER_SIZE + 2 * MAX_NAME_BYTES +
+export const MAX_HEADER_SIZE: number = FIXED_HEADER_SIZE + 2 * MAX_NAME_BYTES +
   MAX_FILENAME_BYTES + SHA256_BYTES;
 /** Largest payload of a frame that is not an attachment (chat text, reports, avatars). */
 export const MAX_MESSAGE_PAYLOAD = 1024 * 1024;
 /** Largest payload the codec can describe: 2^53 − 1 bytes, far beyond any disk. */
-export const MAX_PAYLOAD_LENGTH = Number.MAX_SAFE_INTEGER;
+export const MAX_PAYLOAD_LENGTH: number = Number.MAX_SAFE_INTEGER;
 
 /**
  * Bit positions of the flags. The first nine are the assignment's section 4
@@ -84,7 +84,7 @@ export const FLAG = {
 } as const;
 
 /** Every flag bit this version defines; any other bit set is a protocol error. */
-export const KNOWN_FLAGS = Object.values(FLAG).reduce((a, b) => a | b, 0);
+export const KNOWN_FLAGS: number = Object.values(FLAG).reduce((a, b) => a | b, 0);
 
 /** Stable codes carried in CODE, for rejects and errors. */
 export const CODE = {
@@ -148,6 +148,7 @@ export interface FrameHeader {
 
 /** A whole frame: header and payload held in memory (never used for attachments). */
 export interface Frame extends FrameHeader {
+  /** PAYLOAD: the frame's bytes after the header, `payloadLength` of them. */
   payload: Uint8Array;
 }
 
@@ -340,6 +341,7 @@ function decodeField(bytes: Uint8Array, at: number, n: number, what: string): st
 
 /** Result of {@linkcode decodeHeader} when the buffer holds a whole header. */
 export interface DecodedHeader {
+  /** The header's fields. */
   header: FrameHeader;
   /** How many bytes of the buffer the header used; the payload starts there. */
   headerSize: number;
