@@ -47,6 +47,8 @@ export class StallMonitor {
   #now: () => number;
   #persistent: boolean;
   #stopped = false;
+  /** How often the timer checks: a quarter of the limit, within what a timer can wait. */
+  #period: number;
 
   /** A monitor for `limitMs`. */
   constructor(limitMs: number, options: StallMonitorOptions = {}) {
@@ -54,6 +56,7 @@ export class StallMonitor {
     this.limitMs = limitMs;
     this.#now = options.now ?? Date.now;
     this.#persistent = options.persistent ?? false;
+    this.#period = Math.min(Math.max(1, limitMs / 4), MAX_TIMER_DELAY_MS);
   }
 
   /**
@@ -75,8 +78,7 @@ export class StallMonitor {
   watch(item: Watched): void {
     this.#watched.add(item);
     if (this.#stopped) return;
-    const period = Math.min(Math.max(1, this.limitMs / 4), MAX_TIMER_DELAY_MS);
-    this.#timer ??= setInterval(() => this.check(), period);
+    this.#timer ??= setInterval(() => this.check(), this.#period);
   }
 
   /** Stops watching `item`; unless persistent, the timer stops with the last one. */

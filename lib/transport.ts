@@ -463,26 +463,23 @@ export class FrameSender {
    * behind them stays queued.
    */
   #takeFrames(): Uint8Array {
-    const first = this.#queue[this.#head] as Uint8Array;
-    const next = this.#queue[this.#head + 1];
-    if (next === undefined || !(next instanceof Uint8Array)) {
-      // One frame, as after most broadcasts: no batch to join.
-      this.#take(1);
-      this.#queued -= first.length;
-      return first;
-    }
-    const parts: Uint8Array[] = [];
+    const queue = this.#queue;
+    const head = this.#head;
+    let end = head;
     let size = 0;
-    for (let i = this.#head; i < this.#queue.length; i++) {
-      const next = this.#queue[i];
+    for (; end < queue.length; end++) {
+      const next = queue[end];
       if (!(next instanceof Uint8Array)) break;
-      if (parts.length > 0 && size + next.length > CHUNK_SIZE) break;
-      parts.push(next);
+      if (end > head && size + next.length > CHUNK_SIZE) break;
       size += next.length;
     }
-    this.#take(parts.length);
+    // One frame, as after most broadcasts: nothing to join, no batch array.
+    const bytes = end === head + 1
+      ? queue[head] as Uint8Array
+      : joinBatch(queue.slice(head, end) as Uint8Array[]);
+    this.#take(end - head);
     this.#queued -= size;
-    return joinBatch(parts);
+    return bytes;
   }
 
   /** Drops the next `n` jobs, reusing the array once it is all written. */
@@ -505,13 +502,12 @@ let lastBatch: { parts: Uint8Array[]; joined: Uint8Array } = {
 };
 
 /**
- * Joins a batch of queued frames for one write. A broadcast queues the same
+ * Joins a batch of two or more queued frames for one write. A broadcast queues the same
  * frame arrays on every receiver, so consecutive receivers usually have the
  * very same batch: it is then joined once and the result shared (it is only
  * ever read), rather than allocated and copied once per receiver.
  */
 function joinBatch(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0];
   const last = lastBatch.parts;
   if (last.length === parts.length && parts.every((part, i) => part === last[i])) {
     return lastBatch.joined;

@@ -108,9 +108,15 @@ export class BenchClient {
         if (start === end) {
           start = end = 0;
         } else if (end === buf.length) {
-          const bigger = new Uint8Array(start > buf.length / 2 ? buf.length : buf.length * 2);
-          bigger.set(buf.subarray(start, end));
-          buf = bigger;
+          // A frame cut by the end of the buffer: move it to the front (as
+          // FrameReader does), or grow the buffer if it alone fills it.
+          if (start > 0) {
+            buf.copyWithin(0, start, end);
+          } else {
+            const bigger = new Uint8Array(buf.length * 2);
+            bigger.set(buf);
+            buf = bigger;
+          }
           end -= start;
           start = 0;
         }
