@@ -34,10 +34,18 @@ type Scenario = (config: BenchConfig, details: Record<string, unknown>) => Promi
 const SCENARIOS: Record<string, Scenario> = {
   startup: async (c) => ({ ...await measureStartup(c.startupRuns) }),
   raw: async (c, details) => {
-    const { raw_mb_s, raw_runs_mb_s } = await measureRaw(c.rawBytes, c.rawRuns);
+    const { raw_runs_mb_s, ...paths } = await measureRaw(c.rawBytes, c.rawRuns);
     details.raw_runs_mb_s = raw_runs_mb_s;
     const sha256_mb_s = await measureSha256(c.rawBytes, c.rawRuns);
-    return { raw_mb_s, sha256_mb_s, sha256_ratio: sha256_mb_s / raw_mb_s };
+    const raw = paths.raw_mb_s;
+    return {
+      ...paths,
+      sha256_mb_s,
+      sha256_ratio: sha256_mb_s / raw,
+      hashed_ratio: paths.hashed_mb_s / raw,
+      forward_ratio: paths.forward_mb_s / raw,
+      forward_hashed_ratio: paths.forward_hashed_mb_s / raw,
+    };
   },
   relay: async (c) => ({ ...await measureRelay(c.relay) }),
   join: async (c) => ({ ...await measureJoin(c.join) }),
@@ -96,6 +104,8 @@ async function main(args: string[]): Promise<number> {
   if ("raw_mb_s" in figures && "relay_mb_s" in figures) {
     figures.relay_ratio = figures.relay_mb_s / figures.raw_mb_s;
     figures.relay3_ratio = figures.relay3_mb_s / figures.raw_mb_s;
+    // How close to what the scenario's own hash check allows with no server at all.
+    figures.relay_vs_hashed = figures.relay_mb_s / figures.hashed_mb_s;
   }
   const context = {
     machine: describeMachine(),

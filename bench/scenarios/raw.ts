@@ -16,26 +16,101 @@ export interface RawResult {
    * half speed when something else holds a core for a moment.
    */
   raw_mb_s: number;
-  /** Every run's throughput, in MB/s. */
-  raw_runs_mb_s: number[];
+  /**
+   * Best MB/s when the receiver hashes every byte as it reads it, as a
+   * client checks an attachment: the most the relay scenario's own hash
+   * check allows, with no server in between.
+   */
+  hashed_mb_s: number;
+  /**
+   * Best MB/s through a third Deno process that only copies bytes from one
+   * socket to the other: the most any relay process can reach here.
+   */
+  forward_mb_s: number;
+  /**
+   * Best MB/s through a forwarder that hashes what it copies, to a receiver
+   * that hashes too: the most a relay can reach that checks every file
+   * before it keeps it and streams it on at the same time (no disk, no
+   * protocol).
+   */
+  forward_hashed_mb_s: number;
+  /** Every run's throughput, in MB/s, per path. */
+  raw_runs_mb_s: Record<string, number[]>;
 }
 
-/** Streams `bytes` from a sender process to a receiver process `runs` times. */
+/** One way from the sender to the receiver. */
+interface Path {
+  name: "raw" | "hashed" | "forward" | "forward_hashed";
+  /** Through a forwarder process. */
+  forward: boolean;
+  /** The forwarder hashes what it copies. */
+  forwardHash: boolean;
+  /** The receiver hashes what it reads. */
+  receiverHash: boolean;
+}
+
+const PATHS: Path[] = [
+  { name: "raw", forward: false, forwardHash: false, receiverHash: false },
+  { name: "hashed", forward: false, forwardHash: false, receiverHash: true },
+  { name: "forward", forward: true, forwardHash: false, receiverHash: false },
+  { name: "forward_hashed", forward: true, forwardHash: true, receiverHash: true },
+];
+
+/**
+ * Streams `bytes` from a sender process to a receiver process `runs` times
+ * along each {@linkcode Path}, taking turns so a machine that drifts slows
+ * every path alike.
+ */
 export async function measureRaw(bytes: number, runs: number): Promise<RawResult> {
   await using receiver = WorkerProcess.spawn("raw_peer.ts");
+  await using forwarder = WorkerProcess.spawn("raw_peer.ts");
   await using sender = WorkerProcess.spawn("raw_peer.ts");
   const { port } = await receiver.call("listen");
-  const results: number[] = [];
+  const { port: forwardPort } = await forwarder.call("listen");
+  const expected = patternSha256(bytes);
+  const results: Record<string, number[]> = {};
   for (let i = 0; i < runs; i++) {
-    await receiver.send("receive", { bytes });
-    const { startMs } = await sender.call("send", { port, bytes });
-    const received = await receiver.next("done");
-    if (received.bytes !== bytes) {
-      throw new Error(`Raw run ${i + 1} received ${received.bytes} of ${bytes} bytes`);
+    for (const path of PATHS) {
+      await receiver.send("receive", { bytes, hash: path.receiverHash });
+      if (path.forward) await forwarder.send("forward", { to: port, hash: path.forwardHash });
+      const { startMs } = await sender.call("send", {
+        port: path.forward ? forwardPort : port,
+        bytes,
+      });
+      const received = await receiver.next("done");
+      if (path.forward) await forwarder.next("done");
+      if (received.bytes !== bytes) {
+        throw new Error(
+          `Raw run ${i + 1} (${path.name}) received ${received.bytes} of ${bytes} bytes`,
+        );
+      }
+      if (path.receiverHash && received.sha256 !== expected) {
+        throw new Error(
+          `Raw run ${
+            i + 1
+          } (${path.name}) received SHA-256 ${received.sha256}, expected ${expected}`,
+        );
+      }
+      (results[path.name] ??= []).push(mbPerS(bytes, Number(received.endMs) - Number(startMs)));
     }
-    results.push(mbPerS(bytes, Number(received.endMs) - Number(startMs)));
   }
-  return { raw_mb_s: Math.max(...results), raw_runs_mb_s: results };
+  return {
+    raw_mb_s: Math.max(...results.raw),
+    hashed_mb_s: Math.max(...results.hashed),
+    forward_mb_s: Math.max(...results.forward),
+    forward_hashed_mb_s: Math.max(...results.forward_hashed),
+    raw_runs_mb_s: results,
+  };
+}
+
+/** SHA-256 (hex) of what `raw_peer.ts send` sends: its pattern chunk (of `CHUNK_SIZE`), repeated. */
+function patternSha256(bytes: number): string {
+  const chunk = new Uint8Array(CHUNK_SIZE).map((_, i) => i * 31);
+  const hash = createHash("sha256");
+  for (let at = 0; at < bytes; at += chunk.length) {
+    hash.update(chunk.subarray(0, Math.min(chunk.length, bytes - at)));
+  }
+  return hash.digest("hex");
 }
 
 /**

@@ -1,14 +1,22 @@
 /**
- * The baseline: plain TCP between two Deno processes, no chatroom code.
- * `receive` listens and reads; `send` connects and writes. Both use
+ * The baselines: plain TCP between Deno processes, no chatroom code. One
+ * peer sends, one receives (optionally hashing what it reads, as a client
+ * checks an attachment), and optionally a third forwards between them
+ * (optionally hashing too), the least any relay process can do. All use
  * {@linkcode RAW_CHUNK} buffers, the chunk size of the chatroom's transport.
  *
- * Commands: `listen` → `{port}`; `receive {bytes}` → `{bytes, endMs}`
- * (after a `send` connects); `send {port, bytes}` → `{startMs}`.
+ * Commands:
+ * - `listen` → `{port}`: the port the next `receive` or `forward` accepts on.
+ * - `receive {bytes, hash}` → `{bytes, endMs, sha256}`, after a peer connects;
+ *   with `hash`, SHA-256 over every byte as it arrives (`sha256` is its hex).
+ * - `forward {to, hash}` → `{bytes}`: accepts one connection, connects to
+ *   port `to` and copies everything across; with `hash`, hashes it on the way.
+ * - `send {port, bytes}` → `{startMs}`.
  *
  * @module
  */
-import { CHUNK_SIZE } from "../../lib/transport.ts";
+import { createHash, type Hash } from "node:crypto";
+import { CHUNK_SIZE, writeAll } from "../../lib/transport.ts";
 import { runWorker, wallMs } from "../support/worker_io.ts";
 
 /** Size of each read and write. */
@@ -22,7 +30,9 @@ await runWorker(async (command) => {
       listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
       return { port: listener.addr.port };
     case "receive":
-      return await receive(Number(command.bytes));
+      return await receive(Number(command.bytes), command.hash === true);
+    case "forward":
+      return await forward(Number(command.to), command.hash === true);
     case "send":
       return await send(Number(command.port), Number(command.bytes));
   }
@@ -30,18 +40,45 @@ await runWorker(async (command) => {
 });
 listener?.close();
 
-async function receive(total: number): Promise<Record<string, unknown>> {
+async function receive(total: number, hashing: boolean): Promise<Record<string, unknown>> {
   const conn = await listener!.accept();
   const buf = new Uint8Array(RAW_CHUNK);
+  const hash = hashing ? createHash("sha256") : undefined;
   let got = 0;
   while (got < total) {
     const n = await conn.read(buf);
     if (n === null) break;
+    hash?.update(buf.subarray(0, n));
     got += n;
   }
+  const sha256 = hash?.digest("hex") ?? "";
   const endMs = wallMs();
   conn.close();
-  return { bytes: got, endMs };
+  return { bytes: got, endMs, sha256 };
+}
+
+async function forward(to: number, hashing: boolean): Promise<Record<string, unknown>> {
+  const from = await listener!.accept();
+  const onward = await Deno.connect({ hostname: "127.0.0.1", port: to });
+  onward.setNoDelay(true);
+  const hash: Hash | undefined = hashing ? createHash("sha256") : undefined;
+  const buf = new Uint8Array(RAW_CHUNK);
+  let copied = 0;
+  try {
+    while (true) {
+      const n = await from.read(buf);
+      if (n === null) break;
+      const chunk = buf.subarray(0, n);
+      hash?.update(chunk);
+      await writeAll(onward, chunk);
+      copied += n;
+    }
+    hash?.digest();
+  } finally {
+    from.close();
+    onward.close();
+  }
+  return { bytes: copied };
 }
 
 async function send(port: number, total: number): Promise<Record<string, unknown>> {
@@ -51,7 +88,9 @@ async function send(port: number, total: number): Promise<Record<string, unknown
   conn.setNoDelay(true);
   let sent = 0;
   while (sent < total) {
-    sent += await conn.write(chunk.subarray(0, Math.min(chunk.length, total - sent)));
+    // The stream is the chunk repeated; a short write resumes where it stopped.
+    const at = sent % chunk.length;
+    sent += await conn.write(chunk.subarray(at, Math.min(chunk.length, at + total - sent)));
   }
   conn.close();
   return { startMs };
