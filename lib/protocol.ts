@@ -81,6 +81,12 @@ export const FLAG = {
   AVATAR: 1 << 11,
   /** A server notice that is not a join or a leave (e.g. shutdown). */
   NOTICE: 1 << 12,
+  /**
+   * With ATTACHMENT: the server confirms the recipient's own upload, which it
+   * has stored and recorded. The header is the one everyone else gets, but
+   * with no payload (PAYLOAD_LENGTH 0): the uploader already has the bytes.
+   */
+  ECHO: 1 << 13,
 } as const;
 
 /** Every flag bit this version defines; any other bit set is a protocol error. */

@@ -224,7 +224,11 @@ export class Room {
     return this.#members.has(id) ? null : this.#error(id, CODE.NOT_JOINED, TEXT.notJoined);
   }
 
-  /** An attachment from `id`, already stored and hash-checked: recorded, then sent to all. */
+  /**
+   * An attachment from `id`, already stored and hash-checked: recorded, then
+   * sent to every other member (first) and confirmed to its sender with an
+   * {@linkcode echoFrame}, who has the bytes already.
+   */
   attachment(id: ConnId, stored: StoredAttachment): Outgoing[] {
     const member = this.#members.get(id);
     if (!member) return [this.#error(id, CODE.NOT_JOINED, TEXT.notJoined)];
@@ -235,7 +239,10 @@ export class Room {
       text: "",
       attachment: stored,
     });
-    return [{ to: this.#ids(), entry, replay: false }];
+    return [
+      { to: this.#ids().filter((other) => other !== id), entry, replay: false },
+      { to: [id], frame: echoFrame(entry) },
+    ];
   }
 
   /**
@@ -347,4 +354,14 @@ export function entryFrame(entry: HistoryEntry, replay: boolean): FrameInit {
       };
     }
   }
+}
+
+/**
+ * The live attachment frame as its uploader gets it: the same header as
+ * everyone else's with the ECHO flag and no payload. The uploader's client
+ * takes its own copy from the file it sent, so the server does not send
+ * back the bytes it just received.
+ */
+export function echoFrame(entry: HistoryEntry): FrameInit {
+  return { ...entryFrame(entry, false), flags: FLAG.ATTACHMENT | FLAG.ECHO, payloadLength: 0 };
 }

@@ -23,6 +23,7 @@ const EXTRA_FLAGS = [
   ["ERROR", FLAG.ERROR],
   ["AVATAR", FLAG.AVATAR],
   ["NOTICE", FLAG.NOTICE],
+  ["ECHO", FLAG.ECHO],
 ] as const;
 
 /** Longest payload preview in a trace line, in characters. */

@@ -108,6 +108,6 @@ export async function receiveAttachment(
       formatBytes(stored.size)
     }, sha256 ${toHex(stored.sha256).slice(0, 16)}…); forwarding to ${
       out[0]?.to.length ?? 0
-    } user(s)`,
+    } other user(s)`,
   );
 }

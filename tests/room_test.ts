@@ -182,17 +182,38 @@ Deno.test("Room refuses empty and oversized messages without storing them", () =
   assert.equal(room.history.count(), before);
 });
 
-Deno.test("Room records attachments with their sender and sends them to everyone", () => {
+Deno.test("Room records attachments with their sender, sends them to the others and echoes the header to the sender", () => {
   const room = clockRoom();
   room.join(1, "Cool", peer(1));
   room.join(2, "Fire", peer(2));
+  room.join(3, "Fun", peer(3));
   const sha256 = new Uint8Array(32).fill(7);
-  const [out] = room.attachment(2, { filename: "a.txt", storedName: "a (2).txt", size: 5, sha256 });
-  assert.deepEqual(out.to, [1, 2]);
+  const [out, echo, ...rest] = room.attachment(2, {
+    filename: "a.txt",
+    storedName: "a (2).txt",
+    size: 5,
+    sha256,
+  });
+  assert.equal(rest.length, 0);
+  assert.deepEqual(out.to, [1, 3]);
   const frame = frameOf(out);
   assert.equal(frame.flags, FLAG.ATTACHMENT);
   assert.equal(frame.sender, "Fire");
   assert.equal(frame.filename, "a.txt");
   assert.equal(frame.payloadLength, 5);
   assert.deepEqual(frame.sha256, sha256);
+  // The sender has the bytes: it gets the same header, flagged ECHO, with no payload.
+  assert.deepEqual(echo.to, [2]);
+  const echoed = frameOf(echo);
+  assert.equal(echoed.flags, FLAG.ATTACHMENT | FLAG.ECHO);
+  assert.equal(echoed.payloadLength, 0);
+  assert.equal(echoed.timestamp, frame.timestamp);
+  assert.deepEqual(
+    { sender: echoed.sender, filename: echoed.filename, sha256: echoed.sha256 },
+    { sender: "Fire", filename: "a.txt", sha256 },
+  );
+  // Recorded once, as the attachment everyone else got.
+  const [last] = room.history.list(1);
+  assert.equal(last.kind, "attachment");
+  assert.equal(last.attachment?.size, 5);
 });

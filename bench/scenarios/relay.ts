@@ -107,8 +107,8 @@ async function relayOnce(
     uploader.call("upload", {}, 300_000),
     ...receivers.map((r) => r.next("done", 300_000)),
   ]);
-  // The uploader gets its file back like every member; let that finish
-  // too, so the next upload does not overlap it.
+  // The uploader gets an ECHO header for its own file; wait for it too, so
+  // the server is done with this upload before the next one starts.
   await uploader.call("expect", {}, 300_000);
   for (const arrival of arrivals) {
     if (arrival.bytes !== bytes || arrival.sha256 !== sha256) {

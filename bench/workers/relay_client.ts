@@ -12,8 +12,8 @@
  *   attachment from the server has arrived whole, hashing it as it streams
  *   in; `headerMs` is when its header arrived (the server had stored it).
  *
- * Every client drains what the server sends it (the uploader gets its own
- * attachment back, as every member does).
+ * Every client drains what the server sends it (the uploader gets an ECHO
+ * header for its own attachment, without the bytes).
  *
  * @module
  */

@@ -7,7 +7,14 @@
  */
 import { type FrameHeader, ProtocolError } from "../protocol.ts";
 import type { FrameReader } from "../transport.ts";
-import { exactly, readFileChunks, type ReceivedFile, receiveFile, safeFileName } from "../files.ts";
+import {
+  exactly,
+  FileCheckError,
+  readFileChunks,
+  type ReceivedFile,
+  receiveFile,
+  safeFileName,
+} from "../files.ts";
 import { errorText } from "../conn_helpers.ts";
 
 /** How far a file transfer has got; uploads and downloads each run one at a time. */
@@ -104,6 +111,35 @@ export async function saveAttachment(
   } catch (error) {
     if (error instanceof ProtocolError) throw error;
     await reader.skipPayload();
+    return { error: errorText(error) };
+  }
+}
+
+/**
+ * Saves the room's copy of an attachment this client uploaded, which the
+ * server confirmed with an ECHO frame instead of sending it back: the file
+ * at `path` (the `size` bytes that were sent) goes into the downloads
+ * folder under the server's name, checked against the header's SHA-256 (a
+ * file changed since it was sent is not passed off as the one the room
+ * has). Failures are returned, like {@linkcode saveAttachment}'s.
+ */
+export async function saveOwnUpload(
+  path: string,
+  size: number,
+  header: FrameHeader,
+  options: Omit<SaveAttachmentOptions, "onProgress">,
+): Promise<ReceivedFile | { error: string }> {
+  try {
+    return await receiveFile(
+      exactly(size, readFileChunks(path)),
+      options.downloadsDir,
+      safeFileName(header.filename),
+      { size, sha256: header.sha256, keepHead: options.keepHead, reuseIdentical: true },
+    );
+  } catch (error) {
+    if (error instanceof FileCheckError) {
+      return { error: `${path} changed after it was sent, so it is not the room's copy` };
+    }
     return { error: errorText(error) };
   }
 }

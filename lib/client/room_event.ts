@@ -92,7 +92,8 @@ export function attachmentEvent(
     timestamp: header.timestamp,
     sender: header.sender,
     filename: header.filename,
-    size: header.payloadLength,
+    // An ECHO of our own upload carries no payload: the size is our file's.
+    size: "size" in file ? file.size : header.payloadLength,
     history: hasFlag(header, FLAG.HISTORY),
     file,
   };

@@ -14,10 +14,11 @@ import {
   hasFlag,
   normalizeFrame,
   ProtocolError,
+  toHex,
 } from "../protocol.ts";
 import { type ByteConn, FrameReader, FrameSender } from "../transport.ts";
 import { hashFile, type ReceivedFile } from "../files.ts";
-import { saveAttachment, uploadChunks } from "./attachment_streams.ts";
+import { saveAttachment, saveOwnUpload, uploadChunks } from "./attachment_streams.ts";
 import { closeQuietly } from "../conn_helpers.ts";
 import { formatFrame } from "../trace.ts";
 import { connectTcp } from "./connect.ts";
@@ -77,6 +78,12 @@ export class ChatSession {
   #username: string | null = null;
   #quitting = false;
   #historyLeft = 0;
+  /**
+   * Files this session uploaded, by SHA-256 (hex), oldest first: the server
+   * confirms each with an ECHO frame, and the room's copy is then taken from
+   * the file here instead of being sent back.
+   */
+  #uploads = new Map<string, { path: string; size: number }[]>();
 
   /** Creates a session; nothing is connected until an action needs it. */
   constructor(options: ChatSessionOptions) {
@@ -147,6 +154,8 @@ export class ChatSession {
     const { size, sha256 } = await hashFile(path);
     const filename = options.filename ?? path;
     const name = filename.split(/[\\/]/).pop() || filename;
+    const key = toHex(sha256);
+    this.#uploads.set(key, [...this.#uploads.get(key) ?? [], { path, size }]);
     this.#send(
       { flags: FLAG.ATTACHMENT, filename, sha256, payloadLength: size },
       () => uploadChunks(path, { filename, size, onProgress: this.#options.onProgress }),
@@ -176,6 +185,7 @@ export class ChatSession {
     if (!conn) return;
     this.#conn = undefined;
     this.#username = null;
+    this.#uploads.clear();
     await this.#sender?.flush();
     closeQuietly(conn);
     await this.#loop;
@@ -234,7 +244,9 @@ export class ChatSession {
     const history = hasFlag(header, FLAG.HISTORY);
     if (hasFlag(header, FLAG.ATTACHMENT)) {
       this.#options.trace?.(formatFrame("recv", header));
-      const file = await this.#saveAttachment(reader, header);
+      const file = hasFlag(header, FLAG.ECHO)
+        ? await this.#keepOwnUpload(reader, header)
+        : await this.#saveAttachment(reader, header);
       await this.#options.onEvent(attachmentEvent(header, file));
       return;
     }
@@ -278,6 +290,25 @@ export class ChatSession {
     if (this.#historyLeft > 0 && --this.#historyLeft === 0) {
       await this.#options.onEvent({ type: "history-end" });
     }
+  }
+
+  /** The server confirmed one of our uploads: the room's copy is the file we sent. */
+  async #keepOwnUpload(
+    reader: FrameReader,
+    header: FrameHeader,
+  ): Promise<ReceivedFile | { error: string }> {
+    await reader.skipPayload(); // there should be none
+    const key = toHex(header.sha256);
+    const waiting = this.#uploads.get(key);
+    const sent = waiting?.shift();
+    if (waiting?.length === 0) this.#uploads.delete(key);
+    if (!sent) {
+      return { error: `the server confirmed ${header.filename}, which this session did not send` };
+    }
+    return await saveOwnUpload(sent.path, sent.size, header, {
+      downloadsDir: this.#options.downloadsDir ?? "downloads",
+      keepHead: this.#options.keepHead ?? 64 * 1024,
+    });
   }
 
   async #saveAttachment(

@@ -12,6 +12,8 @@ export class SessionUser implements AsyncDisposable {
   readonly session: ChatSession;
   readonly events: RoomEvent[] = [];
   readonly downloads: string;
+  /** Every frame the session sent and received, as `--trace` prints it. */
+  readonly trace: string[] = [];
   #waiters: { match: (e: RoomEvent) => boolean; resolve: () => void }[] = [];
 
   constructor(port: number, downloads: string) {
@@ -20,6 +22,7 @@ export class SessionUser implements AsyncDisposable {
       hostname: "127.0.0.1",
       port,
       downloadsDir: downloads,
+      trace: (line) => this.trace.push(line),
       onEvent: (event) => {
         this.events.push(event);
         this.#waiters = this.#waiters.filter((w) => !(w.match(event) && (w.resolve(), true)));
