@@ -190,11 +190,29 @@ export class FrameReader {
       this.#pending = 0;
       return out;
     }
-    const out = new Uint8Array(this.#pending);
+    // Grown as the bytes arrive, never allocated up front for what the header
+    // announces: a peer that announces 1 MiB and trickles a few bytes (on
+    // every connection it may open) holds a few kilobytes, not megabytes.
+    const total = this.#pending;
+    let out = new Uint8Array(Math.min(total, BUSY_READ_BUFFER));
     let at = 0;
-    for await (const chunk of this.payloadChunks()) {
-      out.set(chunk, at);
-      at += chunk.length;
+    while (this.#pending > 0) {
+      if (this.#end === this.#start && await this.#fill(true) === null) {
+        throw new ProtocolError(
+          CODE.TRUNCATED,
+          `Cannot read payload: the stream ended with ${this.#pending} bytes missing`,
+        );
+      }
+      const take = Math.min(this.#pending, this.#end - this.#start);
+      if (at + take > out.length) {
+        const bigger = new Uint8Array(Math.min(total, Math.max(out.length * 2, at + take)));
+        bigger.set(out.subarray(0, at));
+        out = bigger;
+      }
+      out.set(this.#buf.subarray(this.#start, this.#start + take), at);
+      at += take;
+      this.#start += take;
+      this.#pending -= take;
     }
     return out;
   }

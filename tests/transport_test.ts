@@ -288,3 +288,44 @@ Deno.test("closeGracefully() gives up on a peer that never closes, in bounded ti
     assert.deepEqual(log, ["closeWrite", "close"]);
   });
 });
+
+Deno.test("FrameReader.readPayload() holds memory for the bytes that arrived, not for those announced", async () => {
+  // 40 peers each announce a 1 MiB payload (the most a non-attachment frame may have), then send
+  // 10 bytes of it and nothing more.
+  const peers = 40;
+  const header = encodeFrame({ sender: "x", payloadLength: 1024 * 1024 });
+  const start = concatBytes([header, new Uint8Array(10)]);
+  const hang = Promise.withResolvers<number | null>();
+  const allWaiting = Promise.withResolvers<void>();
+  let waiting = 0;
+  const readers = Array.from({ length: peers }, () => {
+    let sent = false;
+    const conn: ByteConn = {
+      read(p) {
+        if (sent) {
+          if (++waiting === peers) allWaiting.resolve();
+          return hang.promise;
+        }
+        sent = true;
+        p.set(start);
+        return Promise.resolve(start.length);
+      },
+      write: (p) => Promise.resolve(p.length),
+      close() {},
+    };
+    return new FrameReader(conn, { stallTimeoutMs: 60_000 });
+  });
+  const before = Deno.memoryUsage().external;
+  const reads = readers.map(async (reader) => {
+    const h = await reader.readHeader();
+    return reader.readPayload(h!);
+  });
+  await allWaiting.promise; // every reader has its header and 10 bytes, and waits for more
+  const grown = Deno.memoryUsage().external - before;
+  // Allocated up front that would be 40 × 1 MiB; as the bytes arrive, at most 64 KiB each.
+  assert.ok(grown < 8 * 1024 * 1024, `${peers} stalled payloads hold ${grown} bytes`);
+  hang.resolve(null); // the peers go away
+  for (const read of reads) {
+    await assert.rejects(read, (e) => e instanceof ProtocolError && e.code === CODE.TRUNCATED);
+  }
+});
