@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { CODE, codeName, FLAG, type FrameHeader, ProtocolError } from "./protocol.ts";
+import { CODE, codeName, FLAG, type FrameHeader, JOIN_OPTION, ProtocolError } from "./protocol.ts";
 import type { Room } from "./room.ts";
 import type { Logger } from "./log.ts";
 import type { Client, Delivery } from "./delivery.ts";
@@ -40,7 +40,10 @@ export function dispatch(
     // A JOIN_REQUEST's PAYLOAD, if any, is the user's avatar (FILENAME names it).
     const avatar = payload.length ? { filename: header.filename, bytes: payload } : undefined;
     const out = delivery.deliver(
-      room.join(id, header.username, client.conn.remoteAddr, { avatar }),
+      room.join(id, header.username, client.conn.remoteAddr, {
+        avatar,
+        echo: (header.number & JOIN_OPTION.ECHO) !== 0,
+      }),
     );
     const first = out[0];
     if ("frame" in first && first.frame.flags === FLAG.JOIN_ACCEPT) {

@@ -82,11 +82,22 @@ export const FLAG = {
   /** A server notice that is not a join or a leave (e.g. shutdown). */
   NOTICE: 1 << 12,
   /**
-   * With ATTACHMENT: the server confirms the recipient's own upload, which it
-   * has stored and recorded. The header is the one everyone else gets, but
-   * with no payload (PAYLOAD_LENGTH 0): the uploader already has the bytes.
+   * With ATTACHMENT, from the server only: it confirms the recipient's own
+   * upload, stored and recorded. The header is the one everyone else gets,
+   * but with no payload (PAYLOAD_LENGTH 0): the uploader has the bytes. Sent
+   * only to users who asked for it with {@linkcode JOIN_OPTION.ECHO}.
    */
   ECHO: 1 << 13,
+} as const;
+
+/**
+ * What a client may ask for when it joins, as bits of its JOIN_REQUEST's
+ * NUMBER (0 in clients that predate them, and servers that predate them
+ * ignore NUMBER there, so both directions keep working).
+ */
+export const JOIN_OPTION = {
+  /** Confirm my own attachments with an ECHO header instead of sending them back. */
+  ECHO: 1 << 0,
 } as const;
 
 /** Every flag bit this version defines; any other bit set is a protocol error. */

@@ -28,12 +28,20 @@ export interface Member extends PeerAddress {
   joinedAt: number;
   /** The avatar sent with the join request, validated; absent if none was sent. */
   avatar?: AvatarImage;
+  /** Its own attachments come back as an {@linkcode echoFrame}, not in full. */
+  echo?: boolean;
 }
 
 /** Options for {@linkcode Room.join}. */
 export interface JoinOptions {
   /** The avatar carried by the JOIN_REQUEST (its PAYLOAD and FILENAME), if any. */
   avatar?: AvatarImage;
+  /**
+   * The client asked ({@linkcode JOIN_OPTION.ECHO}) to have its own
+   * attachments confirmed with an {@linkcode echoFrame} instead of sent back.
+   * @default false
+   */
+  echo?: boolean;
 }
 
 /** Something to send: a frame held in memory, or a history entry (live or replayed). */
@@ -165,6 +173,7 @@ export class Room {
     });
     const others = this.#ids();
     const member: Member = { id, username, ...peer, joinedAt: announcement.timestamp };
+    if (options.echo) member.echo = true;
     if (avatar) {
       const name = avatarFileName(avatar.filename, imageType(avatar.bytes)!);
       member.avatar = { filename: name, bytes: avatar.bytes };
@@ -226,8 +235,8 @@ export class Room {
 
   /**
    * An attachment from `id`, already stored and hash-checked: recorded, then
-   * sent to every other member (first) and confirmed to its sender with an
-   * {@linkcode echoFrame}, who has the bytes already.
+   * sent to every member. A sender who asked for echoes gets an
+   * {@linkcode echoFrame} instead (it has the bytes); the others come first.
    */
   attachment(id: ConnId, stored: StoredAttachment): Outgoing[] {
     const member = this.#members.get(id);
@@ -239,6 +248,7 @@ export class Room {
       text: "",
       attachment: stored,
     });
+    if (!member.echo) return [{ to: this.#ids(), entry, replay: false }];
     return [
       { to: this.#ids().filter((other) => other !== id), entry, replay: false },
       { to: [id], frame: echoFrame(entry) },

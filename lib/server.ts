@@ -209,6 +209,14 @@ class Server implements ChatServer {
         if (wait > 0) await sleep(wait, this.#stopping.signal);
         const header = await client.reader.readHeader();
         if (!header) break;
+        if (hasFlag(header, FLAG.ECHO)) {
+          throw new ProtocolError(
+            CODE.BAD_FRAME,
+            `Cannot accept a frame with flags 0x${
+              header.flags.toString(16)
+            }: ECHO (0x2000) is sent by the server only`,
+          );
+        }
         try {
           if (hasFlag(header, FLAG.ATTACHMENT)) {
             await receiveAttachment(client, header, this.#context);

@@ -192,7 +192,7 @@ export class FrameReader {
     }
     // Grown as the bytes arrive, never allocated up front for what the header
     // announces: a peer that announces 1 MiB and trickles a few bytes (on
-    // every connection it may open) holds a few kilobytes, not megabytes.
+    // every connection it may open) holds at most 64 KiB, not megabytes.
     const total = this.#pending;
     let out = new Uint8Array(Math.min(total, BUSY_READ_BUFFER));
     let at = 0;

@@ -96,15 +96,12 @@ Deno.test("concurrent joins racing for the last seats never admit a fourth user"
 Deno.test("an attachment named ../../escape.txt is stored inside downloads/", async () => {
   await using srv = await startServer();
   await using cool = await TestClient.join(srv.port, "Cool");
-  await using fun = await TestClient.join(srv.port, "Fun");
   const source = `${srv.dir}/escape.txt`;
   await Deno.writeTextFile(source, "contained");
   await cool.upload(source, "../../escape.txt");
-  const relayed = await fun.next((f) => f.flags === FLAG.ATTACHMENT);
+  const relayed = await cool.next((f) => f.flags === FLAG.ATTACHMENT);
   assert.equal(relayed.filename, "escape.txt");
   assert.equal(text(relayed), "contained");
-  const echo = await cool.next((f) => f.flags === (FLAG.ATTACHMENT | FLAG.ECHO));
-  assert.equal(echo.filename, "escape.txt");
   assert.equal(await Deno.readTextFile(`${srv.downloads}/escape.txt`), "contained");
   await assert.rejects(Deno.stat(`${srv.dir}/../escape.txt`), Deno.errors.NotFound);
 });

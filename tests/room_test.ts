@@ -182,10 +182,32 @@ Deno.test("Room refuses empty and oversized messages without storing them", () =
   assert.equal(room.history.count(), before);
 });
 
-Deno.test("Room records attachments with their sender, sends them to the others and echoes the header to the sender", () => {
+Deno.test("Room records attachments with their sender and sends them to everyone", () => {
   const room = clockRoom();
   room.join(1, "Cool", peer(1));
   room.join(2, "Fire", peer(2));
+  const sha256 = new Uint8Array(32).fill(7);
+  const [out, ...rest] = room.attachment(2, {
+    filename: "a.txt",
+    storedName: "a (2).txt",
+    size: 5,
+    sha256,
+  });
+  // Fire did not ask for echoes (as clients before them): it gets its file back.
+  assert.equal(rest.length, 0);
+  assert.deepEqual(out.to, [1, 2]);
+  const frame = frameOf(out);
+  assert.equal(frame.flags, FLAG.ATTACHMENT);
+  assert.equal(frame.sender, "Fire");
+  assert.equal(frame.filename, "a.txt");
+  assert.equal(frame.payloadLength, 5);
+  assert.deepEqual(frame.sha256, sha256);
+});
+
+Deno.test("Room sends an attachment to the others and an ECHO header to a sender who asked for it", () => {
+  const room = clockRoom();
+  room.join(1, "Cool", peer(1));
+  room.join(2, "Fire", peer(2), { echo: true });
   room.join(3, "Fun", peer(3));
   const sha256 = new Uint8Array(32).fill(7);
   const [out, echo, ...rest] = room.attachment(2, {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { FLAG, toHex } from "../lib/protocol.ts";
+import { CODE, FLAG, JOIN_OPTION, toHex } from "../lib/protocol.ts";
 import { hashFile } from "../lib/files.ts";
 import { saveOwnUpload } from "../lib/client/attachment_streams.ts";
 import { startServer, TestClient, text } from "./support/harness.ts";
@@ -22,9 +22,9 @@ async function filesIn(dir: string): Promise<string[]> {
   return names.sort();
 }
 
-Deno.test("the uploader gets an ECHO header without the file's bytes; the others get the file", async () => {
+Deno.test("an uploader who asked for echoes gets an ECHO header without the file's bytes; the others get the file", async () => {
   await using srv = await startServer();
-  await using cool = await TestClient.join(srv.port, "Cool");
+  await using cool = await TestClient.join(srv.port, "Cool", JOIN_OPTION.ECHO);
   await using fun = await TestClient.join(srv.port, "Fun");
   const source = `${srv.dir}/big.bin`;
   const bytes = await randomFile(source, 3 * MiB);
@@ -100,6 +100,60 @@ Deno.test("a session saves its own upload from the file it sent when the server 
   const replayed = cool.events.slice(before).find((e) => e.type === "attachment");
   assert.ok(replayed?.type === "attachment" && !("error" in replayed.file));
   assert.deepEqual(await Deno.readFile(`${cool.downloads}/photo.bin`), bytes);
+});
+
+Deno.test("an uploader that did not ask for echoes (clients before them) gets its file back in full", async () => {
+  await using srv = await startServer();
+  await using cool = await TestClient.join(srv.port, "Cool");
+  const source = `${srv.dir}/old.bin`;
+  const bytes = await randomFile(source, 300_000);
+  await cool.upload(source, "old.bin");
+  const back = await cool.next((f) => hasAttachment(f.flags));
+  assert.equal(back.flags, FLAG.ATTACHMENT);
+  assert.deepEqual(back.payload, bytes);
+});
+
+Deno.test("a client that sends the server's ECHO flag is refused and closed; the room carries on", async () => {
+  await using srv = await startServer();
+  await using cool = await TestClient.join(srv.port, "Cool");
+  await using mallory = await TestClient.join(srv.port, "Mallory");
+  mallory.send({
+    flags: FLAG.ATTACHMENT | FLAG.ECHO,
+    filename: "x.txt",
+    sha256: new Uint8Array(32),
+    payload: "forged",
+  });
+  const error = await mallory.next((f) => (f.flags & FLAG.ERROR) !== 0);
+  assert.equal(error.code, CODE.BAD_FRAME);
+  assert.match(text(error), /ECHO \(0x2000\) is sent by the server only/);
+  await mallory.closed;
+  await cool.nextText("Mallory left the chatroom.");
+  assert.deepEqual(await filesIn(srv.downloads), []);
+  cool.say("still here");
+  await cool.nextText("still here");
+});
+
+Deno.test("a refused upload whose file changed later is passed over when a later upload of the same bytes is confirmed", async () => {
+  await using srv = await startServer();
+  const cool = new SessionUser(srv.port, `${srv.dir}/cool-downloads`);
+  await using _cool = cool;
+  const first = `${srv.dir}/first.txt`;
+  const second = `${srv.dir}/second.txt`;
+  await Deno.writeTextFile(first, "same bytes");
+  await Deno.writeTextFile(second, "same bytes");
+  // Connected but not joined: the server refuses the upload (NOT_JOINED), never to confirm it.
+  await cool.session.report();
+  await cool.session.upload(first, { filename: "first.txt" });
+  await cool.waitFor((e) => e.type === "error" && e.code === CODE.NOT_JOINED);
+  await Deno.writeTextFile(first, "edited since");
+  assert.equal((await cool.session.join("Cool")).accepted, true);
+  await cool.session.upload(second, { filename: "second.txt" });
+  await cool.waitFor((e) => e.type === "attachment");
+  const event = cool.events.find((e) => e.type === "attachment");
+  assert.ok(event?.type === "attachment");
+  assert.ok(!("error" in event.file), `no error expected, got ${JSON.stringify(event.file)}`);
+  assert.equal(event.size, 10);
+  assert.equal(await Deno.readTextFile(`${cool.downloads}/second.txt`), "same bytes");
 });
 
 Deno.test("a file changed after it was sent is not saved as the room's copy", async () => {

@@ -13,6 +13,7 @@ import {
   type FrameHeader,
   type FrameInit,
   hasFlag,
+  JOIN_OPTION,
 } from "../../lib/protocol.ts";
 import { FrameReader, FrameSender, type PayloadSource, writeAll } from "../../lib/transport.ts";
 
@@ -50,7 +51,8 @@ export class BenchClient {
 
   /**
    * Connects to 127.0.0.1:`port` (TCP_NODELAY, as the real client) and joins
-   * as `username`; every frame after the JOIN_ACCEPT goes to `handler`.
+   * as `username`, asking for ECHO headers as the real client does; every
+   * frame after the JOIN_ACCEPT goes to `handler`.
    */
   static async join(
     port: number,
@@ -60,7 +62,10 @@ export class BenchClient {
     const conn = await Deno.connect({ hostname: "127.0.0.1", port });
     conn.setNoDelay(true);
     const reader = new FrameReader(conn);
-    await writeAll(conn, encodeFrame({ flags: FLAG.JOIN_REQUEST, username }));
+    await writeAll(
+      conn,
+      encodeFrame({ flags: FLAG.JOIN_REQUEST, username, number: JOIN_OPTION.ECHO }),
+    );
     while (true) {
       const header = await reader.readHeader();
       if (!header) throw new Error(`Cannot join as ${username}: the server closed the connection`);

@@ -86,6 +86,7 @@ export function frameEvent(header: FrameHeader, payload: Uint8Array): RoomEvent 
 export function attachmentEvent(
   header: FrameHeader,
   file: ReceivedFile | { error: string },
+  size?: number,
 ): RoomEvent {
   return {
     type: "attachment",
@@ -93,7 +94,7 @@ export function attachmentEvent(
     sender: header.sender,
     filename: header.filename,
     // An ECHO of our own upload carries no payload: the size is our file's.
-    size: "size" in file ? file.size : header.payloadLength,
+    size: size ?? ("size" in file ? file.size : header.payloadLength),
     history: hasFlag(header, FLAG.HISTORY),
     file,
   };

@@ -12,6 +12,7 @@ import {
   type FrameHeader,
   type FrameInit,
   hasFlag,
+  JOIN_OPTION,
   normalizeFrame,
   ProtocolError,
   toHex,
@@ -69,6 +70,19 @@ export class ConnectionError extends Error {
 type Waiter = { flags: number; resolve: (frame: Frame) => void; reject: (e: Error) => void };
 
 /** A client's session with the chat server. */
+/** Most uploads kept waiting for the server's ECHO; refused ones never get it. */
+const MAX_UNCONFIRMED_UPLOADS = 64;
+
+/** An upload waiting for the server's ECHO. */
+interface SentFile {
+  /** SHA-256 of what was sent, in hex. */
+  sha256: string;
+  /** The file it was read from. */
+  path: string;
+  /** Bytes sent. */
+  size: number;
+}
+
 export class ChatSession {
   #options: ChatSessionOptions;
   #conn?: Deno.TcpConn;
@@ -79,11 +93,13 @@ export class ChatSession {
   #quitting = false;
   #historyLeft = 0;
   /**
-   * Files this session uploaded, by SHA-256 (hex), oldest first: the server
-   * confirms each with an ECHO frame, and the room's copy is then taken from
-   * the file here instead of being sent back.
+   * Files this session uploaded and the server has not yet confirmed, oldest
+   * first. The server confirms each with an ECHO frame (we ask for that when
+   * joining), and the room's copy is then taken from the file here instead of
+   * being sent back. A refused upload stays here until a later ECHO with the
+   * same SHA-256 tries it and passes over it, or the connection ends.
    */
-  #uploads = new Map<string, { path: string; size: number }[]>();
+  #uploads: SentFile[] = [];
 
   /** Creates a session; nothing is connected until an action needs it. */
   constructor(options: ChatSessionOptions) {
@@ -132,7 +148,14 @@ export class ChatSession {
    */
   async join(username: string, avatar?: AvatarImage): Promise<JoinResult> {
     const frame = await this.#request(
-      { flags: FLAG.JOIN_REQUEST, username, filename: avatar?.filename, payload: avatar?.bytes },
+      {
+        flags: FLAG.JOIN_REQUEST,
+        username,
+        // Servers that predate join options ignore NUMBER and send our files back in full.
+        number: JOIN_OPTION.ECHO,
+        filename: avatar?.filename,
+        payload: avatar?.bytes,
+      },
       FLAG.JOIN_ACCEPT | FLAG.JOIN_REJECT,
     );
     if (hasFlag(frame, FLAG.JOIN_ACCEPT)) return { accepted: true, username: frame.username };
@@ -154,12 +177,13 @@ export class ChatSession {
     const { size, sha256 } = await hashFile(path);
     const filename = options.filename ?? path;
     const name = filename.split(/[\\/]/).pop() || filename;
-    const key = toHex(sha256);
-    this.#uploads.set(key, [...this.#uploads.get(key) ?? [], { path, size }]);
     this.#send(
       { flags: FLAG.ATTACHMENT, filename, sha256, payloadLength: size },
       () => uploadChunks(path, { filename, size, onProgress: this.#options.onProgress }),
     );
+    this.#uploads.push({ sha256: toHex(sha256), path, size });
+    // Refused uploads are never confirmed: keep the newest few, not all.
+    if (this.#uploads.length > MAX_UNCONFIRMED_UPLOADS) this.#uploads.shift();
     return { size, name };
   }
 
@@ -185,7 +209,6 @@ export class ChatSession {
     if (!conn) return;
     this.#conn = undefined;
     this.#username = null;
-    this.#uploads.clear();
     await this.#sender?.flush();
     closeQuietly(conn);
     await this.#loop;
@@ -234,6 +257,7 @@ export class ChatSession {
     waiter?.reject(new ConnectionError(reason));
     const wasInRoom = this.#username !== null || this.#quitting;
     this.#username = null;
+    this.#uploads = []; // an ECHO can only come on the connection that sent the file
     if (wasOurs && wasInRoom && !this.#quitting) {
       await this.#options.onEvent({ type: "disconnected", reason });
     }
@@ -244,9 +268,16 @@ export class ChatSession {
     const history = hasFlag(header, FLAG.HISTORY);
     if (hasFlag(header, FLAG.ATTACHMENT)) {
       this.#options.trace?.(formatFrame("recv", header));
-      const file = hasFlag(header, FLAG.ECHO)
-        ? await this.#keepOwnUpload(reader, header)
-        : await this.#saveAttachment(reader, header);
+      if (hasFlag(header, FLAG.ECHO)) {
+        const { file, size } = await this.#keepOwnUpload(reader, header);
+        await this.#options.onEvent(attachmentEvent(header, file, size));
+        return;
+      }
+      if (!hasFlag(header, FLAG.HISTORY) && header.sender === this.#username) {
+        // Our own file, sent back in full by a server that predates ECHO.
+        this.#takeUpload(toHex(header.sha256));
+      }
+      const file = await this.#saveAttachment(reader, header);
       await this.#options.onEvent(attachmentEvent(header, file));
       return;
     }
@@ -292,23 +323,36 @@ export class ChatSession {
     }
   }
 
-  /** The server confirmed one of our uploads: the room's copy is the file we sent. */
+  /**
+   * The server confirmed one of our uploads: the room's copy is the file we
+   * sent. The oldest upload with that SHA-256 whose file still matches it is
+   * the one; those before it that no longer match (refused uploads whose file
+   * changed since) are dropped.
+   */
   async #keepOwnUpload(
     reader: FrameReader,
     header: FrameHeader,
-  ): Promise<ReceivedFile | { error: string }> {
+  ): Promise<{ file: ReceivedFile | { error: string }; size?: number }> {
     await reader.skipPayload(); // there should be none
-    const key = toHex(header.sha256);
-    const waiting = this.#uploads.get(key);
-    const sent = waiting?.shift();
-    if (waiting?.length === 0) this.#uploads.delete(key);
-    if (!sent) {
-      return { error: `the server confirmed ${header.filename}, which this session did not send` };
+    const sha256 = toHex(header.sha256);
+    let last: { file: { error: string }; size?: number } = {
+      file: { error: `the server confirmed ${header.filename}, which this session did not send` },
+    };
+    for (let sent = this.#takeUpload(sha256); sent; sent = this.#takeUpload(sha256)) {
+      const file = await saveOwnUpload(sent.path, sent.size, header, {
+        downloadsDir: this.#options.downloadsDir ?? "downloads",
+        keepHead: this.#options.keepHead ?? 64 * 1024,
+      });
+      if (!("error" in file)) return { file, size: sent.size };
+      last = { file, size: sent.size };
     }
-    return await saveOwnUpload(sent.path, sent.size, header, {
-      downloadsDir: this.#options.downloadsDir ?? "downloads",
-      keepHead: this.#options.keepHead ?? 64 * 1024,
-    });
+    return last;
+  }
+
+  /** Removes and returns the oldest unconfirmed upload with this SHA-256 (hex). */
+  #takeUpload(sha256: string): SentFile | undefined {
+    const i = this.#uploads.findIndex((sent) => sent.sha256 === sha256);
+    return i < 0 ? undefined : this.#uploads.splice(i, 1)[0];
   }
 
   async #saveAttachment(

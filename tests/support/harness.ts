@@ -91,10 +91,13 @@ export class TestClient implements AsyncDisposable {
     return new TestClient(conn);
   }
 
-  /** Connects and joins as `username`, waiting for the join accept. */
-  static async join(port: number, username: string): Promise<TestClient> {
+  /**
+   * Connects and joins as `username`, waiting for the join accept. `number`
+   * is the JOIN_REQUEST's NUMBER: its join options (none, as older clients).
+   */
+  static async join(port: number, username: string, number = 0): Promise<TestClient> {
     const client = await TestClient.connect(port);
-    client.send({ flags: FLAG.JOIN_REQUEST, username });
+    client.send({ flags: FLAG.JOIN_REQUEST, username, number });
     const reply = await client.next((f) => (f.flags & (FLAG.JOIN_ACCEPT | FLAG.JOIN_REJECT)) !== 0);
     if (!hasFlag(reply, FLAG.JOIN_ACCEPT)) {
       throw new Error(`Join as ${username} was rejected: ${text(reply)}`);
