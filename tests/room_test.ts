@@ -182,48 +182,47 @@ Deno.test("Room refuses empty and oversized messages without storing them", () =
   assert.equal(room.history.count(), before);
 });
 
-Deno.test("Room records attachments with their sender and sends them to everyone", () => {
+const SHA256 = new Uint8Array(32).fill(7);
+
+/** Fire (connection 2) uploads a.txt into a room of Cool (1), Fire and, optionally, Fun (3). */
+function fireUploads(fire: { echo?: boolean }, withFun = false) {
   const room = clockRoom();
   room.join(1, "Cool", peer(1));
-  room.join(2, "Fire", peer(2));
-  const sha256 = new Uint8Array(32).fill(7);
-  const [out, ...rest] = room.attachment(2, {
+  room.join(2, "Fire", peer(2), fire);
+  if (withFun) room.join(3, "Fun", peer(3));
+  const out = room.attachment(2, {
     filename: "a.txt",
     storedName: "a (2).txt",
     size: 5,
-    sha256,
+    sha256: SHA256,
   });
-  // Fire did not ask for echoes (as clients before them): it gets its file back.
-  assert.equal(rest.length, 0);
-  assert.deepEqual(out.to, [1, 2]);
+  return { room, out };
+}
+
+/** The attachment as every other member gets it. */
+function assertFiresAttachment(out: Outgoing) {
   const frame = frameOf(out);
   assert.equal(frame.flags, FLAG.ATTACHMENT);
   assert.equal(frame.sender, "Fire");
   assert.equal(frame.filename, "a.txt");
   assert.equal(frame.payloadLength, 5);
-  assert.deepEqual(frame.sha256, sha256);
+  assert.deepEqual(frame.sha256, SHA256);
+  return frame;
+}
+
+Deno.test("Room records attachments with their sender and sends them to everyone", () => {
+  // Fire did not ask for echoes (as clients before them): it gets its file back.
+  const { out: [out, ...rest] } = fireUploads({});
+  assert.equal(rest.length, 0);
+  assert.deepEqual(out.to, [1, 2]);
+  assertFiresAttachment(out);
 });
 
 Deno.test("Room sends an attachment to the others and an ECHO header to a sender who asked for it", () => {
-  const room = clockRoom();
-  room.join(1, "Cool", peer(1));
-  room.join(2, "Fire", peer(2), { echo: true });
-  room.join(3, "Fun", peer(3));
-  const sha256 = new Uint8Array(32).fill(7);
-  const [out, echo, ...rest] = room.attachment(2, {
-    filename: "a.txt",
-    storedName: "a (2).txt",
-    size: 5,
-    sha256,
-  });
+  const { room, out: [out, echo, ...rest] } = fireUploads({ echo: true }, true);
   assert.equal(rest.length, 0);
   assert.deepEqual(out.to, [1, 3]);
-  const frame = frameOf(out);
-  assert.equal(frame.flags, FLAG.ATTACHMENT);
-  assert.equal(frame.sender, "Fire");
-  assert.equal(frame.filename, "a.txt");
-  assert.equal(frame.payloadLength, 5);
-  assert.deepEqual(frame.sha256, sha256);
+  const frame = assertFiresAttachment(out);
   // The sender has the bytes: it gets the same header, flagged ECHO, with no payload.
   assert.deepEqual(echo.to, [2]);
   const echoed = frameOf(echo);
@@ -232,7 +231,7 @@ Deno.test("Room sends an attachment to the others and an ECHO header to a sender
   assert.equal(echoed.timestamp, frame.timestamp);
   assert.deepEqual(
     { sender: echoed.sender, filename: echoed.filename, sha256: echoed.sha256 },
-    { sender: "Fire", filename: "a.txt", sha256 },
+    { sender: "Fire", filename: "a.txt", sha256: SHA256 },
   );
   // Recorded once, as the attachment everyone else got.
   const [last] = room.history.list(1);
