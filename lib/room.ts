@@ -80,11 +80,24 @@ export interface RoomOptions {
   now?: () => number;
 }
 
+/**
+ * How many avatars of users who have left the room keeps, so that their lines
+ * in the history still show them to users who join later (the most recent
+ * leavers; at most 256 KiB each).
+ */
+export const MAX_DEPARTED_AVATARS = 32;
+
 /** The state and rules of one chatroom. */
 export class Room {
   #members = new Map<ConnId, Member>();
   /** The {@linkcode usernameKey} of every active user, so a join need not scan them all. */
   #usernameKeys = new Set<string>();
+  /**
+   * Avatars of users who left, by {@linkcode usernameKey}, the longest gone
+   * first; forgotten when someone joins under that name (with an avatar of
+   * their own or none).
+   */
+  #departed = new Map<string, { username: string; avatar: AvatarImage }>();
   #maxUsers: number;
   #history: HistoryStore;
   #historyLimit?: number;
@@ -139,7 +152,9 @@ export class Room {
    * assignment's order, then the avatar if one came with it. On success the
    * joining user gets a JOIN_ACCEPT whose NUMBER counts the history frames
    * that follow it, then one AVATAR frame per active user who has an avatar
-   * (itself included), then the history; the others get the newcomer's
+   * (itself included) and one per user who left with an avatar and has
+   * entries in that history (see {@linkcode MAX_DEPARTED_AVATARS}), then the
+   * history; the others get the newcomer's
    * AVATAR frame; then everyone (the new user too) gets the NEW_USER
    * announcement.
    */
@@ -180,7 +195,11 @@ export class Room {
     }
     this.#members.set(id, member);
     this.#usernameKeys.add(key);
-    const avatars = this.members.filter((m) => m.avatar).map((m) => avatarFrame(m));
+    this.#departed.delete(key);
+    const avatars = [
+      ...this.members.filter((m) => m.avatar).map((m) => avatarFrame(m.username, m.avatar!)),
+      ...this.#departedIn(replay).map((d) => avatarFrame(d.username, d.avatar)),
+    ];
     return [
       {
         to: [id],
@@ -193,7 +212,9 @@ export class Room {
       },
       ...avatars.map((frame) => ({ to: [id], frame })),
       ...replay.map((entry) => ({ to: [id], entry, replay: true })),
-      ...(member.avatar && others.length ? [{ to: others, frame: avatarFrame(member) }] : []),
+      ...(member.avatar && others.length
+        ? [{ to: others, frame: avatarFrame(username, member.avatar) }]
+        : []),
       { to: this.#ids(), entry: announcement, replay: false },
     ];
   }
@@ -293,9 +314,32 @@ export class Room {
         text: TEXT.left(member.username),
       });
     } finally {
+      const key = usernameKey(member.username);
       this.#members.delete(id);
-      this.#usernameKeys.delete(usernameKey(member.username));
+      this.#usernameKeys.delete(key);
+      if (member.avatar) {
+        this.#departed.set(key, { username: member.username, avatar: member.avatar });
+        if (this.#departed.size > MAX_DEPARTED_AVATARS) {
+          this.#departed.delete(this.#departed.keys().next().value!);
+        }
+      }
     }
+  }
+
+  /** The kept avatars of users who left and have entries among `entries`, longest gone first. */
+  #departedIn(entries: HistoryEntry[]): { username: string; avatar: AvatarImage }[] {
+    if (this.#departed.size === 0) return [];
+    // History entries carry the name as it was joined with, so a plain string
+    // lookup finds them; no normalizing a 100,000-entry history.
+    const wanted = new Map([...this.#departed.values()].map((d) => [d.username, d]));
+    const found = new Set<string>();
+    for (const entry of entries) {
+      if (wanted.has(entry.username)) {
+        found.add(entry.username);
+        if (found.size === wanted.size) break;
+      }
+    }
+    return [...this.#departed.values()].filter((d) => found.has(d.username));
   }
 
   #append(entry: NewEntry): HistoryEntry {
@@ -322,14 +366,9 @@ const ANNOUNCEMENT_FLAG = {
   notice: FLAG.NOTICE,
 } as const;
 
-/** The AVATAR frame that tells clients what `member` looks like. */
-function avatarFrame(member: Member): FrameInit {
-  return {
-    flags: FLAG.AVATAR,
-    username: member.username,
-    filename: member.avatar!.filename,
-    payload: member.avatar!.bytes,
-  };
+/** The AVATAR frame that tells clients what `username` looks like. */
+function avatarFrame(username: string, avatar: AvatarImage): FrameInit {
+  return { flags: FLAG.AVATAR, username, filename: avatar.filename, payload: avatar.bytes };
 }
 
 /**

@@ -134,6 +134,53 @@ Deno.test("two GUI users and a terminal user share a room: text, images and avat
     },
   );
 
+  await t.step(
+    "a user who has left still has their avatar beside their lines in a later joiner's history",
+    async () => {
+      await funPage.click("#quit-button");
+      await funPage.locator("#join-screen").waitFor({ state: "visible" });
+      await coolPage.getByText("Fun left the chatroom.").waitFor();
+      await coolPage.click("#quit-button");
+      await coolPage.locator("#join-screen").waitFor({ state: "visible" });
+      await joinFromPage(coolPage, "Cool");
+      await coolPage.locator(".divider", { hasText: "History above" }).last().waitFor();
+      const funAvatar = await coolPage.waitForFunction(
+        (name) => {
+          const doc = (globalThis as unknown as PageGlobals).document;
+          const rows = Array.from(doc.querySelectorAll(".message"))
+            .filter((row) => row.dataset.sender === name);
+          const img = rows.at(-1)?.querySelector("img.avatar") as PageImage | null | undefined;
+          return img && img.complete && img.naturalWidth > 0 ? img.naturalWidth : 0;
+        },
+        "Fun",
+      );
+      assert.equal(await funAvatar.jsonValue(), 40, "Fun's 40×40 avatar, not a generated one");
+    },
+  );
+
+  await t.step(
+    "someone who joins under that name without an avatar gets a generated one from then on",
+    async () => {
+      // A fresh page, so no avatar is left picked in the join form.
+      const newFunPage = await browser.open(fun.url);
+      await joinFromPage(newFunPage, "Fun");
+      await say(newFunPage, "new Fun here");
+      await coolPage.locator('.message[data-sender="Fun"]', { hasText: "new Fun here" }).waitFor();
+      await coolPage.waitForFunction(() => {
+        const doc = (globalThis as unknown as PageGlobals).document;
+        const rows = Array.from(doc.querySelectorAll(".message"))
+          .filter((row) => row.dataset.sender === "Fun");
+        return rows.at(-1)?.querySelector(".avatar.generated") !== null;
+      });
+      assert.deepEqual(await coolPage.evaluate(avatarBeside, "Fun"), {
+        tag: "DIV",
+        generated: true,
+        text: "FU",
+        width: 0,
+      });
+    },
+  );
+
   assert.deepEqual(browser.pageErrors, []);
   const fireStatus = await quit(fire);
   assert.equal(fireStatus.code, 0, fire.output);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { CODE, FLAG, type FrameInit } from "../lib/protocol.ts";
-import { entryFrame, type Outgoing, Room, TEXT } from "../lib/room.ts";
+import { entryFrame, MAX_DEPARTED_AVATARS, type Outgoing, Room, TEXT } from "../lib/room.ts";
 import { MAX_AVATAR_BYTES } from "../lib/avatar.ts";
 import { makePng } from "./support/png.ts";
 
@@ -71,12 +71,56 @@ Deno.test("Room sends no AVATAR frame for users without an avatar", () => {
   assert.equal(out.filter((o) => frameOf(o).flags === FLAG.AVATAR).length, 0);
 });
 
-Deno.test("Room forgets a user's avatar when the user leaves", () => {
+Deno.test("Room sends a joiner the avatars of users who left, for their lines in the history", () => {
+  const room = clockRoom();
+  room.join(1, "Cool", peer(1), { avatar: { filename: "cool.png", bytes: COOL } });
+  room.chat(1, "Hi");
+  room.quit(1);
+  room.join(2, "Plain", peer(2));
+  room.disconnect(2); // no avatar: nothing to keep
+  const out = room.join(3, "Fun", peer(3), { avatar: { filename: "fun.png", bytes: FUN } });
+  assert.deepEqual(shape(out).slice(0, 4), [
+    "3:JOIN_ACCEPT:Fun",
+    "3:AVATAR:Fun",
+    "3:AVATAR:Cool",
+    "3:NEW_USER|HISTORY:Cool",
+  ]);
+  const cool = out.find((o) => frameOf(o).flags === FLAG.AVATAR && frameOf(o).username === "Cool");
+  assert.deepEqual(frameOf(cool!).payload, COOL);
+  assert.equal(frameOf(cool!).filename, "cool.png");
+});
+
+Deno.test("Room sends no departed user's avatar whose lines are not in the history sent", () => {
+  const room = new Room({ historyLimit: 2 });
+  room.join(1, "Cool", peer(1), { avatar: { filename: "cool.png", bytes: COOL } });
+  room.quit(1);
+  room.join(2, "Plain", peer(2));
+  room.chat(2, "one");
+  room.chat(2, "two");
+  const out = room.join(3, "Fun", peer(3));
+  assert.equal(out.filter((o) => frameOf(o).flags === FLAG.AVATAR).length, 0);
+});
+
+Deno.test("Room forgets a departed user's avatar once someone joins under that name", () => {
   const room = clockRoom();
   room.join(1, "Cool", peer(1), { avatar: { filename: "cool.png", bytes: COOL } });
   room.quit(1);
-  const out = room.join(2, "Fun", peer(2));
+  room.join(2, "COOL", peer(2)); // the name again (any case), with no avatar this time
+  room.quit(2);
+  const out = room.join(3, "Fun", peer(3));
   assert.equal(out.filter((o) => frameOf(o).flags === FLAG.AVATAR).length, 0);
+});
+
+Deno.test("Room keeps the avatars of the last MAX_DEPARTED_AVATARS users who left", () => {
+  const room = new Room({ maxUsers: 1 });
+  const names = Array.from({ length: MAX_DEPARTED_AVATARS + 1 }, (_, i) => `user${i}`);
+  for (const [i, name] of names.entries()) {
+    room.join(i, name, peer(i), { avatar: { filename: "a.png", bytes: COOL } });
+    room.quit(i);
+  }
+  const out = room.join(99, "Fun", peer(99));
+  const sent = out.filter((o) => frameOf(o).flags === FLAG.AVATAR).map((o) => frameOf(o).username);
+  assert.deepEqual(sent, names.slice(1), "the one who left first is forgotten");
 });
 
 Deno.test("Room rejects an avatar that is not an image and says why", () => {

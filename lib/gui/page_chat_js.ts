@@ -101,7 +101,12 @@ function renderFile(f, stick) {
   return card;
 }
 
-handlers.joined = (m) => enterChat(m.username);
+handlers.joined = (m) => {
+  // A new join starts from the avatars the server sends now, as the client process does:
+  // one kept from an earlier visit could belong to someone else under that name by now.
+  avatars.clear();
+  enterChat(m.username);
+};
 handlers.entry = (m) => appendEntry(m.entry);
 handlers["history-end"] = () => scrollDown();
 handlers.problem = (m) => {
