@@ -76,6 +76,8 @@ export class Delivery {
       const item = out[i];
       if ("frame" in item) {
         this.send(item.to, item.frame);
+      } else if ("frames" in item) {
+        this.#stream(item.to, item.frames);
       } else if (item.replay) {
         // Consecutive replayed entries go out as one lazily encoded stream.
         const entries = [item.entry];
@@ -115,6 +117,23 @@ export class Delivery {
   sendFailed(label: string, conn: Deno.TcpConn, error: unknown): void {
     if (error instanceof ProtocolError) this.#dropLagging(label, conn, `: ${error.message}`);
     else closeQuietly(conn);
+  }
+
+  /**
+   * Frames that go out one after another, each encoded only when the
+   * connection is ready for it: like the history, they do not count against
+   * the connection's queue limit (a joiner's avatars can pass 8 MiB).
+   */
+  #stream(to: ConnId[], frames: FrameInit[]): void {
+    for (const id of to) {
+      const encoded = async function* (delivery: Delivery) {
+        for (const frame of frames) {
+          delivery.#traceSent(frame, id);
+          yield encodeFrame(frame);
+        }
+      };
+      this.#enqueue(id, new Uint8Array(0), () => encoded(this));
+    }
   }
 
   #replay(to: ConnId[], entries: HistoryEntry[]): void {

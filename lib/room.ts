@@ -44,10 +44,16 @@ export interface JoinOptions {
   echo?: boolean;
 }
 
-/** Something to send: a frame held in memory, or a history entry (live or replayed). */
+/**
+ * Something to send: a frame held in memory, a history entry (live or
+ * replayed), or frames that go out one after another as a stream, encoded
+ * only as the connection takes them (the avatars a joiner is sent, which
+ * together could pass the limit of what may wait in its queue).
+ */
 export type Outgoing =
   | { to: ConnId[]; frame: FrameInit }
-  | { to: ConnId[]; entry: HistoryEntry; replay: boolean };
+  | { to: ConnId[]; entry: HistoryEntry; replay: boolean }
+  | { to: ConnId[]; frames: FrameInit[] };
 
 /** The texts the assignment prescribes, byte for byte. */
 export const TEXT = {
@@ -83,9 +89,11 @@ export interface RoomOptions {
 /**
  * How many avatars of users who have left the room keeps, so that their lines
  * in the history still show them to users who join later (the most recent
- * leavers; at most 256 KiB each).
+ * leavers), and how many bytes of them in all: every joiner may be sent them
+ * all, so they must not cost a join much (a 256 KiB avatar each would be
+ * 8 MiB).
  */
-export const MAX_DEPARTED_AVATARS = 32;
+export const DEPARTED_AVATARS = { count: 32, bytes: 2 * 1024 * 1024 } as const;
 
 /** The state and rules of one chatroom. */
 export class Room {
@@ -98,6 +106,8 @@ export class Room {
    * their own or none).
    */
   #departed = new Map<string, { username: string; avatar: AvatarImage }>();
+  /** Bytes of the avatars in {@linkcode #departed}. */
+  #departedBytes = 0;
   #maxUsers: number;
   #history: HistoryStore;
   #historyLimit?: number;
@@ -153,8 +163,8 @@ export class Room {
    * joining user gets a JOIN_ACCEPT whose NUMBER counts the history frames
    * that follow it, then one AVATAR frame per active user who has an avatar
    * (itself included) and one per user who left with an avatar and has
-   * entries in that history (see {@linkcode MAX_DEPARTED_AVATARS}), then the
-   * history; the others get the newcomer's
+   * entries in that history (see {@linkcode DEPARTED_AVATARS}), all as one
+   * stream, then the history; the others get the newcomer's
    * AVATAR frame; then everyone (the new user too) gets the NEW_USER
    * announcement.
    */
@@ -195,7 +205,7 @@ export class Room {
     }
     this.#members.set(id, member);
     this.#usernameKeys.add(key);
-    this.#departed.delete(key);
+    this.#forgetDeparted(key);
     const avatars = [
       ...this.members.filter((m) => m.avatar).map((m) => avatarFrame(m.username, m.avatar!)),
       ...this.#departedIn(replay).map((d) => avatarFrame(d.username, d.avatar)),
@@ -210,7 +220,7 @@ export class Room {
           timestamp: announcement.timestamp,
         },
       },
-      ...avatars.map((frame) => ({ to: [id], frame })),
+      ...(avatars.length ? [{ to: [id], frames: avatars }] : []),
       ...replay.map((entry) => ({ to: [id], entry, replay: true })),
       ...(member.avatar && others.length
         ? [{ to: others, frame: avatarFrame(username, member.avatar) }]
@@ -319,11 +329,22 @@ export class Room {
       this.#usernameKeys.delete(key);
       if (member.avatar) {
         this.#departed.set(key, { username: member.username, avatar: member.avatar });
-        if (this.#departed.size > MAX_DEPARTED_AVATARS) {
-          this.#departed.delete(this.#departed.keys().next().value!);
+        this.#departedBytes += member.avatar.bytes.length;
+        while (
+          this.#departed.size > DEPARTED_AVATARS.count ||
+          this.#departedBytes > DEPARTED_AVATARS.bytes
+        ) {
+          this.#forgetDeparted(this.#departed.keys().next().value!);
         }
       }
     }
+  }
+
+  #forgetDeparted(key: string): void {
+    const departed = this.#departed.get(key);
+    if (!departed) return;
+    this.#departed.delete(key);
+    this.#departedBytes -= departed.avatar.bytes.length;
   }
 
   /** The kept avatars of users who left and have entries among `entries`, longest gone first. */

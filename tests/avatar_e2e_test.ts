@@ -4,6 +4,7 @@ import { ChatSession, type RoomEvent, type TransferProgress } from "../lib/clien
 import { startServer, TestClient, text } from "./support/harness.ts";
 import { Recorder } from "./support/recorder.ts";
 import { makePng } from "./support/png.ts";
+import { MAX_AVATAR_BYTES } from "../lib/avatar.ts";
 
 /** A ChatSession in its own downloads folder that records what it is told. */
 function session(port: number, dir: string) {
@@ -51,6 +52,36 @@ Deno.test("a joining user is told every active user's avatar before the history 
   assert.deepEqual(avatar.bytes, coolPng);
   assert.ok(kinds.indexOf("avatar") < kinds.indexOf("history-end"));
   assert.equal(kinds.filter((k) => k === "avatar").length, 1, "Fun sent none, so only Cool's");
+});
+
+Deno.test("a joiner is sent every avatar even when they add up to more than its send queue may hold", async () => {
+  // 36 users with 256 KiB avatars are 9 MiB of AVATAR frames for the next joiner, over the 8 MiB
+  // that may wait in a connection's queue; they go out as a stream instead, like the history.
+  await using srv = await startServer({ maxUsers: 40 });
+  const big = new Uint8Array(MAX_AVATAR_BYTES);
+  big.set(makePng(1, 1).subarray(0, 8)); // the PNG signature: all the server checks besides the size
+  const users: TestClient[] = [];
+  try {
+    for (let i = 0; i < 36; i++) {
+      const user = await TestClient.connect(srv.port);
+      users.push(user);
+      user.send({
+        flags: FLAG.JOIN_REQUEST,
+        username: `user${i}`,
+        filename: "a.png",
+        payload: big,
+      });
+      await user.next((f) => (f.flags & FLAG.JOIN_ACCEPT) !== 0);
+    }
+    await using late = await TestClient.join(srv.port, "Late");
+    await late.nextText("Late joined the chatroom.", 30_000);
+    const avatars = late.frames.filter((f) => (f.flags & FLAG.AVATAR) !== 0);
+    assert.equal(avatars.length, 36);
+    assert.ok(avatars.every((f) => f.payload.length === MAX_AVATAR_BYTES));
+    assert.ok(!srv.log.some((l) => l.includes("too far behind")), srv.log.join("\n"));
+  } finally {
+    await Promise.all(users.map((u) => u.close()));
+  }
 });
 
 Deno.test("a join request with an avatar that is not an image is rejected with the reason", async () => {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { CODE, FLAG, type FrameInit } from "../lib/protocol.ts";
-import { entryFrame, MAX_DEPARTED_AVATARS, type Outgoing, Room, TEXT } from "../lib/room.ts";
+import { DEPARTED_AVATARS, entryFrame, type Outgoing, Room, TEXT } from "../lib/room.ts";
 import { MAX_AVATAR_BYTES } from "../lib/avatar.ts";
 import { makePng } from "./support/png.ts";
 
@@ -14,8 +14,15 @@ function clockRoom(maxUsers = 3) {
   return new Room({ maxUsers, now: () => t += 1000 });
 }
 
+/** `out` with each stream of frames as one item per frame, in order. */
+function flat(out: Outgoing[]): Outgoing[] {
+  return out.flatMap((o) => "frames" in o ? o.frames.map((frame) => ({ to: o.to, frame })) : [o]);
+}
+
 function frameOf(out: Outgoing): FrameInit {
-  return "frame" in out ? out.frame : entryFrame(out.entry, out.replay);
+  if ("frame" in out) return out.frame;
+  if ("entry" in out) return entryFrame(out.entry, out.replay);
+  throw new Error("A stream of frames: flatten it first");
 }
 
 function payloadText(out: Outgoing): string {
@@ -26,7 +33,7 @@ function payloadText(out: Outgoing): string {
 /** The outgoing items as `to:FLAGS:username` strings, for order checks. */
 function shape(out: Outgoing[]): string[] {
   const names = Object.entries(FLAG);
-  return out.map((o) => {
+  return flat(out).map((o) => {
     const f = frameOf(o);
     const flags = names.filter(([, bit]) => ((f.flags ?? 0) & bit) !== 0).map(([n]) => n);
     return `${o.to.join(",")}:${flags.join("|") || "CHAT"}:${f.username ?? ""}`;
@@ -37,7 +44,7 @@ Deno.test("Room sends a joining user's avatar to the others before the NEW_USER 
   const room = clockRoom();
   room.join(1, "Cool", peer(1));
   const out = room.join(2, "Fun", peer(2), { avatar: { filename: "fun.png", bytes: FUN } });
-  const avatar = out.find((o) => o.to.join() === "1" && frameOf(o).flags === FLAG.AVATAR)!;
+  const avatar = flat(out).find((o) => o.to.join() === "1" && frameOf(o).flags === FLAG.AVATAR)!;
   assert.equal(frameOf(avatar).username, "Fun");
   assert.equal(frameOf(avatar).filename, "fun.png");
   assert.deepEqual(frameOf(avatar).payload, FUN);
@@ -68,7 +75,7 @@ Deno.test("Room sends no AVATAR frame for users without an avatar", () => {
   const room = clockRoom();
   room.join(1, "Cool", peer(1));
   const out = room.join(2, "Fun", peer(2));
-  assert.equal(out.filter((o) => frameOf(o).flags === FLAG.AVATAR).length, 0);
+  assert.equal(flat(out).filter((o) => frameOf(o).flags === FLAG.AVATAR).length, 0);
 });
 
 Deno.test("Room sends a joiner the avatars of users who left, for their lines in the history", () => {
@@ -85,7 +92,9 @@ Deno.test("Room sends a joiner the avatars of users who left, for their lines in
     "3:AVATAR:Cool",
     "3:NEW_USER|HISTORY:Cool",
   ]);
-  const cool = out.find((o) => frameOf(o).flags === FLAG.AVATAR && frameOf(o).username === "Cool");
+  const cool = flat(out).find((o) =>
+    frameOf(o).flags === FLAG.AVATAR && frameOf(o).username === "Cool"
+  );
   assert.deepEqual(frameOf(cool!).payload, COOL);
   assert.equal(frameOf(cool!).filename, "cool.png");
 });
@@ -98,7 +107,7 @@ Deno.test("Room sends no departed user's avatar whose lines are not in the histo
   room.chat(2, "one");
   room.chat(2, "two");
   const out = room.join(3, "Fun", peer(3));
-  assert.equal(out.filter((o) => frameOf(o).flags === FLAG.AVATAR).length, 0);
+  assert.equal(flat(out).filter((o) => frameOf(o).flags === FLAG.AVATAR).length, 0);
 });
 
 Deno.test("Room forgets a departed user's avatar once someone joins under that name", () => {
@@ -108,19 +117,38 @@ Deno.test("Room forgets a departed user's avatar once someone joins under that n
   room.join(2, "COOL", peer(2)); // the name again (any case), with no avatar this time
   room.quit(2);
   const out = room.join(3, "Fun", peer(3));
-  assert.equal(out.filter((o) => frameOf(o).flags === FLAG.AVATAR).length, 0);
+  assert.equal(flat(out).filter((o) => frameOf(o).flags === FLAG.AVATAR).length, 0);
 });
 
-Deno.test("Room keeps the avatars of the last MAX_DEPARTED_AVATARS users who left", () => {
+Deno.test("Room keeps the avatars of the last DEPARTED_AVATARS.count users who left", () => {
   const room = new Room({ maxUsers: 1 });
-  const names = Array.from({ length: MAX_DEPARTED_AVATARS + 1 }, (_, i) => `user${i}`);
+  const names = Array.from({ length: DEPARTED_AVATARS.count + 1 }, (_, i) => `user${i}`);
   for (const [i, name] of names.entries()) {
     room.join(i, name, peer(i), { avatar: { filename: "a.png", bytes: COOL } });
     room.quit(i);
   }
   const out = room.join(99, "Fun", peer(99));
-  const sent = out.filter((o) => frameOf(o).flags === FLAG.AVATAR).map((o) => frameOf(o).username);
+  const sent = flat(out).filter((o) => frameOf(o).flags === FLAG.AVATAR).map((o) =>
+    frameOf(o).username
+  );
   assert.deepEqual(sent, names.slice(1), "the one who left first is forgotten");
+});
+
+Deno.test("Room keeps at most DEPARTED_AVATARS.bytes of departed users' avatars", () => {
+  const room = new Room({ maxUsers: 1 });
+  const big = new Uint8Array(MAX_AVATAR_BYTES);
+  big.set(COOL.subarray(0, 8)); // the PNG signature: all the server checks besides the size
+  const names = Array.from({ length: 12 }, (_, i) => `user${i}`);
+  for (const [i, name] of names.entries()) {
+    room.join(i, name, peer(i), { avatar: { filename: "a.png", bytes: big } });
+    room.quit(i);
+  }
+  const out = room.join(99, "Fun", peer(99));
+  const sent = flat(out).filter((o) => frameOf(o).flags === FLAG.AVATAR).map((o) =>
+    frameOf(o).username
+  );
+  const fit = Math.floor(DEPARTED_AVATARS.bytes / MAX_AVATAR_BYTES);
+  assert.deepEqual(sent, names.slice(names.length - fit), "the most recent leavers that fit");
 });
 
 Deno.test("Room rejects an avatar that is not an image and says why", () => {
@@ -174,6 +202,6 @@ Deno.test("Room reduces an avatar's file name to a safe base name", () => {
   const out = room.join(1, "Cool", peer(1), {
     avatar: { filename: "../../etc/\x1b[2Jcool.png", bytes: COOL },
   });
-  assert.equal(frameOf(out[1]).flags, FLAG.AVATAR);
-  assert.equal(frameOf(out[1]).filename, "_[2Jcool.png");
+  assert.equal(frameOf(flat(out)[1]).flags, FLAG.AVATAR);
+  assert.equal(frameOf(flat(out)[1]).filename, "_[2Jcool.png");
 });

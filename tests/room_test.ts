@@ -11,7 +11,9 @@ function clockRoom(maxUsers = 3) {
 }
 
 function frameOf(out: Outgoing) {
-  return "frame" in out ? out.frame : entryFrame(out.entry, out.replay);
+  if ("frame" in out) return out.frame;
+  if ("entry" in out) return entryFrame(out.entry, out.replay);
+  throw new Error("A stream of frames: flatten it first");
 }
 
 function payloadText(out: Outgoing): string {
