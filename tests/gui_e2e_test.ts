@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import { startServer } from "./support/harness.ts";
 import { joinAs, quit, startGuiClient, startTerminalClient } from "./support/client_programs.ts";
-import { joinFromPage, launchBrowser, renderedImage, say } from "./support/browser.ts";
+import {
+  joinFromPage,
+  launchBrowser,
+  quitFromPage,
+  renderedImage,
+  say,
+} from "./support/browser.ts";
 import type { PageGlobals, PageImage } from "./support/page_globals.ts";
 import { makePng } from "./support/png.ts";
 
@@ -18,6 +24,18 @@ function avatarBeside(sender: string) {
     text: avatar.textContent,
     width: avatar.tagName === "IMG" && avatar.complete ? avatar.naturalWidth : 0,
   };
+}
+
+/**
+ * Width of the image avatar beside the latest message of `sender` once it has loaded, else 0
+ * (run in the page; it sees none of this module's helpers).
+ */
+function loadedAvatarWidth(sender: string) {
+  const doc = (globalThis as unknown as PageGlobals).document;
+  const rows = Array.from(doc.querySelectorAll(".message"))
+    .filter((row) => row.dataset.sender === sender);
+  const img = rows.at(-1)?.querySelector("img.avatar") as PageImage | null | undefined;
+  return img && img.complete && img.naturalWidth > 0 ? img.naturalWidth : 0;
 }
 
 Deno.test("two GUI users and a terminal user share a room: text, images and avatars", async (t) => {
@@ -100,17 +118,7 @@ Deno.test("two GUI users and a terminal user share a room: text, images and avat
       await fire.type("What's up?");
       await coolPage.locator('.message[data-sender="Fire"]').waitFor();
       await coolPage.locator('.message[data-sender="Fun"]').last().waitFor();
-      const funAvatar = await coolPage.waitForFunction(
-        (name) => {
-          // Inlined: the page cannot see this module's helpers.
-          const doc = (globalThis as unknown as PageGlobals).document;
-          const rows = Array.from(doc.querySelectorAll(".message"))
-            .filter((row) => row.dataset.sender === name);
-          const img = rows.at(-1)?.querySelector("img.avatar") as PageImage | null | undefined;
-          return img && img.complete && img.naturalWidth > 0 ? img.naturalWidth : 0;
-        },
-        "Fun",
-      );
+      const funAvatar = await coolPage.waitForFunction(loadedAvatarWidth, "Fun");
       assert.equal(await funAvatar.jsonValue(), 40, "Fun's own 40×40 avatar");
       const fireAvatar = await coolPage.evaluate(avatarBeside, "Fire");
       assert.deepEqual(fireAvatar, { tag: "DIV", generated: true, text: "FI", width: 0 });
@@ -123,9 +131,7 @@ Deno.test("two GUI users and a terminal user share a room: text, images and avat
   await t.step(
     "Quit returns to the join screen, and a later join sees the images in the history",
     async () => {
-      await coolPage.click("#quit-button");
-      await coolPage.locator("#join-screen").waitFor({ state: "visible" });
-      await funPage.getByText("Cool left the chatroom.").waitFor();
+      await quitFromPage(coolPage, "Cool", [funPage]);
       await fire.waitFor(/\] Server: Cool left the chatroom\./);
       await joinFromPage(coolPage, "Cool");
       assert.deepEqual(await renderedImage(coolPage, "coolfile1.png"), { width: 120, height: 80 });
@@ -137,23 +143,11 @@ Deno.test("two GUI users and a terminal user share a room: text, images and avat
   await t.step(
     "a user who has left still has their avatar beside their lines in a later joiner's history",
     async () => {
-      await funPage.click("#quit-button");
-      await funPage.locator("#join-screen").waitFor({ state: "visible" });
-      await coolPage.getByText("Fun left the chatroom.").waitFor();
-      await coolPage.click("#quit-button");
-      await coolPage.locator("#join-screen").waitFor({ state: "visible" });
+      await quitFromPage(funPage, "Fun", [coolPage]);
+      await quitFromPage(coolPage, "Cool");
       await joinFromPage(coolPage, "Cool");
       await coolPage.locator(".divider", { hasText: "History above" }).last().waitFor();
-      const funAvatar = await coolPage.waitForFunction(
-        (name) => {
-          const doc = (globalThis as unknown as PageGlobals).document;
-          const rows = Array.from(doc.querySelectorAll(".message"))
-            .filter((row) => row.dataset.sender === name);
-          const img = rows.at(-1)?.querySelector("img.avatar") as PageImage | null | undefined;
-          return img && img.complete && img.naturalWidth > 0 ? img.naturalWidth : 0;
-        },
-        "Fun",
-      );
+      const funAvatar = await coolPage.waitForFunction(loadedAvatarWidth, "Fun");
       assert.equal(await funAvatar.jsonValue(), 40, "Fun's 40×40 avatar, not a generated one");
     },
   );

@@ -120,33 +120,28 @@ Deno.test("Room forgets a departed user's avatar once someone joins under that n
   assert.equal(flat(out).filter((o) => frameOf(o).flags === FLAG.AVATAR).length, 0);
 });
 
-Deno.test("Room keeps the avatars of the last DEPARTED_AVATARS.count users who left", () => {
+/** `count` users join with `avatar` and leave, one after another; then whose avatars Fun is sent. */
+function avatarsAfterLeavers(count: number, avatar: Uint8Array) {
   const room = new Room({ maxUsers: 1 });
-  const names = Array.from({ length: DEPARTED_AVATARS.count + 1 }, (_, i) => `user${i}`);
+  const names = Array.from({ length: count }, (_, i) => `user${i}`);
   for (const [i, name] of names.entries()) {
-    room.join(i, name, peer(i), { avatar: { filename: "a.png", bytes: COOL } });
+    room.join(i, name, peer(i), { avatar: { filename: "a.png", bytes: avatar } });
     room.quit(i);
   }
-  const out = room.join(99, "Fun", peer(99));
-  const sent = flat(out).filter((o) => frameOf(o).flags === FLAG.AVATAR).map((o) =>
-    frameOf(o).username
-  );
+  const out = flat(room.join(99, "Fun", peer(99)));
+  const sent = out.filter((o) => frameOf(o).flags === FLAG.AVATAR).map((o) => frameOf(o).username);
+  return { names, sent };
+}
+
+Deno.test("Room keeps the avatars of the last DEPARTED_AVATARS.count users who left", () => {
+  const { names, sent } = avatarsAfterLeavers(DEPARTED_AVATARS.count + 1, COOL);
   assert.deepEqual(sent, names.slice(1), "the one who left first is forgotten");
 });
 
 Deno.test("Room keeps at most DEPARTED_AVATARS.bytes of departed users' avatars", () => {
-  const room = new Room({ maxUsers: 1 });
   const big = new Uint8Array(MAX_AVATAR_BYTES);
   big.set(COOL.subarray(0, 8)); // the PNG signature: all the server checks besides the size
-  const names = Array.from({ length: 12 }, (_, i) => `user${i}`);
-  for (const [i, name] of names.entries()) {
-    room.join(i, name, peer(i), { avatar: { filename: "a.png", bytes: big } });
-    room.quit(i);
-  }
-  const out = room.join(99, "Fun", peer(99));
-  const sent = flat(out).filter((o) => frameOf(o).flags === FLAG.AVATAR).map((o) =>
-    frameOf(o).username
-  );
+  const { names, sent } = avatarsAfterLeavers(12, big);
   const fit = Math.floor(DEPARTED_AVATARS.bytes / MAX_AVATAR_BYTES);
   assert.deepEqual(sent, names.slice(names.length - fit), "the most recent leavers that fit");
 });

@@ -66,6 +66,13 @@ export async function joinFromPage(page: Page, username: string, options: JoinOp
   await page.locator("#chat-screen").waitFor({ state: "visible" });
 }
 
+/** Presses Quit and waits for the join screen; `others` wait until they see the user leave. */
+export async function quitFromPage(page: Page, username: string, others: Page[] = []) {
+  await page.click("#quit-button");
+  await page.locator("#join-screen").waitFor({ state: "visible" });
+  for (const other of others) await other.getByText(`${username} left the chatroom.`).waitFor();
+}
+
 /** Types a message and presses Enter. */
 export async function say(page: Page, text: string): Promise<void> {
   await page.fill("#message", text);
