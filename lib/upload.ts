@@ -103,11 +103,14 @@ export async function receiveAttachment(
     );
     throw error;
   }
+  // The sender is among those sent the file unless it asked for an ECHO header instead.
+  const sentTo = out[0]?.to ?? [];
+  const others = sentTo.filter((id) => id !== client.id).length;
   logger.info(
     `Attachment ${name} from ${sender} saved as ${stored.path} (${
       formatBytes(stored.size)
-    }, sha256 ${toHex(stored.sha256).slice(0, 16)}…); forwarding to ${
-      out[0]?.to.length ?? 0
-    } other user(s)`,
+    }, sha256 ${toHex(stored.sha256).slice(0, 16)}…); forwarding to ${others} other user(s)${
+      sentTo.includes(client.id) ? " and back to the sender" : ""
+    }`,
   );
 }

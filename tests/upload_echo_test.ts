@@ -53,6 +53,10 @@ Deno.test("an uploader who asked for echoes gets an ECHO header without the file
   assert.deepEqual(await Deno.readFile(`${srv.downloads}/big.bin`), bytes);
   const kinds = srv.server.room.history.list().map((e) => e.kind);
   assert.deepEqual(kinds, ["join", "join", "attachment", "chat"]);
+  assert.ok(
+    srv.log.some((l) => /big\.bin .*forwarding to 1 other user\(s\)$/.test(l)),
+    srv.log.join("\n"),
+  );
 });
 
 Deno.test("a session saves its own upload from the file it sent when the server echoes it", async () => {
@@ -111,6 +115,10 @@ Deno.test("an uploader that did not ask for echoes (clients before them) gets it
   const back = await cool.next((f) => hasAttachment(f.flags));
   assert.equal(back.flags, FLAG.ATTACHMENT);
   assert.deepEqual(back.payload, bytes);
+  assert.ok(
+    srv.log.some((l) => l.endsWith("forwarding to 0 other user(s) and back to the sender")),
+    srv.log.join("\n"),
+  );
 });
 
 Deno.test("a client that sends the server's ECHO flag is refused and closed; the room carries on", async () => {
