@@ -7,6 +7,7 @@
  */
 import { CODE, codeName, FLAG, type FrameHeader, JOIN_OPTION, ProtocolError } from "./protocol.ts";
 import type { Room } from "./room.ts";
+import { decodeText } from "./wire_bytes.ts";
 import type { Logger } from "./log.ts";
 import type { Client, Delivery } from "./delivery.ts";
 
@@ -66,8 +67,7 @@ export function dispatch(
       logger.info(`${name} quit the chatroom (${room.members.length}/${room.maxUsers} users)`);
     }
   } else if (kind === 0) {
-    // ignoreBOM: a line that starts with U+FEFF is stored and relayed as sent.
-    const text = new TextDecoder("utf-8", { ignoreBOM: true }).decode(payload);
+    const text = decodeText(payload);
     const name = room.member(id)?.username;
     delivery.deliver(room.chat(id, text));
     // A preview: a client must not be able to make the log grow 64 KiB a line.

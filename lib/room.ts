@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { CODE, FLAG, type FrameInit } from "./protocol.ts";
+import { CODE, FLAG, type FrameInit, utf8Length } from "./protocol.ts";
 import type { HistoryEntry, HistoryStore, NewEntry, StoredAttachment } from "./history.ts";
 import { MemoryHistory } from "./history.ts";
 import { SERVER_NAME, usernameKey, usernameProblem } from "./username.ts";
@@ -236,7 +236,7 @@ export class Room {
     if (text.trim().length === 0) {
       return [this.#error(id, CODE.INVALID_TEXT, TEXT.emptyMessage)];
     }
-    const bytes = new TextEncoder().encode(text).length;
+    const bytes = utf8Length(text);
     if (bytes > this.#maxMessageBytes) {
       return [
         this.#error(

@@ -23,6 +23,7 @@
  * @module
  */
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
+import { decodeText } from "./wire_bytes.ts";
 import {
   type EntryKind,
   type HistoryEntry,
@@ -302,11 +303,8 @@ function returnArrays(statement: StatementSync): void {
   (statement as unknown as { setReturnArrays(on: boolean): void }).setReturnArrays(true);
 }
 
-// ignoreBOM: a text that starts with U+FEFF keeps it.
-const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
-
 function text(value: SQLInputValue): string {
-  return value instanceof Uint8Array ? decoder.decode(value) : String(value ?? "");
+  return value instanceof Uint8Array ? decodeText(value) : String(value ?? "");
 }
 
 /** Turns an SQLite error into one sentence: `<action>: <reason>`. */

@@ -9,6 +9,16 @@
 
 const TWO_TO_32 = 2 ** 32;
 const encoder = new TextEncoder();
+// ignoreBOM: a text that starts with U+FEFF keeps it, as it was sent.
+const textDecoder = new TextDecoder("utf-8", { ignoreBOM: true });
+
+/**
+ * A payload's UTF-8 as the text that was sent: malformed bytes become
+ * U+FFFD, and a leading U+FEFF is kept (stored and relayed as sent).
+ */
+export function decodeText(bytes: Uint8Array): string {
+  return textDecoder.decode(bytes);
+}
 
 /**
  * Bytes of `text` in UTF-8, as `TextEncoder` writes it (a lone surrogate

@@ -155,3 +155,15 @@ Deno.test("server --trace logs every frame received and sent with its fields", a
   assert.ok(sent.some((l) => / JOIN_ACCEPT_FLAG=1 .* to=#1$/.test(l)));
   assert.ok(sent.some((l) => /PAYLOAD="traced" .*SENDER="Cool".* to=#1$/.test(l)));
 });
+
+Deno.test("a chat line that starts with U+FEFF reaches the others and the history as it was sent", async () => {
+  await using srv = await startServer();
+  const fun = new SessionUser(srv.port, `${srv.dir}/fun-downloads`);
+  await using _fun = fun;
+  assert.equal((await fun.session.join("Fun")).accepted, true);
+  await using cool = await TestClient.join(srv.port, "Cool");
+  const line = "\ufeffstarts with a byte-order mark";
+  cool.say(line);
+  await fun.waitFor((e) => e.type === "chat" && e.text === line);
+  assert.equal(srv.server.room.history.list(1)[0].text, line);
+});

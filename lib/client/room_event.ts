@@ -6,6 +6,7 @@
  */
 import { CODE, FLAG, type FrameHeader, hasFlag, ProtocolError } from "../protocol.ts";
 import type { ReceivedFile } from "../files.ts";
+import { decodeText } from "../wire_bytes.ts";
 
 /** An active user as the report lists it. */
 export interface ReportedUser {
@@ -49,7 +50,7 @@ export type RoomEvent =
  */
 export function frameEvent(header: FrameHeader, payload: Uint8Array): RoomEvent {
   const history = hasFlag(header, FLAG.HISTORY);
-  const text = new TextDecoder("utf-8", { ignoreBOM: true }).decode(payload);
+  const text = decodeText(payload);
   if (hasFlag(header, FLAG.ERROR)) {
     return { type: "error", code: header.code, text };
   } else if (hasFlag(header, FLAG.AVATAR)) {
