@@ -125,14 +125,13 @@ export class Delivery {
    * the connection's queue limit (a joiner's avatars can pass 8 MiB).
    */
   #stream(to: ConnId[], frames: FrameInit[]): void {
-    for (const id of to) {
-      const encoded = async function* (delivery: Delivery) {
-        for (const frame of frames) {
-          delivery.#traceSent(frame, id);
-          yield encodeFrame(frame);
-        }
-      };
-      this.#enqueue(id, new Uint8Array(0), () => encoded(this));
+    for (const id of to) this.#enqueue(id, new Uint8Array(0), () => this.#encoded(frames, id));
+  }
+
+  async *#encoded(frames: FrameInit[], id: ConnId): AsyncGenerator<Uint8Array> {
+    for (const frame of frames) {
+      this.#traceSent(frame, id);
+      yield encodeFrame(frame);
     }
   }
 

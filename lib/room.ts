@@ -352,7 +352,8 @@ export class Room {
     if (this.#departed.size === 0) return [];
     // History entries carry the name as it was joined with, so a plain string
     // lookup finds them; no normalizing a 100,000-entry history.
-    const wanted = new Map([...this.#departed.values()].map((d) => [d.username, d]));
+    const departed = [...this.#departed.values()];
+    const wanted = new Set(departed.map((d) => d.username));
     const found = new Set<string>();
     for (const entry of entries) {
       if (wanted.has(entry.username)) {
@@ -360,7 +361,7 @@ export class Room {
         if (found.size === wanted.size) break;
       }
     }
-    return [...this.#departed.values()].filter((d) => found.has(d.username));
+    return departed.filter((d) => found.has(d.username));
   }
 
   #append(entry: NewEntry): HistoryEntry {

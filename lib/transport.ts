@@ -197,12 +197,7 @@ export class FrameReader {
     let out = new Uint8Array(Math.min(total, BUSY_READ_BUFFER));
     let at = 0;
     while (this.#pending > 0) {
-      if (this.#end === this.#start && await this.#fill(true) === null) {
-        throw new ProtocolError(
-          CODE.TRUNCATED,
-          `Cannot read payload: the stream ended with ${this.#pending} bytes missing`,
-        );
-      }
+      if (this.#end === this.#start) await this.#fillPayload();
       const take = Math.min(this.#pending, this.#end - this.#start);
       if (at + take > out.length) {
         const bigger = new Uint8Array(Math.min(total, Math.max(out.length * 2, at + take)));
@@ -232,15 +227,7 @@ export class FrameReader {
         yield await this.#readDirect(ring.next(), Math.min(this.#pending, CHUNK_SIZE));
         continue;
       }
-      if (this.#end === this.#start) {
-        const n = await this.#fill(true);
-        if (n === null) {
-          throw new ProtocolError(
-            CODE.TRUNCATED,
-            `Cannot read payload: the stream ended with ${this.#pending} bytes missing`,
-          );
-        }
-      }
+      if (this.#end === this.#start) await this.#fillPayload();
       const take = Math.min(this.#pending, this.#end - this.#start, CHUNK_SIZE);
       const chunk = ring.next().subarray(0, take);
       chunk.set(this.#buf.subarray(this.#start, this.#start + take));
@@ -261,16 +248,16 @@ export class FrameReader {
     let at = 0;
     while (at < size) {
       const n = await this.#withStallTimer(this.#conn.read(chunk.subarray(at)));
-      if (n === null) {
-        throw new ProtocolError(
-          CODE.TRUNCATED,
-          `Cannot read payload: the stream ended with ${this.#pending - at} bytes missing`,
-        );
-      }
+      if (n === null) throw truncatedPayload(this.#pending - at);
       at += n;
     }
     this.#pending -= size;
     return chunk;
+  }
+
+  /** Reads more of the current payload into the buffer; a stream that ends here is cut short. */
+  async #fillPayload(): Promise<void> {
+    if (await this.#fill(true) === null) throw truncatedPayload(this.#pending);
   }
 
   /** Reads and discards the rest of the current payload. */
@@ -284,6 +271,14 @@ export class FrameReader {
     if (!header) return null;
     return { ...header, payload: await this.readPayload(header, max) };
   }
+}
+
+/** The error for a stream that ended `missing` bytes short of its frame's payload. */
+function truncatedPayload(missing: number): ProtocolError {
+  return new ProtocolError(
+    CODE.TRUNCATED,
+    `Cannot read payload: the stream ended with ${missing} bytes missing`,
+  );
 }
 
 /** A payload produced on demand, e.g. a file streamed from disk. */

@@ -7,6 +7,7 @@
 import { createHash } from "node:crypto";
 import { CHUNK_SIZE } from "../../lib/transport.ts";
 import { WorkerProcess } from "../support/worker_process.ts";
+import { rawStreamSha256 } from "../support/raw_stream.ts";
 
 /** Result of {@linkcode measureRaw}. */
 export interface RawResult {
@@ -67,7 +68,7 @@ export async function measureRaw(bytes: number, runs: number): Promise<RawResult
   await using sender = WorkerProcess.spawn("raw_peer.ts");
   const { port } = await receiver.call("listen");
   const { port: forwardPort } = await forwarder.call("listen");
-  const expected = patternSha256(bytes);
+  const expected = rawStreamSha256(bytes);
   const results: Record<string, number[]> = {};
   for (let i = 0; i < runs; i++) {
     for (const path of PATHS) {
@@ -101,16 +102,6 @@ export async function measureRaw(bytes: number, runs: number): Promise<RawResult
     forward_hashed_mb_s: Math.max(...results.forward_hashed),
     raw_runs_mb_s: results,
   };
-}
-
-/** SHA-256 (hex) of what `raw_peer.ts send` sends: its pattern chunk (of `CHUNK_SIZE`), repeated. */
-function patternSha256(bytes: number): string {
-  const chunk = new Uint8Array(CHUNK_SIZE).map((_, i) => i * 31);
-  const hash = createHash("sha256");
-  for (let at = 0; at < bytes; at += chunk.length) {
-    hash.update(chunk.subarray(0, Math.min(chunk.length, bytes - at)));
-  }
-  return hash.digest("hex");
 }
 
 /**

@@ -18,6 +18,7 @@
 import { createHash, type Hash } from "node:crypto";
 import { CHUNK_SIZE, writeAll } from "../../lib/transport.ts";
 import { runWorker, wallMs } from "../support/worker_io.ts";
+import { rawChunk } from "../support/raw_stream.ts";
 
 /** Size of each read and write. */
 export const RAW_CHUNK = CHUNK_SIZE;
@@ -82,7 +83,7 @@ async function forward(to: number, hashing: boolean): Promise<Record<string, unk
 }
 
 async function send(port: number, total: number): Promise<Record<string, unknown>> {
-  const chunk = new Uint8Array(RAW_CHUNK).map((_, i) => i * 31);
+  const chunk = rawChunk();
   const startMs = wallMs();
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
   conn.setNoDelay(true);

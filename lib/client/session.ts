@@ -69,7 +69,6 @@ export class ConnectionError extends Error {
 
 type Waiter = { flags: number; resolve: (frame: Frame) => void; reject: (e: Error) => void };
 
-/** A client's session with the chat server. */
 /** Most uploads kept waiting for the server's ECHO; refused ones never get it. */
 const MAX_UNCONFIRMED_UPLOADS = 64;
 
@@ -83,6 +82,7 @@ interface SentFile {
   size: number;
 }
 
+/** A client's session with the chat server. */
 export class ChatSession {
   #options: ChatSessionOptions;
   #conn?: Deno.TcpConn;
