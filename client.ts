@@ -5,11 +5,11 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { parseCount, runMain } from "./lib/cli.ts";
-import { LineConsole } from "./lib/client/line_console.ts";
-import { TerminalApp } from "./lib/client/terminal_app.ts";
+import { parseCount, runMain } from "./lib/shared/cli.ts";
+import { LineConsole } from "./lib/client/terminal/line_console.ts";
+import { TerminalApp } from "./lib/client/terminal/terminal_app.ts";
 import { runGui } from "./lib/gui/run_gui.ts";
-import { streamSink } from "./lib/log.ts";
+import { streamSink } from "./lib/shared/log.ts";
 
 const USAGE = `Usage: client [options]
 

@@ -6,13 +6,13 @@
  */
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { serve, type ServeOptions } from "./lib/server.ts";
-import { Logger, streamSink } from "./lib/log.ts";
-import { parseCount, parseDuration, runMain } from "./lib/cli.ts";
-import { HistoryError } from "./lib/history.ts";
-import { HISTORY_FILE, SqliteHistory } from "./lib/sqlite_history.ts";
-import { DEFAULT_RATE_LIMIT } from "./lib/rate_limit.ts";
-import { DEFAULT_CONNECTION_LIMITS } from "./lib/conn_limits.ts";
+import { serve, type ServeOptions } from "./lib/server/serve.ts";
+import { Logger, streamSink } from "./lib/shared/log.ts";
+import { parseCount, parseDuration, runMain } from "./lib/shared/cli.ts";
+import { HistoryError } from "./lib/server/history/history.ts";
+import { HISTORY_FILE, SqliteHistory } from "./lib/server/history/sqlite_history.ts";
+import { DEFAULT_RATE_LIMIT } from "./lib/server/limits/rate_limit.ts";
+import { DEFAULT_CONNECTION_LIMITS } from "./lib/server/limits/conn_limits.ts";
 
 const USAGE = `Usage: server [options]
 

@@ -14,8 +14,8 @@ import {
   encodeShortLivedFrame,
   FLAG,
   MAX_MESSAGE_PAYLOAD,
-} from "../lib/protocol.ts";
-import { type ByteConn, FrameReader } from "../lib/transport.ts";
+} from "../lib/shared/wire/protocol.ts";
+import { type ByteConn, FrameReader } from "../lib/shared/net/transport.ts";
 
 const SIZES = { "100 B": 100, "64 KiB": 64 * 1024, "1 MiB": MAX_MESSAGE_PAYLOAD } as const;
 

@@ -9,7 +9,7 @@
  */
 import { parseArgs } from "node:util";
 import { join, resolve } from "node:path";
-import { runMain } from "../lib/cli.ts";
+import { runMain } from "../lib/shared/cli.ts";
 import { BuildError, displayPath, ROOT, runDeno } from "./deno_command.ts";
 import { bundleName, PERMISSIONS, type Program, PROGRAMS } from "./targets.ts";
 

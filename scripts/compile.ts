@@ -13,10 +13,10 @@
  */
 import { parseArgs } from "node:util";
 import { basename, join, resolve } from "node:path";
-import { runMain } from "../lib/cli.ts";
-import { hashFile } from "../lib/files.ts";
-import { toHex } from "../lib/protocol.ts";
-import { formatBytes } from "../lib/trace.ts";
+import { runMain } from "../lib/shared/cli.ts";
+import { hashFile } from "../lib/shared/files/files.ts";
+import { toHex } from "../lib/shared/wire/protocol.ts";
+import { formatBytes } from "../lib/shared/wire/trace.ts";
 import { bundle } from "./bundle.ts";
 import { BuildError, displayPath, ROOT, runDeno } from "./deno_command.ts";
 import { explainDenortFailure } from "./denort.ts";

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { CODE, FLAG } from "../lib/protocol.ts";
+import { CODE, FLAG } from "../lib/shared/wire/protocol.ts";
 import { ChatSession, type RoomEvent, type TransferProgress } from "../lib/client/session.ts";
 import { startServer, TestClient, text } from "./support/harness.ts";
 import { Recorder } from "./support/recorder.ts";
 import { makePng } from "./support/png.ts";
-import { MAX_AVATAR_BYTES } from "../lib/avatar.ts";
+import { MAX_AVATAR_BYTES } from "../lib/shared/avatar.ts";
 
 /** A ChatSession in its own downloads folder that records what it is told. */
 function session(port: number, dir: string) {

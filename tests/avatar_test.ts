@@ -5,7 +5,7 @@ import {
   imageType,
   MAX_AVATAR_BYTES,
   MAX_AVATAR_NAME_CHARS,
-} from "../lib/avatar.ts";
+} from "../lib/shared/avatar.ts";
 import { makePng } from "./support/png.ts";
 
 const bytes = (...parts: (number[] | string)[]) =>

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { encodeFrame, FLAG } from "../lib/protocol.ts";
+import { encodeFrame, FLAG } from "../lib/shared/wire/protocol.ts";
 import { ChatSession, type RoomEvent } from "../lib/client/session.ts";
 import { Recorder } from "./support/recorder.ts";
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { addressKey, ConnectionLimits, isLoopback } from "../lib/conn_limits.ts";
+import { addressKey, ConnectionLimits, isLoopback } from "../lib/server/limits/conn_limits.ts";
 
 Deno.test("ConnectionLimits caps the total, then admits again after a release", () => {
   const limits = new ConnectionLimits({ maxConnections: 2 });

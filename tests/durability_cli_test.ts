@@ -4,7 +4,7 @@
  * it refuses a data folder it cannot or must not use.
  */
 import assert from "node:assert/strict";
-import { encodeFrame, FLAG, type Frame, hasFlag } from "../lib/protocol.ts";
+import { encodeFrame, FLAG, type Frame, hasFlag } from "../lib/shared/wire/protocol.ts";
 import { TestClient, text } from "./support/harness.ts";
 import { denoLauncher, ProgramProcess } from "./support/program_process.ts";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { hashFile, readFileChunks, receiveFile } from "../lib/files.ts";
-import { CHUNK_SIZE } from "../lib/transport.ts";
-import { concatBytes } from "../lib/bytes.ts";
+import { hashFile, readFileChunks, receiveFile } from "../lib/shared/files/files.ts";
+import { CHUNK_SIZE } from "../lib/shared/net/transport.ts";
+import { concatBytes } from "../lib/shared/wire/bytes.ts";
 
 function pattern(size: number): Uint8Array {
   return new Uint8Array(size).map((_, i) => (i * 7 + (i >> 12)) & 0xff);

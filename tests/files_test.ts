@@ -8,7 +8,7 @@ import {
   receiveFile,
   removeIncomplete,
   safeFileName,
-} from "../lib/files.ts";
+} from "../lib/shared/files/files.ts";
 
 Deno.test("safeFileName() keeps only a harmless base name", async (t) => {
   const cases: [string, string][] = [

@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
-import { encodeFrame, FLAG } from "../lib/protocol.ts";
-import { type ByteConn, CHUNK_SIZE, FrameReader, FrameSender } from "../lib/transport.ts";
+import { encodeFrame, FLAG } from "../lib/shared/wire/protocol.ts";
+import {
+  type ByteConn,
+  CHUNK_SIZE,
+  FrameReader,
+  FrameSender,
+} from "../lib/shared/net/transport.ts";
 
 /** A connection that hands out `bytes` in reads of the given sizes, in turn. */
 function fakeConn(bytes: Uint8Array, sizes: number[]): ByteConn {

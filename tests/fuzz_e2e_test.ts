@@ -8,8 +8,14 @@
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { codeName, encodeFrame, FLAG, type FrameInit, hasFlag } from "../lib/protocol.ts";
-import { FrameReader, writeAll } from "../lib/transport.ts";
+import {
+  codeName,
+  encodeFrame,
+  FLAG,
+  type FrameInit,
+  hasFlag,
+} from "../lib/shared/wire/protocol.ts";
+import { FrameReader, writeAll } from "../lib/shared/net/transport.ts";
 import { startServer, until } from "./support/harness.ts";
 import { Bystanders } from "./support/bystanders.ts";
 

@@ -4,17 +4,22 @@
  * disk under a live server.
  */
 import assert from "node:assert/strict";
-import { type HistoryEntry, HistoryError, MemoryHistory, type NewEntry } from "../lib/history.ts";
-import { Room } from "../lib/room.ts";
+import {
+  type HistoryEntry,
+  HistoryError,
+  MemoryHistory,
+  type NewEntry,
+} from "../lib/server/history/history.ts";
+import { Room } from "../lib/server/room/room.ts";
 import {
   attachmentProblem,
   describeMissing,
   findMissingAttachments,
   missingAttachmentFrame,
-} from "../lib/attachment_check.ts";
-import { CODE, FLAG, type Frame, hasFlag } from "../lib/protocol.ts";
-import { Logger } from "../lib/log.ts";
-import { SqliteHistory } from "../lib/sqlite_history.ts";
+} from "../lib/server/history/attachment_check.ts";
+import { CODE, FLAG, type Frame, hasFlag } from "../lib/shared/wire/protocol.ts";
+import { Logger } from "../lib/shared/log.ts";
+import { SqliteHistory } from "../lib/server/history/sqlite_history.ts";
 import { startServer, TestClient, text } from "./support/harness.ts";
 
 /** A store that works until told to fail, like a disk filling up. */

@@ -13,7 +13,7 @@ import {
   hasFlag,
   MAGIC_0,
   MAGIC_1,
-} from "../lib/protocol.ts";
+} from "../lib/shared/wire/protocol.ts";
 import { startServer, TestClient, text, until } from "./support/harness.ts";
 import { Bystanders, sendRaw } from "./support/bystanders.ts";
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { InputClosed, LineConsole } from "../lib/client/line_console.ts";
+import { InputClosed, LineConsole } from "../lib/client/terminal/line_console.ts";
 
 /** Input that the test feeds byte strings into, one read each. */
 function feeder() {

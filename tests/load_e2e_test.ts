@@ -4,12 +4,12 @@
  * reading. The bystanders' conversation must stay prompt and intact.
  */
 import assert from "node:assert/strict";
-import { CODE, codeName, encodeFrame, FLAG, hasFlag } from "../lib/protocol.ts";
-import { FrameReader, writeAll } from "../lib/transport.ts";
+import { CODE, codeName, encodeFrame, FLAG, hasFlag } from "../lib/shared/wire/protocol.ts";
+import { FrameReader, writeAll } from "../lib/shared/net/transport.ts";
 import { startServer, TestClient, text, until } from "./support/harness.ts";
 import { Bystanders, PROMPT_MS } from "./support/bystanders.ts";
 import { denoLauncher, ProgramProcess } from "./support/program_process.ts";
-import { concatBytes } from "../lib/bytes.ts";
+import { concatBytes } from "../lib/shared/wire/bytes.ts";
 
 /** The soft limit on open files of this process, or null where there is none to ask (Windows). */
 async function fdLimit(): Promise<number | null> {

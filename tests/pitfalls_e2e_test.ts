@@ -3,7 +3,7 @@
  * against a real server on a real socket.
  */
 import assert from "node:assert/strict";
-import { CODE, encodeFrame, FLAG } from "../lib/protocol.ts";
+import { CODE, encodeFrame, FLAG } from "../lib/shared/wire/protocol.ts";
 import { startServer, TestClient, text } from "./support/harness.ts";
 import { SessionUser } from "./support/session_user.ts";
 

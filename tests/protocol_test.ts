@@ -11,7 +11,7 @@ import {
   MAX_MESSAGE_PAYLOAD,
   ProtocolError,
   utf8Length,
-} from "../lib/protocol.ts";
+} from "../lib/shared/wire/protocol.ts";
 
 function hex(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join(" ");

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { DEFAULT_RATE_LIMIT, TokenBucket } from "../lib/rate_limit.ts";
+import { DEFAULT_RATE_LIMIT, TokenBucket } from "../lib/server/limits/rate_limit.ts";
 
 Deno.test("TokenBucket lets a burst through at once, then paces at the rate", () => {
   const bucket = new TokenBucket({ perSecond: 10, burst: 3 }, 0);

@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
-import { CODE, FLAG, type FrameInit } from "../lib/protocol.ts";
-import { DEPARTED_AVATARS, entryFrame, type Outgoing, Room, TEXT } from "../lib/room.ts";
-import { MAX_AVATAR_BYTES } from "../lib/avatar.ts";
+import { CODE, FLAG, type FrameInit } from "../lib/shared/wire/protocol.ts";
+import {
+  DEPARTED_AVATARS,
+  entryFrame,
+  type Outgoing,
+  Room,
+  TEXT,
+} from "../lib/server/room/room.ts";
+import { MAX_AVATAR_BYTES } from "../lib/shared/avatar.ts";
 import { makePng } from "./support/png.ts";
 
 const peer = (port: number) => ({ hostname: "127.0.0.1", port });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { FLAG } from "../lib/protocol.ts";
-import { CODE } from "../lib/protocol.ts";
-import { entryFrame, type Outgoing, Room, TEXT } from "../lib/room.ts";
+import { FLAG } from "../lib/shared/wire/protocol.ts";
+import { CODE } from "../lib/shared/wire/protocol.ts";
+import { entryFrame, type Outgoing, Room, TEXT } from "../lib/server/room/room.ts";
 
 const peer = (port: number) => ({ hostname: "127.0.0.1", port });
 

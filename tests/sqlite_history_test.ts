@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { HistoryError, type NewEntry } from "../lib/history.ts";
-import { HISTORY_FILE, SqliteHistory } from "../lib/sqlite_history.ts";
+import { HistoryError, type NewEntry } from "../lib/server/history/history.ts";
+import { HISTORY_FILE, SqliteHistory } from "../lib/server/history/sqlite_history.ts";
 
 async function tempDb(): Promise<{ path: string; [Symbol.asyncDispose](): Promise<void> }> {
   const dir = await Deno.makeTempDir({ prefix: "chatroom-db-" });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { StallMonitor, stallMonitorFor, type Watched } from "../lib/stall_monitor.ts";
+import { StallMonitor, stallMonitorFor, type Watched } from "../lib/shared/net/stall_monitor.ts";
 
 /** A writer whose write started at `writingSince` (or that is not writing). */
 function writer(writingSince: number | undefined): Watched & { calls: number } {

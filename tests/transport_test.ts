@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { CODE, encodeFrame, FLAG, type FrameInit, ProtocolError } from "../lib/protocol.ts";
+import {
+  CODE,
+  encodeFrame,
+  FLAG,
+  type FrameInit,
+  ProtocolError,
+} from "../lib/shared/wire/protocol.ts";
 import {
   type ByteConn,
   closeGracefully,
@@ -8,8 +14,8 @@ import {
   FrameSender,
   type HalfClosable,
   writeAll,
-} from "../lib/transport.ts";
-import { concatBytes } from "../lib/bytes.ts";
+} from "../lib/shared/net/transport.ts";
+import { concatBytes } from "../lib/shared/wire/bytes.ts";
 
 /** A connection that hands out `data` in reads of the given sizes, then ends. */
 function scriptedConn(data: Uint8Array, sizes: number[] = []): ByteConn {

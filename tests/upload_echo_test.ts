@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { CODE, FLAG, JOIN_OPTION, toHex } from "../lib/protocol.ts";
-import { hashFile } from "../lib/files.ts";
+import { CODE, FLAG, JOIN_OPTION, toHex } from "../lib/shared/wire/protocol.ts";
+import { hashFile } from "../lib/shared/files/files.ts";
 import { saveOwnUpload } from "../lib/client/attachment_streams.ts";
 import { startServer, TestClient, text } from "./support/harness.ts";
 import { SessionUser } from "./support/session_user.ts";

@@ -14,8 +14,13 @@ import {
   type FrameInit,
   hasFlag,
   JOIN_OPTION,
-} from "../../lib/protocol.ts";
-import { FrameReader, FrameSender, type PayloadSource, writeAll } from "../../lib/transport.ts";
+} from "../../lib/shared/wire/protocol.ts";
+import {
+  FrameReader,
+  FrameSender,
+  type PayloadSource,
+  writeAll,
+} from "../../lib/shared/net/transport.ts";
 
 /** Consumes one frame; must read or skip its whole payload. */
 export type FrameHandler = (header: FrameHeader, reader: FrameReader) => Promise<void>;

@@ -12,8 +12,8 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { encodeFrame, FLAG, type FrameHeader } from "../../lib/protocol.ts";
-import { FrameReader, FrameSender } from "../../lib/transport.ts";
+import { encodeFrame, FLAG, type FrameHeader } from "../../lib/shared/wire/protocol.ts";
+import { FrameReader, FrameSender } from "../../lib/shared/net/transport.ts";
 
 const { values } = parseArgs({
   args: Deno.args,

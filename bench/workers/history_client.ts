@@ -12,8 +12,8 @@
  *
  * @module
  */
-import { FLAG, type FrameHeader, hasFlag } from "../../lib/protocol.ts";
-import type { FrameReader } from "../../lib/transport.ts";
+import { FLAG, type FrameHeader, hasFlag } from "../../lib/shared/wire/protocol.ts";
+import type { FrameReader } from "../../lib/shared/net/transport.ts";
 import { ChatSession, type RoomEvent } from "../../lib/client/session.ts";
 import { BenchClient } from "../support/bench_client.ts";
 import { runWorker } from "../support/worker_io.ts";

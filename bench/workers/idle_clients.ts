@@ -13,8 +13,8 @@
  *
  * @module
  */
-import { encodeFrame, FIXED_HEADER_SIZE, FLAG } from "../../lib/protocol.ts";
-import { writeAll } from "../../lib/transport.ts";
+import { encodeFrame, FIXED_HEADER_SIZE, FLAG } from "../../lib/shared/wire/protocol.ts";
+import { writeAll } from "../../lib/shared/net/transport.ts";
 import { runWorker } from "../support/worker_io.ts";
 
 /** Read buffer per connection: an idle client gets only small frames. */

@@ -18,8 +18,8 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { FLAG, type FrameHeader, hasFlag, toHex } from "../../lib/protocol.ts";
-import { CHUNK_SIZE, type FrameReader } from "../../lib/transport.ts";
+import { FLAG, type FrameHeader, hasFlag, toHex } from "../../lib/shared/wire/protocol.ts";
+import { CHUNK_SIZE, type FrameReader } from "../../lib/shared/net/transport.ts";
 import { BenchClient } from "../support/bench_client.ts";
 import { runWorker, wallMs } from "../support/worker_io.ts";
 

@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { type FrameHeader, ProtocolError } from "../protocol.ts";
-import type { FrameReader } from "../transport.ts";
+import { type FrameHeader, ProtocolError } from "../shared/wire/protocol.ts";
+import type { FrameReader } from "../shared/net/transport.ts";
 import {
   exactly,
   FileCheckError,
@@ -14,8 +14,8 @@ import {
   type ReceivedFile,
   receiveFile,
   safeFileName,
-} from "../files.ts";
-import { errorText } from "../conn_helpers.ts";
+} from "../shared/files/files.ts";
+import { errorText } from "../shared/net/conn_helpers.ts";
 
 /** How far a file transfer has got; uploads and downloads each run one at a time. */
 export interface TransferProgress {

@@ -4,9 +4,9 @@
  *
  * @module
  */
-import { CODE, FLAG, type FrameHeader, hasFlag, ProtocolError } from "../protocol.ts";
-import type { ReceivedFile } from "../files.ts";
-import { decodeText } from "../wire_bytes.ts";
+import { CODE, FLAG, type FrameHeader, hasFlag, ProtocolError } from "../shared/wire/protocol.ts";
+import type { ReceivedFile } from "../shared/files/files.ts";
+import { decodeText } from "../shared/wire/wire_bytes.ts";
 
 /** An active user as the report lists it. */
 export interface ReportedUser {

@@ -16,14 +16,14 @@ import {
   normalizeFrame,
   ProtocolError,
   toHex,
-} from "../protocol.ts";
-import { type ByteConn, FrameReader, FrameSender } from "../transport.ts";
-import { hashFile, type ReceivedFile } from "../files.ts";
+} from "../shared/wire/protocol.ts";
+import { type ByteConn, FrameReader, FrameSender } from "../shared/net/transport.ts";
+import { hashFile, type ReceivedFile } from "../shared/files/files.ts";
 import { saveAttachment, saveOwnUpload, uploadChunks } from "./attachment_streams.ts";
-import { closeQuietly } from "../conn_helpers.ts";
-import { formatFrame } from "../trace.ts";
+import { closeQuietly } from "../shared/net/conn_helpers.ts";
+import { formatFrame } from "../shared/wire/trace.ts";
 import { connectTcp } from "./connect.ts";
-import type { AvatarImage } from "../avatar.ts";
+import type { AvatarImage } from "../shared/avatar.ts";
 import { attachmentEvent, frameEvent, type ReportedUser, type RoomEvent } from "./room_event.ts";
 import type { TransferProgress } from "./attachment_streams.ts";
 

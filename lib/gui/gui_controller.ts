@@ -6,8 +6,8 @@
  * @module
  */
 import { ChatSession, type RoomEvent, type TransferProgress } from "../client/session.ts";
-import { avatarProblem, IMAGE_MIME, imageType } from "../avatar.ts";
-import { usernameKey } from "../username.ts";
+import { avatarProblem, IMAGE_MIME, imageType } from "../shared/avatar.ts";
+import { usernameKey } from "../shared/username.ts";
 import { listAttachments, resolveAttachment } from "./attachments_folder.ts";
 import type { FromPage, PageEntry, ToPage } from "./page_protocol.ts";
 import {

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { safeFileName } from "../files.ts";
+import { safeFileName } from "../shared/files/files.ts";
 import { type GuiController, type PageLink } from "./gui_controller.ts";
 import {
   MAX_PAGE_MESSAGE_BYTES,
@@ -14,9 +14,9 @@ import {
   type ToPage,
 } from "./page_protocol.ts";
 import { checkRequest, newToken } from "./request_guard.ts";
-import { PAGE_CSS } from "./page_css.ts";
-import { pageHtml } from "./page_html.ts";
-import { PAGE_JS } from "./page_js.ts";
+import { PAGE_CSS } from "./page/page_css.ts";
+import { pageHtml } from "./page/page_html.ts";
+import { PAGE_JS } from "./page/page_js.ts";
 
 /** Options for {@linkcode startGuiServer}. */
 export interface GuiServerOptions {

@@ -6,8 +6,8 @@
  * @module
  */
 import type { RoomEvent } from "../client/session.ts";
-import { type AvatarImage, avatarProblem, IMAGE_MIME, imageType } from "../avatar.ts";
-import { looksLikeText } from "../files.ts";
+import { type AvatarImage, avatarProblem, IMAGE_MIME, imageType } from "../shared/avatar.ts";
+import { looksLikeText } from "../shared/files/files.ts";
 import type { PageFile } from "./page_protocol.ts";
 
 /** A file the session saved, which the page may load by its id. */

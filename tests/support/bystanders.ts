@@ -7,7 +7,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { FLAG, type Frame, hasFlag } from "../../lib/protocol.ts";
+import { FLAG, type Frame, hasFlag } from "../../lib/shared/wire/protocol.ts";
 import { TestClient, text } from "./harness.ts";
 
 /** A line as a user saw it. */

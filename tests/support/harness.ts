@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type ChatServer, serve, type ServeOptions } from "../../lib/server.ts";
+import { type ChatServer, serve, type ServeOptions } from "../../lib/server/serve.ts";
 import {
   encodeFrame,
   FLAG,
@@ -12,10 +12,10 @@ import {
   type FrameHeader,
   type FrameInit,
   hasFlag,
-} from "../../lib/protocol.ts";
-import { FrameReader, FrameSender } from "../../lib/transport.ts";
-import { hashFile, readFileChunks } from "../../lib/files.ts";
-import { Logger } from "../../lib/log.ts";
+} from "../../lib/shared/wire/protocol.ts";
+import { FrameReader, FrameSender } from "../../lib/shared/net/transport.ts";
+import { hashFile, readFileChunks } from "../../lib/shared/files/files.ts";
+import { Logger } from "../../lib/shared/log.ts";
 import { Recorder } from "./recorder.ts";
 
 /** A server on 127.0.0.1, a free port and a fresh temporary folder, with its log kept. */

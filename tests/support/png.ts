@@ -5,7 +5,7 @@
  * @module
  */
 import { deflateSync } from "node:zlib";
-import { concatBytes } from "../../lib/bytes.ts";
+import { concatBytes } from "../../lib/shared/wire/bytes.ts";
 
 const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
   let c = n;

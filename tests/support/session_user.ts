@@ -5,7 +5,7 @@
  * @module
  */
 import { ChatSession, type RoomEvent } from "../../lib/client/session.ts";
-import { SERVER_NAME } from "../../lib/username.ts";
+import { SERVER_NAME } from "../../lib/shared/username.ts";
 
 /** One user of the room, for end-to-end tests. */
 export class SessionUser implements AsyncDisposable {

@@ -5,11 +5,18 @@
  *
  * @module
  */
-import { CODE, codeName, FLAG, type FrameHeader, JOIN_OPTION, ProtocolError } from "./protocol.ts";
-import type { Room } from "./room.ts";
-import { decodeText } from "./wire_bytes.ts";
-import type { Logger } from "./log.ts";
-import type { Client, Delivery } from "./delivery.ts";
+import {
+  CODE,
+  codeName,
+  FLAG,
+  type FrameHeader,
+  JOIN_OPTION,
+  ProtocolError,
+} from "../shared/wire/protocol.ts";
+import type { Room } from "./room/room.ts";
+import { decodeText } from "../shared/wire/wire_bytes.ts";
+import type { Logger } from "../shared/log.ts";
+import type { Client, Delivery } from "./outbox.ts";
 
 /** What {@linkcode dispatch} works with. */
 export interface DispatchContext {

@@ -5,9 +5,9 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { CHUNK_SIZE, CHUNK_VALID_FOR, writeAll } from "./transport.ts";
-import { UNSAFE_CHARS } from "./unsafe_text.ts";
-import { BufferRing, concatBytes, sameBytes } from "./bytes.ts";
+import { CHUNK_SIZE, CHUNK_VALID_FOR, writeAll } from "../net/transport.ts";
+import { UNSAFE_CHARS } from "../unsafe_text.ts";
+import { BufferRing, concatBytes, sameBytes } from "../wire/bytes.ts";
 
 /** Longest stored file name, in characters, before the extension is kept. */
 export const MAX_SAFE_NAME_CHARS = 100;

@@ -5,12 +5,12 @@
  *
  * @module
  */
-import { CODE, encodeFrame, FLAG } from "./protocol.ts";
-import { closeGracefully, writeAll } from "./transport.ts";
-import type { ConnectionLimits } from "./conn_limits.ts";
-import type { Logger } from "./log.ts";
-import { sleep } from "./abortable.ts";
-import { errorText } from "./conn_helpers.ts";
+import { CODE, encodeFrame, FLAG } from "../shared/wire/protocol.ts";
+import { closeGracefully, writeAll } from "../shared/net/transport.ts";
+import type { ConnectionLimits } from "./limits/conn_limits.ts";
+import type { Logger } from "../shared/log.ts";
+import { sleep } from "../shared/abortable.ts";
+import { errorText } from "../shared/net/conn_helpers.ts";
 
 /** Pause after a failed accept (e.g. out of file descriptors), so the loop does not spin. */
 export const ACCEPT_BACKOFF_MS = 100;

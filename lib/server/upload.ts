@@ -5,14 +5,21 @@
  *
  * @module
  */
-import { CODE, FLAG, type FrameHeader, ProtocolError, SHA256_BYTES, toHex } from "./protocol.ts";
-import type { Room } from "./room.ts";
-import { FileCheckError, receiveFile, safeFileName } from "./files.ts";
-import type { Logger } from "./log.ts";
-import { formatBytes } from "./trace.ts";
-import { untilAborted } from "./abortable.ts";
-import type { Client, Delivery } from "./delivery.ts";
-import { errorText } from "./conn_helpers.ts";
+import {
+  CODE,
+  FLAG,
+  type FrameHeader,
+  ProtocolError,
+  SHA256_BYTES,
+  toHex,
+} from "../shared/wire/protocol.ts";
+import type { Room } from "./room/room.ts";
+import { FileCheckError, receiveFile, safeFileName } from "../shared/files/files.ts";
+import type { Logger } from "../shared/log.ts";
+import { formatBytes } from "../shared/wire/trace.ts";
+import { untilAborted } from "../shared/abortable.ts";
+import type { Client, Delivery } from "./outbox.ts";
+import { errorText } from "../shared/net/conn_helpers.ts";
 
 /** What {@linkcode receiveAttachment} works with. */
 export interface UploadContext {

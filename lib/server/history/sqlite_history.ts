@@ -23,7 +23,7 @@
  * @module
  */
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
-import { decodeText } from "./wire_bytes.ts";
+import { decodeText } from "../../shared/wire/wire_bytes.ts";
 import {
   type EntryKind,
   type HistoryEntry,

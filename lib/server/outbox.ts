@@ -12,14 +12,14 @@ import {
   type FrameInit,
   normalizeFrame,
   ProtocolError,
-} from "./protocol.ts";
-import type { FrameReader, FrameSender, PayloadSource } from "./transport.ts";
-import type { ConnId, Outgoing } from "./room.ts";
-import type { HistoryEntry } from "./history.ts";
-import type { Logger } from "./log.ts";
-import { formatFrame } from "./trace.ts";
+} from "../shared/wire/protocol.ts";
+import type { FrameReader, FrameSender, PayloadSource } from "../shared/net/transport.ts";
+import type { ConnId, Outgoing } from "./room/room.ts";
+import type { HistoryEntry } from "./history/history.ts";
+import type { Logger } from "../shared/log.ts";
+import { formatFrame } from "../shared/wire/trace.ts";
 import { entryBody, entryToSend, replayStream } from "./replay.ts";
-import { closeQuietly } from "./conn_helpers.ts";
+import { closeQuietly } from "../shared/net/conn_helpers.ts";
 
 /** One open connection, joined or not. */
 export interface Client {

@@ -6,10 +6,10 @@
  *
  * @module
  */
-import { FLAG, type FrameInit } from "./protocol.ts";
+import { FLAG, type FrameInit } from "../../shared/wire/protocol.ts";
 import type { HistoryEntry } from "./history.ts";
-import { exactly, readFileChunks } from "./files.ts";
-import { SERVER_NAME } from "./username.ts";
+import { exactly, readFileChunks } from "../../shared/files/files.ts";
+import { SERVER_NAME } from "../../shared/username.ts";
 
 /** An attachment record whose file is not as the history says. */
 export interface MissingAttachment {

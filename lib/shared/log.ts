@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { clock } from "./trace.ts";
+import { clock } from "./wire/trace.ts";
 
 /** Receives whole lines (without the newline). */
 export type LineSink = (line: string) => void;

@@ -5,11 +5,11 @@
  *
  * @module
  */
-import { CODE, FLAG, type FrameInit, utf8Length } from "./protocol.ts";
-import type { HistoryEntry, HistoryStore, NewEntry, StoredAttachment } from "./history.ts";
-import { MemoryHistory } from "./history.ts";
-import { SERVER_NAME, usernameKey, usernameProblem } from "./username.ts";
-import { avatarFileName, type AvatarImage, avatarProblem, imageType } from "./avatar.ts";
+import { CODE, FLAG, type FrameInit, utf8Length } from "../../shared/wire/protocol.ts";
+import type { HistoryEntry, HistoryStore, NewEntry, StoredAttachment } from "../history/history.ts";
+import { MemoryHistory } from "../history/history.ts";
+import { SERVER_NAME, usernameKey, usernameProblem } from "../../shared/username.ts";
+import { avatarFileName, type AvatarImage, avatarProblem, imageType } from "../../shared/avatar.ts";
 
 /** Identifies a connection inside the room. */
 export type ConnId = number;

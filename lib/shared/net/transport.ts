@@ -13,8 +13,8 @@ import {
   MAX_HEADER_SIZE,
   MAX_MESSAGE_PAYLOAD,
   ProtocolError,
-} from "./protocol.ts";
-import { BufferRing, concatBytes } from "./bytes.ts";
+} from "../wire/protocol.ts";
+import { BufferRing, concatBytes } from "../wire/bytes.ts";
 import { MAX_TIMER_DELAY_MS, type StallMonitor, stallMonitorFor } from "./stall_monitor.ts";
 
 /** The part of `Deno.Conn` the transport needs, so tests can pass fakes. */

@@ -6,23 +6,30 @@
  *
  * @module
  */
-import { CODE, codeName, FLAG, hasFlag, MAX_MESSAGE_PAYLOAD, ProtocolError } from "./protocol.ts";
-import { closeGracefully, FrameReader, FrameSender } from "./transport.ts";
-import { type ConnId, Room } from "./room.ts";
-import { HistoryError, type HistoryStore } from "./history.ts";
-import { removeIncomplete } from "./files.ts";
-import { Logger } from "./log.ts";
-import { describeMissing, findMissingAttachments } from "./attachment_check.ts";
-import { ConnectionLimits } from "./conn_limits.ts";
+import {
+  CODE,
+  codeName,
+  FLAG,
+  hasFlag,
+  MAX_MESSAGE_PAYLOAD,
+  ProtocolError,
+} from "../shared/wire/protocol.ts";
+import { closeGracefully, FrameReader, FrameSender } from "../shared/net/transport.ts";
+import { type ConnId, Room } from "./room/room.ts";
+import { HistoryError, type HistoryStore } from "./history/history.ts";
+import { removeIncomplete } from "../shared/files/files.ts";
+import { Logger } from "../shared/log.ts";
+import { describeMissing, findMissingAttachments } from "./history/attachment_check.ts";
+import { ConnectionLimits } from "./limits/conn_limits.ts";
 import { Acceptor } from "./acceptor.ts";
-import { sleep } from "./abortable.ts";
-import { DEFAULT_RATE_LIMIT, type RateLimit, TokenBucket } from "./rate_limit.ts";
-import { SERVER_NAME } from "./username.ts";
-import { type Client, Delivery } from "./delivery.ts";
+import { sleep } from "../shared/abortable.ts";
+import { DEFAULT_RATE_LIMIT, type RateLimit, TokenBucket } from "./limits/rate_limit.ts";
+import { SERVER_NAME } from "../shared/username.ts";
+import { type Client, Delivery } from "./outbox.ts";
 import { dispatch } from "./dispatch.ts";
 import { receiveAttachment, type UploadContext } from "./upload.ts";
-import { closeQuietly, errorText, isDisconnect } from "./conn_helpers.ts";
-import { StallMonitor } from "./stall_monitor.ts";
+import { closeQuietly, errorText, isDisconnect } from "../shared/net/conn_helpers.ts";
+import { StallMonitor } from "../shared/net/stall_monitor.ts";
 
 /** Options for {@linkcode serve}. */
 export interface ServeOptions {

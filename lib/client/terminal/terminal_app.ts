@@ -4,12 +4,12 @@
  *
  * @module
  */
-import { ChatSession, ConnectionError, type RoomEvent } from "./session.ts";
+import { ChatSession, ConnectionError, type RoomEvent } from "../session.ts";
 import { InputClosed, type LineConsole } from "./line_console.ts";
-import { looksLikeText } from "../files.ts";
-import { clock, formatBytes } from "../trace.ts";
-import { inertText } from "../unsafe_text.ts";
-import { SERVER_NAME } from "../username.ts";
+import { looksLikeText } from "../../shared/files/files.ts";
+import { clock, formatBytes } from "../../shared/wire/trace.ts";
+import { inertText } from "../../shared/unsafe_text.ts";
+import { SERVER_NAME } from "../../shared/username.ts";
 
 /** The menu, exactly as the assignment prints it. */
 export const MENU = [

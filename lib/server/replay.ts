@@ -5,17 +5,17 @@
  *
  * @module
  */
-import { encodeShortLivedFrame, type FrameInit } from "./protocol.ts";
-import { concatBytes } from "./bytes.ts";
-import type { PayloadSource } from "./transport.ts";
-import { entryFrame } from "./room.ts";
-import type { HistoryEntry } from "./history.ts";
+import { encodeShortLivedFrame, type FrameInit } from "../shared/wire/protocol.ts";
+import { concatBytes } from "../shared/wire/bytes.ts";
+import type { PayloadSource } from "../shared/net/transport.ts";
+import { entryFrame } from "./room/room.ts";
+import type { HistoryEntry } from "./history/history.ts";
 import {
   attachmentProblem,
   fileChunksExactly,
   missingAttachmentFrame,
-} from "./attachment_check.ts";
-import type { Logger } from "./log.ts";
+} from "./history/attachment_check.ts";
+import type { Logger } from "../shared/log.ts";
 
 /** Where {@linkcode entryToSend} finds attachments and reports missing ones. */
 export interface EntryFilesOptions {
