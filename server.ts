@@ -13,6 +13,7 @@ import { HistoryError } from "./lib/server/history/history.ts";
 import { HISTORY_FILE, SqliteHistory } from "./lib/server/history/sqlite_history.ts";
 import { DEFAULT_RATE_LIMIT } from "./lib/server/limits/rate_limit.ts";
 import { DEFAULT_CONNECTION_LIMITS } from "./lib/server/limits/conn_limits.ts";
+import { errorText } from "./lib/shared/error_text.ts";
 
 const USAGE = `Usage: server [options]
 
@@ -153,6 +154,6 @@ function startupProblem(error: unknown): string | undefined {
   }
   if (Object.values(Deno.errors).some((kind) => error instanceof kind)) {
     // An unwritable folder, a file where a folder should be, …
-    return `cannot start: ${(error as Error).message}`;
+    return `cannot start: ${errorText(error)}`;
   }
 }

@@ -7,15 +7,12 @@
  *
  * @module
  */
-import {
-  decodeFrame,
-  decodeHeader,
-  encodeFrame,
-  encodeShortLivedFrame,
-  FLAG,
-  MAX_MESSAGE_PAYLOAD,
-} from "../lib/shared/wire/protocol.ts";
-import { type ByteConn, FrameReader } from "../lib/shared/net/transport.ts";
+import { decodeFrame, decodeHeader } from "../lib/shared/wire/decode_frame.ts";
+import { encodeFrame, encodeShortLivedFrame } from "../lib/shared/wire/encode_frame.ts";
+import { FLAG } from "../lib/shared/wire/flags.ts";
+import { MAX_MESSAGE_PAYLOAD } from "../lib/shared/wire/layout.ts";
+import { type ByteConn } from "../lib/shared/net/byte_conn.ts";
+import { FrameReader } from "../lib/shared/net/frame_reader.ts";
 
 const SIZES = { "100 B": 100, "64 KiB": 64 * 1024, "1 MiB": MAX_MESSAGE_PAYLOAD } as const;
 

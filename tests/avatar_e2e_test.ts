@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { CODE, FLAG } from "../lib/shared/wire/protocol.ts";
+import { CODE } from "../lib/shared/wire/protocol_error.ts";
+import { FLAG } from "../lib/shared/wire/flags.ts";
 import { ChatSession, type RoomEvent, type TransferProgress } from "../lib/client/session.ts";
 import { startServer, TestClient, text } from "./support/harness.ts";
 import { Recorder } from "./support/recorder.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { allocBytes, concatBytes, SMALL_BYTES } from "../lib/shared/wire/bytes.ts";
-import { encodeFrame, encodeShortLivedFrame } from "../lib/shared/wire/protocol.ts";
+import { encodeFrame, encodeShortLivedFrame } from "../lib/shared/wire/encode_frame.ts";
 
 Deno.test("allocBytes() hands out zeroed arrays that never overlap", () => {
   const arrays = Array.from({ length: 200 }, (_, i) => allocBytes(1 + (i % 700)));

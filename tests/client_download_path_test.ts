@@ -5,7 +5,8 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { encodeFrame, FLAG } from "../lib/shared/wire/protocol.ts";
+import { encodeFrame } from "../lib/shared/wire/encode_frame.ts";
+import { FLAG } from "../lib/shared/wire/flags.ts";
 import { ChatSession, type RoomEvent } from "../lib/client/session.ts";
 import { Recorder } from "./support/recorder.ts";
 

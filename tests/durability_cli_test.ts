@@ -4,7 +4,9 @@
  * it refuses a data folder it cannot or must not use.
  */
 import assert from "node:assert/strict";
-import { encodeFrame, FLAG, type Frame, hasFlag } from "../lib/shared/wire/protocol.ts";
+import { encodeFrame } from "../lib/shared/wire/encode_frame.ts";
+import { FLAG, hasFlag } from "../lib/shared/wire/flags.ts";
+import { type Frame } from "../lib/shared/wire/frame.ts";
 import { TestClient, text } from "./support/harness.ts";
 import { denoLauncher, ProgramProcess } from "./support/program_process.ts";
 

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
-import { hashFile, readFileChunks, receiveFile } from "../lib/shared/files/files.ts";
-import { CHUNK_SIZE } from "../lib/shared/net/transport.ts";
+import { hashFile, readFileChunks } from "../lib/shared/files/read_file.ts";
+import { receiveFile } from "../lib/shared/files/receive_file.ts";
+import { CHUNK_SIZE } from "../lib/shared/net/byte_conn.ts";
 import { concatBytes } from "../lib/shared/wire/bytes.ts";
 
 function pattern(size: number): Uint8Array {

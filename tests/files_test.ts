@@ -1,14 +1,9 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import {
-  exactly,
-  FileCheckError,
-  looksLikeText,
-  numberedName,
-  receiveFile,
-  removeIncomplete,
-  safeFileName,
-} from "../lib/shared/files/files.ts";
+import { readFileExactly } from "../lib/shared/files/read_file.ts";
+import { FileCheckError, receiveFile, removeIncomplete } from "../lib/shared/files/receive_file.ts";
+import { looksLikeText } from "../lib/shared/text.ts";
+import { numberedName, safeFileName } from "../lib/shared/files/safe_file_name.ts";
 
 Deno.test("safeFileName() keeps only a harmless base name", async (t) => {
   const cases: [string, string][] = [
@@ -131,13 +126,21 @@ Deno.test("looksLikeText() accepts UTF-8 text and refuses binary", () => {
   assert.equal(looksLikeText(new Uint8Array([0xff, 0xfe])), false);
 });
 
-Deno.test("exactly() cuts a stream that grew and pads one that shrank to the announced size", async () => {
-  const collect = async (size: number, ...parts: string[]) => {
-    const out: number[] = [];
-    for await (const chunk of exactly(size, chunksOf(...parts))) out.push(...chunk);
-    return out;
-  };
-  assert.deepEqual(await collect(3, "ab", "cd"), [97, 98, 99]);
-  assert.deepEqual(await collect(4, "ab"), [97, 98, 0, 0]);
-  assert.deepEqual(await collect(0, "ab"), []);
+Deno.test("readFileExactly() cuts a file that grew and pads one that shrank or vanished to the announced size", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/f.txt`;
+    await Deno.writeTextFile(path, "abcd");
+    const collect = async (file: string, size: number) => {
+      const out: number[] = [];
+      for await (const chunk of readFileExactly(file, size)) out.push(...chunk);
+      return out;
+    };
+    assert.deepEqual(await collect(path, 3), [97, 98, 99]);
+    assert.deepEqual(await collect(path, 6), [97, 98, 99, 100, 0, 0]);
+    assert.deepEqual(await collect(path, 0), []);
+    assert.deepEqual(await collect(`${dir}/gone.txt`, 2), [0, 0]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

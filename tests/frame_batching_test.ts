@@ -1,11 +1,9 @@
 import assert from "node:assert/strict";
-import { encodeFrame, FLAG } from "../lib/shared/wire/protocol.ts";
-import {
-  type ByteConn,
-  CHUNK_SIZE,
-  FrameReader,
-  FrameSender,
-} from "../lib/shared/net/transport.ts";
+import { encodeFrame } from "../lib/shared/wire/encode_frame.ts";
+import { FLAG } from "../lib/shared/wire/flags.ts";
+import { type ByteConn, CHUNK_SIZE } from "../lib/shared/net/byte_conn.ts";
+import { FrameReader } from "../lib/shared/net/frame_reader.ts";
+import { FrameSender } from "../lib/shared/net/frame_sender.ts";
 
 /** A connection that hands out `bytes` in reads of the given sizes, in turn. */
 function fakeConn(bytes: Uint8Array, sizes: number[]): ByteConn {

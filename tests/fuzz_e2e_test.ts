@@ -8,14 +8,12 @@
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import {
-  codeName,
-  encodeFrame,
-  FLAG,
-  type FrameInit,
-  hasFlag,
-} from "../lib/shared/wire/protocol.ts";
-import { FrameReader, writeAll } from "../lib/shared/net/transport.ts";
+import { codeName } from "../lib/shared/wire/protocol_error.ts";
+import { encodeFrame } from "../lib/shared/wire/encode_frame.ts";
+import { FLAG, hasFlag } from "../lib/shared/wire/flags.ts";
+import { type FrameInit } from "../lib/shared/wire/frame.ts";
+import { FrameReader } from "../lib/shared/net/frame_reader.ts";
+import { writeAll } from "../lib/shared/net/byte_conn.ts";
 import { startServer, until } from "./support/harness.ts";
 import { Bystanders } from "./support/bystanders.ts";
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { FLAG, hasFlag } from "../lib/shared/wire/protocol.ts";
+import { FLAG, hasFlag } from "../lib/shared/wire/flags.ts";
 import { GuiController } from "../lib/gui/gui_controller.ts";
 import type { ToPage } from "../lib/gui/page_protocol.ts";
 import { startServer, TestClient } from "./support/harness.ts";

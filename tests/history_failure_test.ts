@@ -17,7 +17,9 @@ import {
   findMissingAttachments,
   missingAttachmentFrame,
 } from "../lib/server/history/attachment_check.ts";
-import { CODE, FLAG, type Frame, hasFlag } from "../lib/shared/wire/protocol.ts";
+import { CODE } from "../lib/shared/wire/protocol_error.ts";
+import { FLAG, hasFlag } from "../lib/shared/wire/flags.ts";
+import { type Frame } from "../lib/shared/wire/frame.ts";
 import { Logger } from "../lib/shared/log.ts";
 import { SqliteHistory } from "../lib/server/history/sqlite_history.ts";
 import { startServer, TestClient, text } from "./support/harness.ts";

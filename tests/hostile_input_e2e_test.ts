@@ -4,16 +4,11 @@
  * `support/bystanders.ts`): a clear error, nothing lost, nobody else disturbed.
  */
 import assert from "node:assert/strict";
-import {
-  CODE,
-  codeName,
-  encodeFrame,
-  FLAG,
-  type Frame,
-  hasFlag,
-  MAGIC_0,
-  MAGIC_1,
-} from "../lib/shared/wire/protocol.ts";
+import { CODE, codeName } from "../lib/shared/wire/protocol_error.ts";
+import { encodeFrame } from "../lib/shared/wire/encode_frame.ts";
+import { FLAG, hasFlag } from "../lib/shared/wire/flags.ts";
+import { type Frame } from "../lib/shared/wire/frame.ts";
+import { MAGIC_0, MAGIC_1 } from "../lib/shared/wire/layout.ts";
 import { startServer, TestClient, text, until } from "./support/harness.ts";
 import { Bystanders, sendRaw } from "./support/bystanders.ts";
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { FLAG, hasFlag } from "../lib/shared/wire/protocol.ts";
+import { FLAG, hasFlag } from "../lib/shared/wire/flags.ts";
 import { startServer, TestClient, text } from "./support/harness.ts";
 
 Deno.test("a user joining a history far bigger than the send queue gets all of it", async () => {

@@ -4,8 +4,11 @@
  * reading. The bystanders' conversation must stay prompt and intact.
  */
 import assert from "node:assert/strict";
-import { CODE, codeName, encodeFrame, FLAG, hasFlag } from "../lib/shared/wire/protocol.ts";
-import { FrameReader, writeAll } from "../lib/shared/net/transport.ts";
+import { CODE, codeName } from "../lib/shared/wire/protocol_error.ts";
+import { encodeFrame } from "../lib/shared/wire/encode_frame.ts";
+import { FLAG, hasFlag } from "../lib/shared/wire/flags.ts";
+import { FrameReader } from "../lib/shared/net/frame_reader.ts";
+import { writeAll } from "../lib/shared/net/byte_conn.ts";
 import { startServer, TestClient, text, until } from "./support/harness.ts";
 import { Bystanders, PROMPT_MS } from "./support/bystanders.ts";
 import { denoLauncher, ProgramProcess } from "./support/program_process.ts";

@@ -3,7 +3,9 @@
  * against a real server on a real socket.
  */
 import assert from "node:assert/strict";
-import { CODE, encodeFrame, FLAG } from "../lib/shared/wire/protocol.ts";
+import { CODE } from "../lib/shared/wire/protocol_error.ts";
+import { encodeFrame } from "../lib/shared/wire/encode_frame.ts";
+import { FLAG } from "../lib/shared/wire/flags.ts";
 import { startServer, TestClient, text } from "./support/harness.ts";
 import { SessionUser } from "./support/session_user.ts";
 

@@ -1,17 +1,12 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import {
-  CODE,
-  decodeFrame,
-  decodeHeader,
-  encodeFrame,
-  FLAG,
-  type FrameInit,
-  MAX_HEADER_SIZE,
-  MAX_MESSAGE_PAYLOAD,
-  ProtocolError,
-  utf8Length,
-} from "../lib/shared/wire/protocol.ts";
+import { CODE, ProtocolError } from "../lib/shared/wire/protocol_error.ts";
+import { decodeFrame, decodeHeader } from "../lib/shared/wire/decode_frame.ts";
+import { encodeFrame } from "../lib/shared/wire/encode_frame.ts";
+import { FLAG } from "../lib/shared/wire/flags.ts";
+import { type FrameInit } from "../lib/shared/wire/frame.ts";
+import { MAX_HEADER_SIZE, MAX_MESSAGE_PAYLOAD } from "../lib/shared/wire/layout.ts";
+import { utf8Length } from "../lib/shared/wire/wire_bytes.ts";
 
 function hex(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join(" ");

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { CODE, FLAG, type FrameInit } from "../lib/shared/wire/protocol.ts";
+import { CODE } from "../lib/shared/wire/protocol_error.ts";
+import { FLAG } from "../lib/shared/wire/flags.ts";
+import { type FrameInit } from "../lib/shared/wire/frame.ts";
 import {
   DEPARTED_AVATARS,
   entryFrame,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { FLAG } from "../lib/shared/wire/protocol.ts";
-import { CODE } from "../lib/shared/wire/protocol.ts";
+import { FLAG } from "../lib/shared/wire/flags.ts";
+import { CODE } from "../lib/shared/wire/protocol_error.ts";
 import { entryFrame, type Outgoing, Room, TEXT } from "../lib/server/room/room.ts";
 
 const peer = (port: number) => ({ hostname: "127.0.0.1", port });

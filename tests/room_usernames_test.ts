@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { CODE, FLAG } from "../lib/shared/wire/protocol.ts";
+import { CODE } from "../lib/shared/wire/protocol_error.ts";
+import { FLAG } from "../lib/shared/wire/flags.ts";
 import { type Outgoing, Room } from "../lib/server/room/room.ts";
 
 const peer = { hostname: "127.0.0.1", port: 50000 };

@@ -3,7 +3,7 @@
  * that it can restart on the same port at once.
  */
 import assert from "node:assert/strict";
-import { FLAG } from "../lib/shared/wire/protocol.ts";
+import { FLAG } from "../lib/shared/wire/flags.ts";
 import { TestClient } from "./support/harness.ts";
 import { denoLauncher, ProgramProcess } from "./support/program_process.ts";
 

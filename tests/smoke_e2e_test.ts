@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { FLAG } from "../lib/shared/wire/protocol.ts";
+import { FLAG } from "../lib/shared/wire/flags.ts";
 import { startServer, TestClient, text } from "./support/harness.ts";
 
 Deno.test("a joined user's message reaches every active user", async () => {

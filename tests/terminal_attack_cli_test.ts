@@ -4,8 +4,8 @@
  * live and in the history, and is printed inert: visible, never obeyed.
  */
 import assert from "node:assert/strict";
-import { FLAG, hasFlag } from "../lib/shared/wire/protocol.ts";
-import { hasUnsafeChars } from "../lib/shared/unsafe_text.ts";
+import { FLAG, hasFlag } from "../lib/shared/wire/flags.ts";
+import { hasUnsafeChars } from "../lib/shared/text.ts";
 import { startServer, TestClient } from "./support/harness.ts";
 import { denoLauncher, ProgramProcess } from "./support/program_process.ts";
 

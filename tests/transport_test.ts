@@ -1,20 +1,13 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import {
-  CODE,
-  encodeFrame,
-  FLAG,
-  type FrameInit,
-  ProtocolError,
-} from "../lib/shared/wire/protocol.ts";
-import {
-  type ByteConn,
-  closeGracefully,
-  FrameReader,
-  FrameSender,
-  type HalfClosable,
-  writeAll,
-} from "../lib/shared/net/transport.ts";
+import { CODE, ProtocolError } from "../lib/shared/wire/protocol_error.ts";
+import { encodeFrame } from "../lib/shared/wire/encode_frame.ts";
+import { FLAG } from "../lib/shared/wire/flags.ts";
+import { type FrameInit } from "../lib/shared/wire/frame.ts";
+import { type ByteConn, writeAll } from "../lib/shared/net/byte_conn.ts";
+import { closeGracefully, type HalfClosable } from "../lib/shared/net/conn_helpers.ts";
+import { FrameReader } from "../lib/shared/net/frame_reader.ts";
+import { FrameSender } from "../lib/shared/net/frame_sender.ts";
 import { concatBytes } from "../lib/shared/wire/bytes.ts";
 
 /** A connection that hands out `data` in reads of the given sizes, then ends. */

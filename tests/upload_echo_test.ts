@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
-import { CODE, FLAG, JOIN_OPTION, toHex } from "../lib/shared/wire/protocol.ts";
-import { hashFile } from "../lib/shared/files/files.ts";
+import { CODE } from "../lib/shared/wire/protocol_error.ts";
+import { FLAG, JOIN_OPTION } from "../lib/shared/wire/flags.ts";
+import { toHex } from "../lib/shared/wire/wire_bytes.ts";
+import { hashFile } from "../lib/shared/files/read_file.ts";
 import { saveOwnUpload } from "../lib/client/attachment_streams.ts";
 import { startServer, TestClient, text } from "./support/harness.ts";
 import { SessionUser } from "./support/session_user.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { CHUNK_SIZE } from "../../lib/shared/net/transport.ts";
+import { CHUNK_SIZE } from "../../lib/shared/net/byte_conn.ts";
 import { WorkerProcess } from "../support/worker_process.ts";
 import { rawStreamSha256 } from "../support/raw_stream.ts";
 

@@ -6,21 +6,13 @@
  * @module
  */
 import { wallMs } from "./worker_io.ts";
-import {
-  decodeHeader,
-  encodeFrame,
-  FLAG,
-  type FrameHeader,
-  type FrameInit,
-  hasFlag,
-  JOIN_OPTION,
-} from "../../lib/shared/wire/protocol.ts";
-import {
-  FrameReader,
-  FrameSender,
-  type PayloadSource,
-  writeAll,
-} from "../../lib/shared/net/transport.ts";
+import { decodeHeader } from "../../lib/shared/wire/decode_frame.ts";
+import { encodeFrame } from "../../lib/shared/wire/encode_frame.ts";
+import { FLAG, hasFlag, JOIN_OPTION } from "../../lib/shared/wire/flags.ts";
+import { type FrameHeader, type FrameInit } from "../../lib/shared/wire/frame.ts";
+import { FrameReader } from "../../lib/shared/net/frame_reader.ts";
+import { FrameSender, type PayloadSource } from "../../lib/shared/net/frame_sender.ts";
+import { writeAll } from "../../lib/shared/net/byte_conn.ts";
 
 /** Consumes one frame; must read or skip its whole payload. */
 export type FrameHandler = (header: FrameHeader, reader: FrameReader) => Promise<void>;

@@ -6,7 +6,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { CHUNK_SIZE } from "../../lib/shared/net/transport.ts";
+import { CHUNK_SIZE } from "../../lib/shared/net/byte_conn.ts";
 
 /** The chunk the raw sender repeats ({@linkcode CHUNK_SIZE} bytes). */
 export function rawChunk(): Uint8Array {

@@ -12,8 +12,11 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { encodeFrame, FLAG, type FrameHeader } from "../../lib/shared/wire/protocol.ts";
-import { FrameReader, FrameSender } from "../../lib/shared/net/transport.ts";
+import { encodeFrame } from "../../lib/shared/wire/encode_frame.ts";
+import { FLAG } from "../../lib/shared/wire/flags.ts";
+import { type FrameHeader } from "../../lib/shared/wire/frame.ts";
+import { FrameReader } from "../../lib/shared/net/frame_reader.ts";
+import { FrameSender } from "../../lib/shared/net/frame_sender.ts";
 
 const { values } = parseArgs({
   args: Deno.args,

@@ -17,7 +17,7 @@
  *
  * @module
  */
-import type { FrameHeader } from "../../lib/shared/wire/protocol.ts";
+import type { FrameHeader } from "../../lib/shared/wire/frame.ts";
 import { BenchClient } from "../support/bench_client.ts";
 import { LatencyHistogram } from "../support/stats.ts";
 import { runWorker, wallMs } from "../support/worker_io.ts";

@@ -12,8 +12,9 @@
  *
  * @module
  */
-import { FLAG, type FrameHeader, hasFlag } from "../../lib/shared/wire/protocol.ts";
-import type { FrameReader } from "../../lib/shared/net/transport.ts";
+import { FLAG, hasFlag } from "../../lib/shared/wire/flags.ts";
+import { type FrameHeader } from "../../lib/shared/wire/frame.ts";
+import type { FrameReader } from "../../lib/shared/net/frame_reader.ts";
 import { ChatSession, type RoomEvent } from "../../lib/client/session.ts";
 import { BenchClient } from "../support/bench_client.ts";
 import { runWorker } from "../support/worker_io.ts";

@@ -13,8 +13,10 @@
  *
  * @module
  */
-import { encodeFrame, FIXED_HEADER_SIZE, FLAG } from "../../lib/shared/wire/protocol.ts";
-import { writeAll } from "../../lib/shared/net/transport.ts";
+import { encodeFrame } from "../../lib/shared/wire/encode_frame.ts";
+import { FIXED_HEADER_SIZE } from "../../lib/shared/wire/layout.ts";
+import { FLAG } from "../../lib/shared/wire/flags.ts";
+import { writeAll } from "../../lib/shared/net/byte_conn.ts";
 import { runWorker } from "../support/worker_io.ts";
 
 /** Read buffer per connection: an idle client gets only small frames. */

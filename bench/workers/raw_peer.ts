@@ -16,7 +16,7 @@
  * @module
  */
 import { createHash, type Hash } from "node:crypto";
-import { CHUNK_SIZE, writeAll } from "../../lib/shared/net/transport.ts";
+import { CHUNK_SIZE, writeAll } from "../../lib/shared/net/byte_conn.ts";
 import { runWorker, wallMs } from "../support/worker_io.ts";
 import { rawChunk } from "../support/raw_stream.ts";
 

@@ -18,8 +18,11 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { FLAG, type FrameHeader, hasFlag, toHex } from "../../lib/shared/wire/protocol.ts";
-import { CHUNK_SIZE, type FrameReader } from "../../lib/shared/net/transport.ts";
+import { FLAG, hasFlag } from "../../lib/shared/wire/flags.ts";
+import { type FrameHeader } from "../../lib/shared/wire/frame.ts";
+import { toHex } from "../../lib/shared/wire/wire_bytes.ts";
+import { CHUNK_SIZE } from "../../lib/shared/net/byte_conn.ts";
+import { type FrameReader } from "../../lib/shared/net/frame_reader.ts";
 import { BenchClient } from "../support/bench_client.ts";
 import { runWorker, wallMs } from "../support/worker_io.ts";
 

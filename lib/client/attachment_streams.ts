@@ -5,17 +5,13 @@
  *
  * @module
  */
-import { type FrameHeader, ProtocolError } from "../shared/wire/protocol.ts";
-import type { FrameReader } from "../shared/net/transport.ts";
-import {
-  exactly,
-  FileCheckError,
-  readFileChunks,
-  type ReceivedFile,
-  receiveFile,
-  safeFileName,
-} from "../shared/files/files.ts";
-import { errorText } from "../shared/net/conn_helpers.ts";
+import { type FrameHeader } from "../shared/wire/frame.ts";
+import { ProtocolError } from "../shared/wire/protocol_error.ts";
+import type { FrameReader } from "../shared/net/frame_reader.ts";
+import { readFileExactly } from "../shared/files/read_file.ts";
+import { FileCheckError, type ReceivedFile, receiveFile } from "../shared/files/receive_file.ts";
+import { safeFileName } from "../shared/files/safe_file_name.ts";
+import { errorText } from "../shared/error_text.ts";
 
 /** How far a file transfer has got; uploads and downloads each run one at a time. */
 export interface TransferProgress {
@@ -61,7 +57,7 @@ export function uploadChunks(
   options: UploadChunksOptions,
 ): AsyncGenerator<Uint8Array> {
   const { filename, size, onProgress } = options;
-  return countProgress(exactly(size, readFileChunks(path)), {
+  return countProgress(readFileExactly(path, size), {
     direction: "upload",
     filename,
     total: size,
@@ -131,7 +127,7 @@ export async function saveOwnUpload(
 ): Promise<ReceivedFile | { error: string }> {
   try {
     return await receiveFile(
-      exactly(size, readFileChunks(path)),
+      readFileExactly(path, size),
       options.downloadsDir,
       safeFileName(header.filename),
       { size, sha256: header.sha256, keepHead: options.keepHead, reuseIdentical: true },

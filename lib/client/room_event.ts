@@ -4,9 +4,11 @@
  *
  * @module
  */
-import { CODE, FLAG, type FrameHeader, hasFlag, ProtocolError } from "../shared/wire/protocol.ts";
-import type { ReceivedFile } from "../shared/files/files.ts";
-import { decodeText } from "../shared/wire/wire_bytes.ts";
+import { CODE, ProtocolError } from "../shared/wire/protocol_error.ts";
+import { FLAG, hasFlag } from "../shared/wire/flags.ts";
+import { type FrameHeader } from "../shared/wire/frame.ts";
+import type { ReceivedFile } from "../shared/files/receive_file.ts";
+import { decodeText } from "../shared/text.ts";
 
 /** An active user as the report lists it. */
 export interface ReportedUser {

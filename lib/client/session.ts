@@ -5,20 +5,21 @@
  *
  * @module
  */
+import { encodeFrame } from "../shared/wire/encode_frame.ts";
+import { FLAG, hasFlag, JOIN_OPTION } from "../shared/wire/flags.ts";
 import {
-  encodeFrame,
-  FLAG,
   type Frame,
   type FrameHeader,
   type FrameInit,
-  hasFlag,
-  JOIN_OPTION,
   normalizeFrame,
-  ProtocolError,
-  toHex,
-} from "../shared/wire/protocol.ts";
-import { type ByteConn, FrameReader, FrameSender } from "../shared/net/transport.ts";
-import { hashFile, type ReceivedFile } from "../shared/files/files.ts";
+} from "../shared/wire/frame.ts";
+import { ProtocolError } from "../shared/wire/protocol_error.ts";
+import { toHex } from "../shared/wire/wire_bytes.ts";
+import { type ByteConn } from "../shared/net/byte_conn.ts";
+import { FrameReader } from "../shared/net/frame_reader.ts";
+import { FrameSender } from "../shared/net/frame_sender.ts";
+import { hashFile } from "../shared/files/read_file.ts";
+import { type ReceivedFile } from "../shared/files/receive_file.ts";
 import { saveAttachment, saveOwnUpload, uploadChunks } from "./attachment_streams.ts";
 import { closeQuietly } from "../shared/net/conn_helpers.ts";
 import { formatFrame } from "../shared/wire/trace.ts";

@@ -16,6 +16,7 @@ import {
   type ServedAvatar,
   type ServedFile,
 } from "./page_media.ts";
+import { errorText } from "../shared/error_text.ts";
 
 /** An open page, as the controller talks to it. */
 export interface PageLink {
@@ -135,7 +136,7 @@ export class GuiController {
     if (error instanceof Deno.errors.NotFound && /lookup|dns/i.test(error.message)) {
       return `Cannot reach the server at ${where}: ${error.message}`;
     }
-    return error instanceof Error ? error.message : String(error);
+    return errorText(error);
   }
 
   #enqueue<T>(job: () => Promise<T>): Promise<T> {
@@ -308,7 +309,7 @@ export class GuiController {
       } catch (error) {
         this.#broadcast({
           t: "problem",
-          text: `Cannot list the users in the room: ${(error as Error).message}`,
+          text: `Cannot list the users in the room: ${errorText(error)}`,
         });
       }
     });

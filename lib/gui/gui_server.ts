@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { safeFileName } from "../shared/files/files.ts";
+import { safeFileName } from "../shared/files/safe_file_name.ts";
 import { type GuiController, type PageLink } from "./gui_controller.ts";
 import {
   MAX_PAGE_MESSAGE_BYTES,
@@ -17,6 +17,7 @@ import { checkRequest, newToken } from "./request_guard.ts";
 import { PAGE_CSS } from "./page/page_css.ts";
 import { pageHtml } from "./page/page_html.ts";
 import { PAGE_JS } from "./page/page_js.ts";
+import { errorText } from "../shared/error_text.ts";
 
 /** Options for {@linkcode startGuiServer}. */
 export interface GuiServerOptions {
@@ -74,8 +75,8 @@ export function startGuiServer(options: GuiServerOptions): GuiServer {
     try {
       return await route(request);
     } catch (error) {
-      log(`Cannot serve ${request.method} ${request.url}: ${(error as Error).message}`);
-      return respond(`The GUI failed: ${(error as Error).message}`, 500);
+      log(`Cannot serve ${request.method} ${request.url}: ${errorText(error)}`);
+      return respond(`The GUI failed: ${errorText(error)}`, 500);
     }
   });
   port = server.addr.port;
@@ -132,7 +133,7 @@ export function startGuiServer(options: GuiServerOptions): GuiServer {
     try {
       upgraded = Deno.upgradeWebSocket(request);
     } catch (error) {
-      return respond(`Cannot open the WebSocket: ${(error as Error).message}`, 400);
+      return respond(`Cannot open the WebSocket: ${errorText(error)}`, 400);
     }
     const { socket, response } = upgraded;
     let detach = () => {};
@@ -212,7 +213,7 @@ export function startGuiServer(options: GuiServerOptions): GuiServer {
       return json(200, { ok: true, size });
     } catch (error) {
       await Deno.remove(dir, { recursive: true }).catch(() => {/* nothing was staged */});
-      return json(400, { error: (error as Error).message });
+      return json(400, { error: errorText(error) });
     }
   }
 

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { errorText } from "../shared/error_text.ts";
 
 /** The command that opens `url` on `os`: `xdg-open`, `open` or `cmd /c start`. */
 export function openCommand(url: string, os: typeof Deno.build.os): [string, string[]] {
@@ -36,6 +37,6 @@ export async function openBrowser(
     if (error instanceof Deno.errors.NotFound) {
       return `Cannot open a browser: ${command} is not installed`;
     }
-    return `Cannot open a browser with ${command}: ${(error as Error).message}`;
+    return `Cannot open a browser with ${command}: ${errorText(error)}`;
   }
 }

@@ -7,8 +7,9 @@
  */
 import type { RoomEvent } from "../client/session.ts";
 import { type AvatarImage, avatarProblem, IMAGE_MIME, imageType } from "../shared/avatar.ts";
-import { looksLikeText } from "../shared/files/files.ts";
+import { looksLikeText } from "../shared/text.ts";
 import type { PageFile } from "./page_protocol.ts";
+import { errorText } from "../shared/error_text.ts";
 
 /** A file the session saved, which the page may load by its id. */
 export interface ServedFile {
@@ -68,9 +69,7 @@ export function decodeAvatar(avatar: { name: string; data: string }): AvatarImag
     bytes = Uint8Array.from(atob(avatar.data), (c) => c.charCodeAt(0));
   } catch (error) {
     throw new Error(
-      `The avatar ${avatar.name} could not be read: its data is not base64 (${
-        (error as Error).message
-      }).`,
+      `The avatar ${avatar.name} could not be read: its data is not base64 (${errorText(error)}).`,
     );
   }
   const problem = avatarProblem(bytes);

@@ -6,6 +6,7 @@
  * @module
  */
 import type { ReportedUser } from "../client/session.ts";
+import { errorText } from "../shared/error_text.ts";
 
 /** Largest WebSocket message accepted from the page (an avatar in base64 fits). */
 export const MAX_PAGE_MESSAGE_BYTES = 1024 * 1024;
@@ -97,7 +98,7 @@ export function parseFromPage(raw: string): FromPage {
   try {
     value = JSON.parse(raw);
   } catch (error) {
-    throw new PageMessageError(`Cannot read the page's message: ${(error as Error).message}`);
+    throw new PageMessageError(`Cannot read the page's message: ${errorText(error)}`);
   }
   const m = value as Record<string, unknown> | null;
   const bad = (what: string) =>

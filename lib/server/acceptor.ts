@@ -5,12 +5,15 @@
  *
  * @module
  */
-import { CODE, encodeFrame, FLAG } from "../shared/wire/protocol.ts";
-import { closeGracefully, writeAll } from "../shared/net/transport.ts";
+import { CODE } from "../shared/wire/protocol_error.ts";
+import { encodeFrame } from "../shared/wire/encode_frame.ts";
+import { FLAG } from "../shared/wire/flags.ts";
+import { closeGracefully } from "../shared/net/conn_helpers.ts";
+import { writeAll } from "../shared/net/byte_conn.ts";
 import type { ConnectionLimits } from "./limits/conn_limits.ts";
 import type { Logger } from "../shared/log.ts";
 import { sleep } from "../shared/abortable.ts";
-import { errorText } from "../shared/net/conn_helpers.ts";
+import { errorText } from "../shared/error_text.ts";
 
 /** Pause after a failed accept (e.g. out of file descriptors), so the loop does not spin. */
 export const ACCEPT_BACKOFF_MS = 100;

@@ -5,16 +5,11 @@
  *
  * @module
  */
-import {
-  CODE,
-  codeName,
-  FLAG,
-  type FrameHeader,
-  JOIN_OPTION,
-  ProtocolError,
-} from "../shared/wire/protocol.ts";
+import { CODE, codeName, ProtocolError } from "../shared/wire/protocol_error.ts";
+import { FLAG, JOIN_OPTION } from "../shared/wire/flags.ts";
+import { type FrameHeader } from "../shared/wire/frame.ts";
 import type { Room } from "./room/room.ts";
-import { decodeText } from "../shared/wire/wire_bytes.ts";
+import { decodeText } from "../shared/text.ts";
 import type { Logger } from "../shared/log.ts";
 import type { Client, Delivery } from "./outbox.ts";
 

@@ -6,14 +6,11 @@
  *
  * @module
  */
-import {
-  encodeFrame,
-  type FrameHeader,
-  type FrameInit,
-  normalizeFrame,
-  ProtocolError,
-} from "../shared/wire/protocol.ts";
-import type { FrameReader, FrameSender, PayloadSource } from "../shared/net/transport.ts";
+import { encodeFrame } from "../shared/wire/encode_frame.ts";
+import { type FrameHeader, type FrameInit, normalizeFrame } from "../shared/wire/frame.ts";
+import { ProtocolError } from "../shared/wire/protocol_error.ts";
+import type { FrameReader } from "../shared/net/frame_reader.ts";
+import type { FrameSender, PayloadSource } from "../shared/net/frame_sender.ts";
 import type { ConnId, Outgoing } from "./room/room.ts";
 import type { HistoryEntry } from "./history/history.ts";
 import type { Logger } from "../shared/log.ts";

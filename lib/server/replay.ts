@@ -5,16 +5,14 @@
  *
  * @module
  */
-import { encodeShortLivedFrame, type FrameInit } from "../shared/wire/protocol.ts";
+import { encodeShortLivedFrame } from "../shared/wire/encode_frame.ts";
+import { type FrameInit } from "../shared/wire/frame.ts";
 import { concatBytes } from "../shared/wire/bytes.ts";
-import type { PayloadSource } from "../shared/net/transport.ts";
+import type { PayloadSource } from "../shared/net/frame_sender.ts";
 import { entryFrame } from "./room/room.ts";
 import type { HistoryEntry } from "./history/history.ts";
-import {
-  attachmentProblem,
-  fileChunksExactly,
-  missingAttachmentFrame,
-} from "./history/attachment_check.ts";
+import { attachmentProblem, missingAttachmentFrame } from "./history/attachment_check.ts";
+import { readFileExactly } from "../shared/files/read_file.ts";
 import type { Logger } from "../shared/log.ts";
 
 /** Where {@linkcode entryToSend} finds attachments and reports missing ones. */
@@ -58,7 +56,7 @@ export function entryToSend(
 
 /** The streamed body of an {@linkcode EntryToSend}, if it has one. */
 export function entryBody({ path, size }: EntryToSend): PayloadSource | undefined {
-  return path ? () => fileChunksExactly(path, size) : undefined;
+  return path ? () => readFileExactly(path, size) : undefined;
 }
 
 /** Options for {@linkcode replayStream}. */
@@ -93,7 +91,7 @@ export async function* replayStream(
       batch = [];
       batched = 0;
     }
-    if (path) yield* fileChunksExactly(path, size);
+    if (path) yield* readFileExactly(path, size);
   }
   if (batch.length > 0) yield concatBytes(batch);
 }

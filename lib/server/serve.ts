@@ -6,18 +6,15 @@
  *
  * @module
  */
-import {
-  CODE,
-  codeName,
-  FLAG,
-  hasFlag,
-  MAX_MESSAGE_PAYLOAD,
-  ProtocolError,
-} from "../shared/wire/protocol.ts";
-import { closeGracefully, FrameReader, FrameSender } from "../shared/net/transport.ts";
+import { CODE, codeName, ProtocolError } from "../shared/wire/protocol_error.ts";
+import { FLAG, hasFlag } from "../shared/wire/flags.ts";
+import { MAX_MESSAGE_PAYLOAD } from "../shared/wire/layout.ts";
+import { closeGracefully } from "../shared/net/conn_helpers.ts";
+import { FrameReader } from "../shared/net/frame_reader.ts";
+import { FrameSender } from "../shared/net/frame_sender.ts";
 import { type ConnId, Room } from "./room/room.ts";
 import { HistoryError, type HistoryStore } from "./history/history.ts";
-import { removeIncomplete } from "../shared/files/files.ts";
+import { removeIncomplete } from "../shared/files/receive_file.ts";
 import { Logger } from "../shared/log.ts";
 import { describeMissing, findMissingAttachments } from "./history/attachment_check.ts";
 import { ConnectionLimits } from "./limits/conn_limits.ts";
@@ -28,7 +25,8 @@ import { SERVER_NAME } from "../shared/username.ts";
 import { type Client, Delivery } from "./outbox.ts";
 import { dispatch } from "./dispatch.ts";
 import { receiveAttachment, type UploadContext } from "./upload.ts";
-import { closeQuietly, errorText, isDisconnect } from "../shared/net/conn_helpers.ts";
+import { closeQuietly, isDisconnect } from "../shared/net/conn_helpers.ts";
+import { errorText } from "../shared/error_text.ts";
 import { StallMonitor } from "../shared/net/stall_monitor.ts";
 
 /** Options for {@linkcode serve}. */

@@ -5,21 +5,19 @@
  *
  * @module
  */
-import {
-  CODE,
-  FLAG,
-  type FrameHeader,
-  ProtocolError,
-  SHA256_BYTES,
-  toHex,
-} from "../shared/wire/protocol.ts";
+import { CODE, ProtocolError } from "../shared/wire/protocol_error.ts";
+import { FLAG } from "../shared/wire/flags.ts";
+import { type FrameHeader } from "../shared/wire/frame.ts";
+import { SHA256_BYTES } from "../shared/wire/layout.ts";
+import { toHex } from "../shared/wire/wire_bytes.ts";
 import type { Room } from "./room/room.ts";
-import { FileCheckError, receiveFile, safeFileName } from "../shared/files/files.ts";
+import { FileCheckError, receiveFile } from "../shared/files/receive_file.ts";
+import { safeFileName } from "../shared/files/safe_file_name.ts";
 import type { Logger } from "../shared/log.ts";
 import { formatBytes } from "../shared/wire/trace.ts";
 import { untilAborted } from "../shared/abortable.ts";
 import type { Client, Delivery } from "./outbox.ts";
-import { errorText } from "../shared/net/conn_helpers.ts";
+import { errorText } from "../shared/error_text.ts";
 
 /** What {@linkcode receiveAttachment} works with. */
 export interface UploadContext {

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { UNSAFE_CHARS } from "./unsafe_text.ts";
+import { UNSAFE_CHARS } from "./text.ts";
 
 /** Largest avatar accepted with a join request, in bytes (256 KiB). */
 export const MAX_AVATAR_BYTES = 256 * 1024;

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { hasUnsafeChars } from "./unsafe_text.ts";
+import { hasUnsafeChars } from "./text.ts";
 
 /** Longest username, in characters (code points). */
 export const MAX_USERNAME_CHARS = 32;

@@ -7,7 +7,8 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { FLAG, type Frame, hasFlag } from "../../lib/shared/wire/protocol.ts";
+import { FLAG, hasFlag } from "../../lib/shared/wire/flags.ts";
+import { type Frame } from "../../lib/shared/wire/frame.ts";
 import { TestClient, text } from "./harness.ts";
 
 /** A line as a user saw it. */

@@ -5,16 +5,12 @@
  * @module
  */
 import { type ChatServer, serve, type ServeOptions } from "../../lib/server/serve.ts";
-import {
-  encodeFrame,
-  FLAG,
-  type Frame,
-  type FrameHeader,
-  type FrameInit,
-  hasFlag,
-} from "../../lib/shared/wire/protocol.ts";
-import { FrameReader, FrameSender } from "../../lib/shared/net/transport.ts";
-import { hashFile, readFileChunks } from "../../lib/shared/files/files.ts";
+import { encodeFrame } from "../../lib/shared/wire/encode_frame.ts";
+import { FLAG, hasFlag } from "../../lib/shared/wire/flags.ts";
+import { type Frame, type FrameHeader, type FrameInit } from "../../lib/shared/wire/frame.ts";
+import { FrameReader } from "../../lib/shared/net/frame_reader.ts";
+import { FrameSender } from "../../lib/shared/net/frame_sender.ts";
+import { hashFile, readFileChunks } from "../../lib/shared/files/read_file.ts";
 import { Logger } from "../../lib/shared/log.ts";
 import { Recorder } from "./recorder.ts";
 

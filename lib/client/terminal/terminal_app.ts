@@ -6,9 +6,9 @@
  */
 import { ChatSession, ConnectionError, type RoomEvent } from "../session.ts";
 import { InputClosed, type LineConsole } from "./line_console.ts";
-import { looksLikeText } from "../../shared/files/files.ts";
+import { looksLikeText } from "../../shared/text.ts";
 import { clock, formatBytes } from "../../shared/wire/trace.ts";
-import { inertText } from "../../shared/unsafe_text.ts";
+import { inertText } from "../../shared/text.ts";
 import { SERVER_NAME } from "../../shared/username.ts";
 
 /** The menu, exactly as the assignment prints it. */

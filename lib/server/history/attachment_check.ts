@@ -6,10 +6,11 @@
  *
  * @module
  */
-import { FLAG, type FrameInit } from "../../shared/wire/protocol.ts";
+import { FLAG } from "../../shared/wire/flags.ts";
+import { type FrameInit } from "../../shared/wire/frame.ts";
 import type { HistoryEntry } from "./history.ts";
-import { exactly, readFileChunks } from "../../shared/files/files.ts";
 import { SERVER_NAME } from "../../shared/username.ts";
+import { errorText } from "../../shared/error_text.ts";
 
 /** An attachment record whose file is not as the history says. */
 export interface MissingAttachment {
@@ -31,7 +32,7 @@ export function attachmentProblem(path: string, size: number): string | null {
     info = Deno.statSync(path);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return "it is missing";
-    return `it cannot be read (${error instanceof Error ? error.message : String(error)})`;
+    return `it cannot be read (${errorText(error)})`;
   }
   if (!info.isFile) return "it is not a file";
   if (info.size !== size) return `it is ${info.size} bytes, the history says ${size}`;
@@ -71,23 +72,4 @@ export function missingAttachmentFrame(entry: HistoryEntry, replay: boolean): Fr
     sender: SERVER_NAME,
     payload: `${entry.username}'s attachment ${name} is no longer available on the server.`,
   };
-}
-
-/**
- * Streams exactly `size` bytes of the file at `path`, whatever happened to
- * it since its header was sent: cut if it grew, padded with zeros if it
- * shrank or vanished (the receiver's SHA-256 check then fails and says so).
- * The frame boundary, and so the rest of the connection, stays intact.
- */
-export function fileChunksExactly(path: string, size: number): AsyncGenerator<Uint8Array> {
-  return exactly(size, chunksIfPresent(path));
-}
-
-/** The file's chunks, or none if it is gone. */
-async function* chunksIfPresent(path: string): AsyncGenerator<Uint8Array> {
-  try {
-    yield* readFileChunks(path);
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
 }

@@ -23,7 +23,7 @@
  * @module
  */
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
-import { decodeText } from "../../shared/wire/wire_bytes.ts";
+import { decodeText } from "../../shared/text.ts";
 import {
   type EntryKind,
   type HistoryEntry,
@@ -31,6 +31,7 @@ import {
   type HistoryStore,
   type NewEntry,
 } from "./history.ts";
+import { errorText } from "../../shared/error_text.ts";
 
 /** `CRHI` in ASCII: marks an SQLite file as a chatroom history. */
 export const APPLICATION_ID = 0x43524849;
@@ -310,7 +311,7 @@ function text(value: SQLInputValue): string {
 /** Turns an SQLite error into one sentence: `<action>: <reason>`. */
 function wrap(error: unknown, action: string): Error {
   if (error instanceof Deno.errors.NotCapable || error instanceof HistoryError) return error;
-  const reason = error instanceof Error ? error.message : String(error);
+  const reason = errorText(error);
   const hint = /database is locked/.test(reason)
     ? " (another server is using it; stop that one or choose another --data-dir)"
     : /file is not a database|malformed/.test(reason)

@@ -5,7 +5,10 @@
  *
  * @module
  */
-import { CODE, FLAG, type FrameInit, utf8Length } from "../../shared/wire/protocol.ts";
+import { CODE } from "../../shared/wire/protocol_error.ts";
+import { FLAG } from "../../shared/wire/flags.ts";
+import { type FrameInit } from "../../shared/wire/frame.ts";
+import { utf8Length } from "../../shared/wire/wire_bytes.ts";
 import type { HistoryEntry, HistoryStore, NewEntry, StoredAttachment } from "../history/history.ts";
 import { MemoryHistory } from "../history/history.ts";
 import { SERVER_NAME, usernameKey, usernameProblem } from "../../shared/username.ts";

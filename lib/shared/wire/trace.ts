@@ -3,7 +3,10 @@
  *
  * @module
  */
-import { codeName, FLAG, type FrameHeader, toHex } from "./protocol.ts";
+import { codeName } from "./protocol_error.ts";
+import { FLAG } from "./flags.ts";
+import { type FrameHeader } from "./frame.ts";
+import { toHex } from "./wire_bytes.ts";
 
 /** The nine flag fields of the assignment's section 4, in its order. */
 const ASSIGNMENT_FLAGS = [

@@ -9,16 +9,6 @@
 
 const TWO_TO_32 = 2 ** 32;
 const encoder = new TextEncoder();
-// ignoreBOM: a text that starts with U+FEFF keeps it, as it was sent.
-const textDecoder = new TextDecoder("utf-8", { ignoreBOM: true });
-
-/**
- * A payload's UTF-8 as the text that was sent: malformed bytes become
- * U+FFFD, and a leading U+FEFF is kept (stored and relayed as sent).
- */
-export function decodeText(bytes: Uint8Array): string {
-  return textDecoder.decode(bytes);
-}
 
 /**
  * Bytes of `text` in UTF-8, as `TextEncoder` writes it (a lone surrogate
@@ -93,4 +83,9 @@ export function getUint64(
   const low = getUint32(bytes, at + 4);
   if (high > 0x1f_ffff) tooLarge((BigInt(high) << 32n) | BigInt(low));
   return high * TWO_TO_32 + low;
+}
+
+/** Hex of a digest, for logs. */
+export function toHex(bytes: Uint8Array): string {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }

@@ -1,55 +1,14 @@
 /**
- * Attachment files: safe names, streaming to and from disk with SHA-256,
- * never holding a whole file in memory. Takes streams, not sockets.
+ * Receiving a file: streamed to a hidden temporary file with its SHA-256,
+ * checked, then renamed to a free name. A transfer cut short leaves nothing.
  *
  * @module
  */
 import { createHash } from "node:crypto";
-import { CHUNK_SIZE, CHUNK_VALID_FOR, writeAll } from "../net/transport.ts";
-import { UNSAFE_CHARS } from "../unsafe_text.ts";
-import { BufferRing, concatBytes, sameBytes } from "../wire/bytes.ts";
-
-/** Longest stored file name, in characters, before the extension is kept. */
-export const MAX_SAFE_NAME_CHARS = 100;
-
-const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?$/i;
-
-/**
- * Reduces a file name sent by a peer to a safe base name: no folders (either
- * slash), no drive letters, no control or reserved characters, no leading
- * dots, no Windows device names, at most {@linkcode MAX_SAFE_NAME_CHARS}
- * characters. Never returns an empty string.
- *
- * @example
- * ```ts
- * safeFileName("../../etc/passwd"); // "passwd"
- * safeFileName("C:\\x\\a.txt"); // "a.txt"
- * ```
- */
-export function safeFileName(name: string): string {
-  const base = name.split(/[\\/]/).pop() ?? "";
-  let safe = base
-    .replace(/^[a-zA-Z]:/, "")
-    .replace(UNSAFE_CHARS, "_")
-    .replace(/[<>:"|?*]/g, "_")
-    .replace(/^[.\s]+/, "")
-    .replace(/[.\s]+$/, "");
-  if (WINDOWS_RESERVED.test(safe)) safe = `_${safe}`;
-  const chars = [...safe];
-  if (chars.length > MAX_SAFE_NAME_CHARS) {
-    const dot = safe.lastIndexOf(".");
-    const ext = dot > 0 && safe.length - dot <= 16 ? safe.slice(dot) : "";
-    safe = chars.slice(0, MAX_SAFE_NAME_CHARS - [...ext].length).join("") + ext;
-  }
-  return safe.length > 0 ? safe : "attachment";
-}
-
-/** `name`, or `name (2).ext`, `name (3).ext`, … for the n-th candidate. */
-export function numberedName(name: string, n: number): string {
-  if (n <= 1) return name;
-  const dot = name.lastIndexOf(".");
-  return dot > 0 ? `${name.slice(0, dot)} (${n})${name.slice(dot)}` : `${name} (${n})`;
-}
+import { writeAll } from "../net/byte_conn.ts";
+import { concatBytes, sameBytes } from "../wire/bytes.ts";
+import { numberedName } from "./safe_file_name.ts";
+import { hashFile } from "./read_file.ts";
 
 /** A file received and checked. */
 export interface ReceivedFile {
@@ -194,47 +153,6 @@ async function reserveName(dir: string, name: string): Promise<string> {
   }
 }
 
-/**
- * Streams a file from disk in chunks of {@linkcode CHUNK_SIZE} bytes. The
- * next chunk is read (off the main thread) while the caller uses this one.
- * Buffers are reused: a chunk stays valid until the caller has requested
- * {@linkcode CHUNK_VALID_FOR} more (copy what you keep longer).
- */
-export async function* readFileChunks(path: string): AsyncGenerator<Uint8Array> {
-  const file = await Deno.open(path, { read: true });
-  // One chunk with the caller, one it may still be finishing, one read ahead.
-  const ring = new BufferRing(CHUNK_VALID_FOR + 2, CHUNK_SIZE);
-  const readChunk = async () => {
-    const buf = ring.next();
-    const n = await file.read(buf);
-    return n === null ? null : n === buf.length ? buf : buf.subarray(0, n);
-  };
-  let next = readChunk();
-  try {
-    while (true) {
-      const chunk = await next;
-      if (chunk === null) return;
-      next = readChunk();
-      yield chunk;
-    }
-  } finally {
-    // A caller that stops early leaves one read ahead in flight: let it end.
-    await next.catch(() => {/* its chunk is not wanted */});
-    file.close();
-  }
-}
-
-/** Size and SHA-256 of a file, read once from disk in chunks. */
-export async function hashFile(path: string): Promise<{ size: number; sha256: Uint8Array }> {
-  const hash = createHash("sha256");
-  let size = 0;
-  for await (const chunk of readFileChunks(path)) {
-    hash.update(chunk);
-    size += chunk.length;
-  }
-  return { size, sha256: new Uint8Array(hash.digest()) };
-}
-
 /** Removes leftover temporary files of interrupted transfers from `dir`. */
 export async function removeIncomplete(dir: string): Promise<number> {
   let removed = 0;
@@ -249,40 +167,4 @@ export async function removeIncomplete(dir: string): Promise<number> {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
   return removed;
-}
-
-/** True if the bytes look like text worth printing: valid UTF-8, no NUL. */
-export function looksLikeText(bytes: Uint8Array): boolean {
-  if (bytes.includes(0)) return false;
-  try {
-    new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Yields exactly `size` bytes from `chunks`: cut if there are more (a file
- * grew since it was hashed), padded with zeros if there are fewer (it shrank
- * or vanished; the receiver's SHA-256 check then fails and says so). A
- * streamed payload must match the length its header announced, or the frame
- * boundary, and with it the rest of the connection, would be lost.
- */
-export async function* exactly(
-  size: number,
-  chunks: AsyncIterable<Uint8Array>,
-): AsyncGenerator<Uint8Array> {
-  let left = size;
-  for await (const chunk of chunks) {
-    if (left === 0) break;
-    const part = chunk.length > left ? chunk.subarray(0, left) : chunk;
-    left -= part.length;
-    yield part;
-  }
-  while (left > 0) {
-    const pad = new Uint8Array(Math.min(left, 64 * 1024));
-    left -= pad.length;
-    yield pad;
-  }
 }

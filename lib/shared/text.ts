@@ -1,5 +1,6 @@
 /**
- * Characters that must never reach a terminal or a file name raw: C0 and C1
+ * Text from a peer: decoding it, telling text from binary, and the
+ * characters that must never reach a terminal or a file name raw: C0 and C1
  * controls, DEL, and the Unicode format characters that reorder or hide
  * text (zero-width characters, bidi embeddings, overrides and isolates, BOM).
  *
@@ -32,3 +33,28 @@ export function inertText(text: string): string {
       : `\\u${code.toString(16).padStart(4, "0")}`;
   });
 }
+
+// ignoreBOM: a text that starts with U+FEFF keeps it, as it was sent.
+const textDecoder = new TextDecoder("utf-8", { ignoreBOM: true });
+
+/**
+ * A payload's UTF-8 as the text that was sent: malformed bytes become
+ * U+FFFD, and a leading U+FEFF is kept (stored and relayed as sent).
+ */
+
+export function decodeText(bytes: Uint8Array): string {
+  return textDecoder.decode(bytes);
+}
+
+/** True if the bytes look like text worth printing: valid UTF-8, no NUL. */
+export function looksLikeText(bytes: Uint8Array): boolean {
+  if (bytes.includes(0)) return false;
+  try {
+    strictDecoder.decode(bytes);
+    return true;
+  } catch (_) {
+    return false;
+  }
+}
+
+const strictDecoder = new TextDecoder("utf-8", { fatal: true });

@@ -1,0 +1,252 @@
+/**
+ * Reads frames from a connection: headers decoded as their bytes arrive,
+ * payloads read whole (capped), streamed in chunks, or skipped.
+ *
+ * @module
+ */
+import { checkPayloadLimit, decodeHeader } from "../wire/decode_frame.ts";
+import { CODE, ProtocolError } from "../wire/protocol_error.ts";
+import type { Frame, FrameHeader } from "../wire/frame.ts";
+import { MAX_HEADER_SIZE, MAX_MESSAGE_PAYLOAD } from "../wire/layout.ts";
+import { BufferRing } from "../wire/bytes.ts";
+import { MAX_TIMER_DELAY_MS } from "./stall_monitor.ts";
+import { type ByteConn, CHUNK_SIZE, CHUNK_VALID_FOR } from "./byte_conn.ts";
+
+/**
+ * The read buffer a {@linkcode FrameReader} starts with. Small, because a
+ * connection that waits holds its buffer in a pending read the whole time:
+ * with thousands of idle users this is most of the server's memory.
+ */
+const INITIAL_READ_BUFFER = 4 * 1024;
+
+/** The read buffer grows (by doubling) up to this size while reads keep filling it. */
+const BUSY_READ_BUFFER = 64 * 1024;
+
+/**
+ * Payloads with at least this many bytes left, and none buffered, are read
+ * straight into the chunks {@linkcode FrameReader.payloadChunks} yields.
+ */
+const DIRECT_READ_MIN = 64 * 1024;
+
+/** Options for {@linkcode FrameReader}. */
+export interface FrameReaderOptions {
+  /**
+   * Milliseconds a frame may stall half-received before the reader gives up
+   * with a `TIMEOUT` error. Waiting *between* frames is never timed.
+   * @default 30000
+   */
+  stallTimeoutMs?: number;
+}
+
+/**
+ * Reads frames from a connection.
+ *
+ * Call {@linkcode readHeader} for the next header, then consume its payload
+ * with {@linkcode readPayload}, {@linkcode payloadChunks} or
+ * {@linkcode skipPayload} before reading the next header.
+ */
+export class FrameReader {
+  #conn: ByteConn;
+  #buf = new Uint8Array(INITIAL_READ_BUFFER);
+  #start = 0;
+  #end = 0;
+  /** True if the last read filled all the space it was given. */
+  #filled = false;
+  #stallMs: number;
+  #pending = 0;
+
+  /** Wraps a connection. */
+  constructor(conn: ByteConn, options: FrameReaderOptions = {}) {
+    this.#conn = conn;
+    this.#stallMs = options.stallTimeoutMs ?? 30_000;
+  }
+
+  /** Bytes buffered but not yet consumed. */
+  get buffered(): number {
+    return this.#end - this.#start;
+  }
+
+  async #fill(midFrame: boolean): Promise<number | null> {
+    if (this.#start === this.#end) {
+      this.#start = this.#end = 0;
+      if (this.#filled && this.#buf.length < BUSY_READ_BUFFER) {
+        // The stream is busy: read more of it at a time (nothing to copy).
+        this.#buf = new Uint8Array(this.#buf.length * 2);
+      }
+    }
+    if (this.#end === this.#buf.length) {
+      const size = this.#end - this.#start;
+      if (this.#start > 0) {
+        this.#buf.copyWithin(0, this.#start, this.#end);
+      } else {
+        const bigger = new Uint8Array(this.#buf.length * 2);
+        bigger.set(this.#buf.subarray(0, size));
+        this.#buf = bigger;
+      }
+      this.#start = 0;
+      this.#end = size;
+    }
+    const space = this.#buf.length - this.#end;
+    const read = this.#conn.read(this.#buf.subarray(this.#end));
+    const n = midFrame ? await this.#withStallTimer(read) : await read;
+    if (n !== null) this.#end += n;
+    this.#filled = n === space;
+    return n;
+  }
+
+  async #withStallTimer<T>(p: Promise<T>): Promise<T> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        reject(
+          new ProtocolError(
+            CODE.TIMEOUT,
+            `Cannot read frame: the peer sent nothing for ${this.#stallMs} ms in the middle of a frame`,
+          ),
+        );
+      }, Math.min(this.#stallMs, MAX_TIMER_DELAY_MS));
+    });
+    try {
+      return await Promise.race([p, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Reads the next frame header. Returns `null` on a clean end of stream
+   * (between frames); throws {@linkcode ProtocolError} on garbage or on a
+   * stream that ends mid-header.
+   */
+  async readHeader(): Promise<FrameHeader | null> {
+    if (this.#pending !== 0) {
+      throw new Error(
+        `Cannot read the next header: ${this.#pending} payload bytes of the previous frame are unread`,
+      );
+    }
+    while (true) {
+      const decoded = decodeHeader(this.#buf.subarray(this.#start, this.#end));
+      if (decoded) {
+        this.#start += decoded.headerSize;
+        this.#pending = decoded.header.payloadLength;
+        return decoded.header;
+      }
+      if (this.#end - this.#start >= MAX_HEADER_SIZE) {
+        throw new ProtocolError(CODE.BAD_HEADER, "Cannot decode frame: header too long");
+      }
+      const midFrame = this.#end > this.#start;
+      const n = await this.#fill(midFrame);
+      if (n === null) {
+        if (!midFrame) return null;
+        throw new ProtocolError(
+          CODE.TRUNCATED,
+          `Cannot read frame: the stream ended after ${this.#end - this.#start} bytes of a header`,
+        );
+      }
+    }
+  }
+
+  /**
+   * Reads the whole payload of the current frame; it must not exceed `max`
+   * bytes. The result has a buffer of its own: callers keep some (avatars),
+   * and a view of a shared slab kept would keep the whole slab.
+   */
+  async readPayload(header: FrameHeader, max = MAX_MESSAGE_PAYLOAD): Promise<Uint8Array> {
+    checkPayloadLimit(header, max);
+    if (this.#end - this.#start >= this.#pending) {
+      // Already buffered, as chat lines usually are: no stream to set up.
+      const out = this.#buf.slice(this.#start, this.#start + this.#pending);
+      this.#start += this.#pending;
+      this.#pending = 0;
+      return out;
+    }
+    // Grown as the bytes arrive, never allocated up front for what the header
+    // announces: a peer that announces 1 MiB and trickles a few bytes (on
+    // every connection it may open) holds at most 64 KiB, not megabytes.
+    const total = this.#pending;
+    let out = new Uint8Array(Math.min(total, BUSY_READ_BUFFER));
+    let at = 0;
+    while (this.#pending > 0) {
+      if (this.#end === this.#start) await this.#fillPayload();
+      const take = Math.min(this.#pending, this.#end - this.#start);
+      if (at + take > out.length) {
+        const bigger = new Uint8Array(Math.min(total, Math.max(out.length * 2, at + take)));
+        bigger.set(out.subarray(0, at));
+        out = bigger;
+      }
+      out.set(this.#buf.subarray(this.#start, this.#start + take), at);
+      at += take;
+      this.#start += take;
+      this.#pending -= take;
+    }
+    return out;
+  }
+
+  /**
+   * Streams the rest of the current frame's payload in chunks of at most
+   * {@linkcode CHUNK_SIZE} bytes; large payloads come in whole chunks.
+   * Buffers are reused, so memory stays flat however large the payload: a
+   * chunk stays valid until the caller has requested
+   * {@linkcode CHUNK_VALID_FOR} more (copy what you keep longer).
+   */
+  async *payloadChunks(): AsyncGenerator<Uint8Array> {
+    // The ring lives as long as this payload: an idle connection holds none.
+    const ring = new BufferRing(CHUNK_VALID_FOR + 1, CHUNK_SIZE);
+    while (this.#pending > 0) {
+      if (this.#end === this.#start && this.#pending >= DIRECT_READ_MIN) {
+        yield await this.#readDirect(ring.next(), Math.min(this.#pending, CHUNK_SIZE));
+        continue;
+      }
+      if (this.#end === this.#start) await this.#fillPayload();
+      const take = Math.min(this.#pending, this.#end - this.#start, CHUNK_SIZE);
+      const chunk = ring.next().subarray(0, take);
+      chunk.set(this.#buf.subarray(this.#start, this.#start + take));
+      this.#start += take;
+      this.#pending -= take;
+      yield chunk;
+    }
+  }
+
+  /**
+   * Reads the next `size` payload bytes straight into `buf`, with no
+   * copy through the buffer and in as few chunks as the caller sees: for
+   * attachments, which would otherwise be copied once more and handed on
+   * (hashed, written to disk) in many small pieces.
+   */
+  async #readDirect(buf: Uint8Array, size: number): Promise<Uint8Array> {
+    const chunk = buf.subarray(0, size);
+    let at = 0;
+    while (at < size) {
+      const n = await this.#withStallTimer(this.#conn.read(chunk.subarray(at)));
+      if (n === null) throw truncatedPayload(this.#pending - at);
+      at += n;
+    }
+    this.#pending -= size;
+    return chunk;
+  }
+
+  /** Reads more of the current payload into the buffer; a stream that ends here is cut short. */
+  async #fillPayload(): Promise<void> {
+    if (await this.#fill(true) === null) throw truncatedPayload(this.#pending);
+  }
+
+  /** Reads and discards the rest of the current payload. */
+  async skipPayload(): Promise<void> {
+    for await (const _ of this.payloadChunks()) { /* discard */ }
+  }
+
+  /** Reads a whole frame whose payload is at most `max` bytes. */
+  async readFrame(max = MAX_MESSAGE_PAYLOAD): Promise<Frame | null> {
+    const header = await this.readHeader();
+    if (!header) return null;
+    return { ...header, payload: await this.readPayload(header, max) };
+  }
+}
+
+/** The error for a stream that ended `missing` bytes short of its frame's payload. */
+function truncatedPayload(missing: number): ProtocolError {
+  return new ProtocolError(
+    CODE.TRUNCATED,
+    `Cannot read payload: the stream ended with ${missing} bytes missing`,
+  );
+}

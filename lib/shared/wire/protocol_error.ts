@@ -1,0 +1,56 @@
+/**
+ * The stable reason codes of the protocol, and the one error for bytes a
+ * peer sent that break it.
+ *
+ * @module
+ */
+
+/** Stable codes carried in CODE, for rejects and errors. */
+export const CODE = {
+  NONE: 0,
+  ROOM_FULL: 1,
+  USERNAME_TAKEN: 2,
+  INVALID_USERNAME: 3,
+  NOT_JOINED: 4,
+  ALREADY_JOINED: 5,
+  ATTACHMENT_TOO_LARGE: 6,
+  ATTACHMENT_HASH_MISMATCH: 7,
+  BAD_FILENAME: 8,
+  MESSAGE_TOO_LARGE: 9,
+  INVALID_TEXT: 10,
+  SERVER_BUSY: 11,
+  SERVER_ERROR: 12,
+  SHUTTING_DOWN: 13,
+  /** A join request's avatar is too big or not an image. */
+  INVALID_AVATAR: 14,
+  BAD_MAGIC: 100,
+  UNSUPPORTED_VERSION: 101,
+  BAD_HEADER: 102,
+  PAYLOAD_TOO_LARGE: 103,
+  TRUNCATED: 104,
+  BAD_FRAME: 105,
+  TIMEOUT: 106,
+} as const;
+
+/** One of the values of {@linkcode CODE}. */
+export type Code = typeof CODE[keyof typeof CODE];
+
+/** The name of a code, for logs and `--trace`. */
+export function codeName(code: number): string {
+  for (const [name, value] of Object.entries(CODE)) {
+    if (value === code) return name;
+  }
+  return `UNKNOWN_${code}`;
+}
+
+/** An error in the bytes a peer sent, with a stable {@linkcode CODE}. */
+export class ProtocolError extends Error {
+  /** The stable code, sent to the peer in an ERROR frame. */
+  readonly code: Code;
+  /** Creates an error with a stable code and a sentence that names the value. */
+  constructor(code: Code, message: string) {
+    super(message);
+    this.name = "ProtocolError";
+    this.code = code;
+  }
+}
