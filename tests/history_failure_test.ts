@@ -4,6 +4,7 @@
  * disk under a live server.
  */
 import assert from "node:assert/strict";
+import { sentFrames } from "./support/sent_frames.ts";
 import {
   type HistoryEntry,
   HistoryError,
@@ -15,8 +16,8 @@ import {
   attachmentProblem,
   describeMissing,
   findMissingAttachments,
-  missingAttachmentFrame,
 } from "../lib/server/history/attachment_check.ts";
+import { missingAttachmentFrame } from "../lib/server/room/entry_frame.ts";
 import { CODE } from "../lib/shared/wire/protocol_error.ts";
 import { FLAG, hasFlag } from "../lib/shared/wire/flags.ts";
 import { type Frame } from "../lib/shared/wire/frame.ts";
@@ -69,7 +70,7 @@ Deno.test("Room: a leaving user's seat is freed even when the history cannot rec
   assert.throws(() => room.quit(3), HistoryError);
   assert.equal(room.members.length, 0, "a quit frees it too");
   history.failing = false;
-  const [accept] = room.join(2, "Fun", peer);
+  const [accept] = sentFrames(room.join(2, "Fun", peer).out);
   assert.ok("frame" in accept && accept.frame.flags === FLAG.JOIN_ACCEPT);
 });
 

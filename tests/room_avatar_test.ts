@@ -1,14 +1,13 @@
 import assert from "node:assert/strict";
+import { type SentFrame, sentFrames } from "./support/sent_frames.ts";
 import { CODE } from "../lib/shared/wire/protocol_error.ts";
 import { FLAG } from "../lib/shared/wire/flags.ts";
 import { type FrameInit } from "../lib/shared/wire/frame.ts";
-import {
-  DEPARTED_AVATARS,
-  entryFrame,
-  type Outgoing,
-  Room,
-  TEXT,
-} from "../lib/server/room/room.ts";
+import { DEPARTED_AVATARS } from "../lib/server/room/departed_avatars.ts";
+import { entryFrame } from "../lib/server/room/entry_frame.ts";
+import { type Outgoing } from "../lib/server/room/outgoing.ts";
+import { Room } from "../lib/server/room/room.ts";
+import { TEXT } from "../lib/server/room/room_text.ts";
 import { MAX_AVATAR_BYTES } from "../lib/shared/avatar.ts";
 import { makePng } from "./support/png.ts";
 
@@ -22,24 +21,24 @@ function clockRoom(maxUsers = 3) {
   return new Room({ maxUsers, now: () => t += 1000 });
 }
 
-/** `out` with each stream of frames as one item per frame, in order. */
-function flat(out: Outgoing[]): Outgoing[] {
-  return out.flatMap((o) => "frames" in o ? o.frames.map((frame) => ({ to: o.to, frame })) : [o]);
+/** `out` with each replay and stream of frames as one item per frame, in order. */
+function flat(out: Outgoing[] | SentFrame[]): SentFrame[] {
+  return out.flatMap((o) => "kind" in o && !("frame" in o) ? sentFrames([o]) : [o as SentFrame]);
 }
 
-function frameOf(out: Outgoing): FrameInit {
+function frameOf(out: Outgoing | SentFrame): FrameInit {
   if ("frame" in out) return out.frame;
-  if ("entry" in out) return entryFrame(out.entry, out.replay);
-  throw new Error("A stream of frames: flatten it first");
+  if (out.kind === "live") return entryFrame(out.entry, false);
+  throw new Error("Several frames: flatten them first");
 }
 
-function payloadText(out: Outgoing): string {
+function payloadText(out: Outgoing | SentFrame): string {
   const p = frameOf(out).payload;
   return typeof p === "string" ? p : new TextDecoder().decode(p);
 }
 
 /** The outgoing items as `to:FLAGS:username` strings, for order checks. */
-function shape(out: Outgoing[]): string[] {
+function shape(out: Outgoing[] | SentFrame[]): string[] {
   const names = Object.entries(FLAG);
   return flat(out).map((o) => {
     const f = frameOf(o);
@@ -51,7 +50,9 @@ function shape(out: Outgoing[]): string[] {
 Deno.test("Room sends a joining user's avatar to the others before the NEW_USER announcement", () => {
   const room = clockRoom();
   room.join(1, "Cool", peer(1));
-  const out = room.join(2, "Fun", peer(2), { avatar: { filename: "fun.png", bytes: FUN } });
+  const out = sentFrames(
+    room.join(2, "Fun", peer(2), { avatar: { filename: "fun.png", bytes: FUN } }).out,
+  );
   const avatar = flat(out).find((o) => o.to.join() === "1" && frameOf(o).flags === FLAG.AVATAR)!;
   assert.equal(frameOf(avatar).username, "Fun");
   assert.equal(frameOf(avatar).filename, "fun.png");
@@ -65,7 +66,9 @@ Deno.test("Room sends a joining user every active avatar, its own included, befo
   room.join(1, "Cool", peer(1), { avatar: { filename: "cool.png", bytes: COOL } });
   room.join(2, "Plain", peer(2));
   room.chat(1, "Hi");
-  const out = room.join(3, "Fun", peer(3), { avatar: { filename: "fun.png", bytes: FUN } });
+  const out = sentFrames(
+    room.join(3, "Fun", peer(3), { avatar: { filename: "fun.png", bytes: FUN } }).out,
+  );
   assert.deepEqual(shape(out), [
     "3:JOIN_ACCEPT:Fun",
     "3:AVATAR:Cool",
@@ -82,7 +85,7 @@ Deno.test("Room sends a joining user every active avatar, its own included, befo
 Deno.test("Room sends no AVATAR frame for users without an avatar", () => {
   const room = clockRoom();
   room.join(1, "Cool", peer(1));
-  const out = room.join(2, "Fun", peer(2));
+  const out = sentFrames(room.join(2, "Fun", peer(2)).out);
   assert.equal(flat(out).filter((o) => frameOf(o).flags === FLAG.AVATAR).length, 0);
 });
 
@@ -93,7 +96,9 @@ Deno.test("Room sends a joiner the avatars of users who left, for their lines in
   room.quit(1);
   room.join(2, "Plain", peer(2));
   room.disconnect(2); // no avatar: nothing to keep
-  const out = room.join(3, "Fun", peer(3), { avatar: { filename: "fun.png", bytes: FUN } });
+  const out = sentFrames(
+    room.join(3, "Fun", peer(3), { avatar: { filename: "fun.png", bytes: FUN } }).out,
+  );
   assert.deepEqual(shape(out).slice(0, 4), [
     "3:JOIN_ACCEPT:Fun",
     "3:AVATAR:Fun",
@@ -114,7 +119,7 @@ Deno.test("Room sends no departed user's avatar whose lines are not in the histo
   room.join(2, "Plain", peer(2));
   room.chat(2, "one");
   room.chat(2, "two");
-  const out = room.join(3, "Fun", peer(3));
+  const out = sentFrames(room.join(3, "Fun", peer(3)).out);
   assert.equal(flat(out).filter((o) => frameOf(o).flags === FLAG.AVATAR).length, 0);
 });
 
@@ -124,7 +129,7 @@ Deno.test("Room forgets a departed user's avatar once someone joins under that n
   room.quit(1);
   room.join(2, "COOL", peer(2)); // the name again (any case), with no avatar this time
   room.quit(2);
-  const out = room.join(3, "Fun", peer(3));
+  const out = sentFrames(room.join(3, "Fun", peer(3)).out);
   assert.equal(flat(out).filter((o) => frameOf(o).flags === FLAG.AVATAR).length, 0);
 });
 
@@ -136,7 +141,7 @@ function avatarsAfterLeavers(count: number, avatar: Uint8Array) {
     room.join(i, name, peer(i), { avatar: { filename: "a.png", bytes: avatar } });
     room.quit(i);
   }
-  const out = flat(room.join(99, "Fun", peer(99)));
+  const out = flat(sentFrames(room.join(99, "Fun", peer(99)).out));
   const sent = out.filter((o) => frameOf(o).flags === FLAG.AVATAR).map((o) => frameOf(o).username);
   return { names, sent };
 }
@@ -157,7 +162,9 @@ Deno.test("Room keeps at most DEPARTED_AVATARS.bytes of departed users' avatars"
 Deno.test("Room rejects an avatar that is not an image and says why", () => {
   const room = clockRoom();
   const bytes = new TextEncoder().encode("<svg onload=alert(1)>");
-  const out = room.join(1, "Cool", peer(1), { avatar: { filename: "x.svg", bytes } });
+  const out = sentFrames(
+    room.join(1, "Cool", peer(1), { avatar: { filename: "x.svg", bytes } }).out,
+  );
   assert.equal(out.length, 1);
   assert.equal(frameOf(out[0]).flags, FLAG.JOIN_REJECT);
   assert.equal(frameOf(out[0]).code, CODE.INVALID_AVATAR);
@@ -174,7 +181,9 @@ Deno.test("Room rejects an avatar over 256 KiB, naming its size", () => {
   const room = clockRoom();
   const bytes = new Uint8Array(MAX_AVATAR_BYTES + 1);
   bytes.set(COOL);
-  const [reject] = room.join(1, "Cool", peer(1), { avatar: { filename: "big.png", bytes } });
+  const [reject] = sentFrames(
+    room.join(1, "Cool", peer(1), { avatar: { filename: "big.png", bytes } }).out,
+  );
   assert.equal(frameOf(reject).code, CODE.INVALID_AVATAR);
   assert.equal(
     payloadText(reject),
@@ -187,14 +196,14 @@ Deno.test("Room keeps the assignment's texts when a join with an avatar is refus
   await t.step("capacity is checked before the avatar", () => {
     const room = clockRoom(1);
     room.join(1, "Cool", peer(1));
-    const [reject] = room.join(2, "Fun", peer(2), { avatar });
+    const [reject] = sentFrames(room.join(2, "Fun", peer(2), { avatar }).out);
     assert.equal(frameOf(reject).code, CODE.ROOM_FULL);
     assert.equal(payloadText(reject), TEXT.roomFull);
   });
   await t.step("the username is checked before the avatar", () => {
     const room = clockRoom();
     room.join(1, "Cool", peer(1));
-    const [reject] = room.join(2, "cool", peer(2), { avatar });
+    const [reject] = sentFrames(room.join(2, "cool", peer(2), { avatar }).out);
     assert.equal(frameOf(reject).code, CODE.USERNAME_TAKEN);
     assert.equal(payloadText(reject), TEXT.usernameTaken);
   });
@@ -202,9 +211,11 @@ Deno.test("Room keeps the assignment's texts when a join with an avatar is refus
 
 Deno.test("Room reduces an avatar's file name to a safe base name", () => {
   const room = clockRoom();
-  const out = room.join(1, "Cool", peer(1), {
-    avatar: { filename: "../../etc/\x1b[2Jcool.png", bytes: COOL },
-  });
+  const out = sentFrames(
+    room.join(1, "Cool", peer(1), {
+      avatar: { filename: "../../etc/\x1b[2Jcool.png", bytes: COOL },
+    }).out,
+  );
   assert.equal(frameOf(flat(out)[1]).flags, FLAG.AVATAR);
   assert.equal(frameOf(flat(out)[1]).filename, "_[2Jcool.png");
 });

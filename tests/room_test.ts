@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
+import { type SentFrame, sentFrames } from "./support/sent_frames.ts";
 import { FLAG } from "../lib/shared/wire/flags.ts";
 import { CODE } from "../lib/shared/wire/protocol_error.ts";
-import { entryFrame, type Outgoing, Room, TEXT } from "../lib/server/room/room.ts";
+import { entryFrame } from "../lib/server/room/entry_frame.ts";
+import { type Outgoing } from "../lib/server/room/outgoing.ts";
+import { Room } from "../lib/server/room/room.ts";
+import { TEXT } from "../lib/server/room/room_text.ts";
 
 const peer = (port: number) => ({ hostname: "127.0.0.1", port });
 
@@ -10,13 +14,13 @@ function clockRoom(maxUsers = 3) {
   return new Room({ maxUsers, now: () => t += 1000 });
 }
 
-function frameOf(out: Outgoing) {
+function frameOf(out: Outgoing | SentFrame) {
   if ("frame" in out) return out.frame;
-  if ("entry" in out) return entryFrame(out.entry, out.replay);
-  throw new Error("A stream of frames: flatten it first");
+  if (out.kind === "live") return entryFrame(out.entry, false);
+  throw new Error("Several frames: take them apart with sentFrames() first");
 }
 
-function payloadText(out: Outgoing): string {
+function payloadText(out: Outgoing | SentFrame): string {
   const p = frameOf(out).payload;
   return typeof p === "string" ? p : new TextDecoder().decode(p);
 }
@@ -24,7 +28,7 @@ function payloadText(out: Outgoing): string {
 Deno.test("Room accepts a join and announces it to everyone, the new user included", () => {
   const room = clockRoom();
   room.join(1, "Cool", peer(1001));
-  const out = room.join(2, "Fun", peer(1002));
+  const out = sentFrames(room.join(2, "Fun", peer(1002)).out);
   assert.equal(frameOf(out[0]).flags, FLAG.JOIN_ACCEPT);
   assert.equal(frameOf(out[0]).username, "Fun");
   const announce = out.at(-1)!;
@@ -39,7 +43,7 @@ Deno.test("Room rejects a fourth user with the capacity text, before looking at 
   room.join(1, "Cool", peer(1));
   room.join(2, "Fun", peer(2));
   room.join(3, "Fire", peer(3));
-  const [reject] = room.join(4, "Cool", peer(4));
+  const [reject] = sentFrames(room.join(4, "Cool", peer(4)).out);
   assert.deepEqual(reject.to, [4]);
   assert.equal(frameOf(reject).flags, FLAG.JOIN_REJECT);
   assert.equal(frameOf(reject).code, CODE.ROOM_FULL);
@@ -55,7 +59,7 @@ Deno.test("Room rejects a username in use, whatever its case or width", async (t
     await t.step(name, () => {
       const room = clockRoom();
       room.join(1, "Fun", peer(1));
-      const [reject] = room.join(2, name, peer(2));
+      const [reject] = sentFrames(room.join(2, name, peer(2)).out);
       assert.equal(frameOf(reject).code, CODE.USERNAME_TAKEN);
       assert.equal(
         payloadText(reject),
@@ -79,7 +83,7 @@ Deno.test("Room rejects usernames that are empty, too long, or unsafe", async (t
   for (const [name, why] of cases) {
     await t.step(JSON.stringify(name), () => {
       const room = clockRoom();
-      const [reject] = room.join(1, name, peer(1));
+      const [reject] = sentFrames(room.join(1, name, peer(1)).out);
       assert.equal(frameOf(reject).code, CODE.INVALID_USERNAME);
       assert.match(payloadText(reject), why);
       assert.equal(room.members.length, 0);
@@ -95,10 +99,10 @@ Deno.test("Room sends a joining user the whole history, in order, before the ann
   room.chat(2, "Hi Cool, are you there?");
   room.quit(2);
   room.chat(1, "Buy Fun.");
-  const out = room.join(3, "Fire", peer(3));
+  const out = sentFrames(room.join(3, "Fire", peer(3)).out);
   assert.equal(frameOf(out[0]).number, 6);
   const replay = out.slice(1, 7);
-  assert.ok(replay.every((o) => "entry" in o && o.replay && o.to[0] === 3));
+  assert.ok(replay.every((o) => o.kind === "replay" && o.to[0] === 3));
   assert.deepEqual(replay.map(payloadText), [
     "Cool joined the chatroom.",
     "Hi",
@@ -118,7 +122,7 @@ Deno.test("Room keeps only the last entries for a joiner when historyLimit is se
   room.join(1, "Cool", peer(1));
   room.chat(1, "one");
   room.chat(1, "two");
-  const out = room.join(2, "Fun", peer(2));
+  const out = sentFrames(room.join(2, "Fun", peer(2)).out);
   assert.equal(frameOf(out[0]).number, 2);
   assert.deepEqual(out.slice(1, 3).map(payloadText), ["one", "two"]);
 });
@@ -136,7 +140,7 @@ Deno.test("Room refuses messages, uploads and quits from users who have not join
 Deno.test("Room refuses a second join on a joined connection", () => {
   const room = clockRoom();
   room.join(1, "Cool", peer(1));
-  const [out] = room.join(1, "Other", peer(1));
+  const [out] = sentFrames(room.join(1, "Other", peer(1)).out);
   assert.equal(frameOf(out).code, CODE.ALREADY_JOINED);
   assert.deepEqual(room.members.map((m) => m.username), ["Cool"]);
 });
@@ -150,7 +154,7 @@ Deno.test("Room tells the leaver and the others on quit, and frees the name", ()
   assert.equal(frameOf(out).flags, FLAG.QUIT_ACCEPT);
   assert.equal(frameOf(out).username, "Fire");
   assert.equal(payloadText(out), "Fire left the chatroom.");
-  assert.equal(frameOf(room.join(3, "Fire", peer(3))[0]).flags, FLAG.JOIN_ACCEPT);
+  assert.equal(frameOf(sentFrames(room.join(3, "Fire", peer(3)).out)[0]).flags, FLAG.JOIN_ACCEPT);
 });
 
 Deno.test("Room treats a vanished connection as a quit, told to the others only", () => {

@@ -11,15 +11,17 @@ import { type FrameHeader, type FrameInit, normalizeFrame } from "../shared/wire
 import { ProtocolError } from "../shared/wire/protocol_error.ts";
 import type { FrameReader } from "../shared/net/frame_reader.ts";
 import type { FrameSender, PayloadSource } from "../shared/net/frame_sender.ts";
-import type { ConnId, Outgoing } from "./room/room.ts";
+import type { ConnId, Outgoing } from "./room/outgoing.ts";
 import type { HistoryEntry } from "./history/history.ts";
 import type { Logger } from "../shared/log.ts";
 import { formatFrame } from "../shared/wire/trace.ts";
-import { entryBody, entryToSend, replayStream } from "./replay.ts";
+import { replayStream } from "./replay.ts";
+import { entryBody, entryToSend } from "./entry_payload.ts";
+import { entryFrame } from "./room/entry_frame.ts";
 import { closeQuietly } from "../shared/net/conn_helpers.ts";
 
 /** One open connection, joined or not. */
-export interface Client {
+export interface Peer {
   /** The connection's id in the {@linkcode Room}. */
   id: ConnId;
   /** The socket. */
@@ -32,8 +34,8 @@ export interface Client {
   label: string;
 }
 
-/** Options for {@linkcode Delivery}. */
-export interface DeliveryOptions {
+/** Options for {@linkcode Outbox}. */
+export interface OutboxOptions {
   /** Folder where received attachments are stored. */
   downloadsDir: string;
   /** Where drops, missing files and traces are reported. */
@@ -43,58 +45,55 @@ export interface DeliveryOptions {
 }
 
 /** Keeps the open connections and sends frames to them. */
-export class Delivery {
-  #clients = new Map<ConnId, Client>();
-  #options: DeliveryOptions;
+export class Outbox {
+  #peers = new Map<ConnId, Peer>();
+  #options: OutboxOptions;
 
   /** Starts with no connections. */
-  constructor(options: DeliveryOptions) {
+  constructor(options: OutboxOptions) {
     this.#options = options;
   }
 
   /** The connections open now. */
-  get clients(): IterableIterator<Client> {
-    return this.#clients.values();
+  get peers(): IterableIterator<Peer> {
+    return this.#peers.values();
   }
 
   /** Starts sending to a connection. */
-  add(client: Client): void {
-    this.#clients.set(client.id, client);
+  add(peer: Peer): void {
+    this.#peers.set(peer.id, peer);
   }
 
   /** Stops sending to a connection: frames for it from now on are dropped. */
   remove(id: ConnId): void {
-    this.#clients.delete(id);
+    this.#peers.delete(id);
   }
 
-  /** Sends what the room decided. Returns it, for logging. */
-  deliver(out: Outgoing[]): Outgoing[] {
-    for (let i = 0; i < out.length; i++) {
-      const item = out[i];
-      if ("frame" in item) {
-        this.send(item.to, item.frame);
-      } else if ("frames" in item) {
-        this.#stream(item.to, item.frames);
-      } else if (item.replay) {
-        // Consecutive replayed entries go out as one lazily encoded stream.
-        const entries = [item.entry];
-        for (let next = out[i + 1]; next && "entry" in next && next.replay; next = out[++i + 1]) {
-          entries.push(next.entry);
-        }
-        this.#replay(item.to, entries);
-      } else {
-        const entry = entryToSend(item.entry, false, this.#options);
-        this.send(item.to, entry.frame, entryBody(entry));
+  /** Sends what the room decided, in order. */
+  deliver(out: Outgoing[]): void {
+    for (const item of out) {
+      switch (item.kind) {
+        case "frame":
+          this.send(item.to, item.frame);
+          break;
+        case "live":
+          this.#live(item.to, item.entry);
+          break;
+        case "replay":
+          this.#replay(item.to, item.entries);
+          break;
+        case "stream":
+          this.#stream(item.to, item.frames);
+          break;
       }
     }
-    return out;
   }
 
   /** Sends one frame (and a streamed body after it) to each connection in `to` still open. */
   send(to: ConnId[], init: FrameInit, body?: PayloadSource): void {
     const bytes = encodeFrame(init);
     for (const id of to) {
-      if (!this.#clients.has(id)) continue;
+      if (!this.#peers.has(id)) continue;
       this.#traceSent(init, id);
       this.#enqueue(id, bytes, body);
     }
@@ -121,8 +120,8 @@ export class Delivery {
    * connection is ready for it: like the history, they do not count against
    * the connection's queue limit (a joiner's avatars can pass 8 MiB).
    */
-  #stream(to: ConnId[], frames: FrameInit[]): void {
-    for (const id of to) this.#enqueue(id, new Uint8Array(0), () => this.#encoded(frames, id));
+  #stream(id: ConnId, frames: FrameInit[]): void {
+    this.#enqueue(id, new Uint8Array(0), () => this.#encoded(frames, id));
   }
 
   async *#encoded(frames: FrameInit[], id: ConnId): AsyncGenerator<Uint8Array> {
@@ -132,22 +131,27 @@ export class Delivery {
     }
   }
 
-  #replay(to: ConnId[], entries: HistoryEntry[]): void {
-    for (const id of to) {
-      const options = {
-        ...this.#options,
-        onFrame: (frame: FrameInit) => this.#traceSent(frame, id),
-      };
-      this.#enqueue(id, new Uint8Array(0), () => replayStream(entries, options));
-    }
+  /** A history entry just stored: a chat line or announcement from memory, a file from disk. */
+  #live(to: ConnId[], entry: HistoryEntry): void {
+    if (!entry.attachment) return this.send(to, entryFrame(entry, false));
+    const toSend = entryToSend(entry, false, this.#options);
+    this.send(to, toSend.frame, entryBody(toSend));
+  }
+
+  #replay(id: ConnId, entries: HistoryEntry[]): void {
+    const options = {
+      ...this.#options,
+      onFrame: (frame: FrameInit) => this.#traceSent(frame, id),
+    };
+    this.#enqueue(id, new Uint8Array(0), () => replayStream(entries, options));
   }
 
   /** Queues bytes (and a streamed body) for one connection; drops it if it is too far behind. */
   #enqueue(id: ConnId, bytes: Uint8Array, body?: PayloadSource): void {
-    const client = this.#clients.get(id);
-    if (!client) return;
-    if (!client.sender.send(bytes, body)) {
-      this.#dropLagging(client.label, client.conn, " (or gone)");
+    const peer = this.#peers.get(id);
+    if (!peer) return;
+    if (!peer.sender.send(bytes, body)) {
+      this.#dropLagging(peer.label, peer.conn, " (or gone)");
     }
   }
 

@@ -1,33 +1,27 @@
 /**
- * The chat server: wires TCP connections to a {@linkcode Room}. All the
- * rules live in the room; this file accepts connections, reads frames and
- * hands them on (to `dispatch.ts`, or `upload.ts` for an attachment), and
- * shuts down. What goes out goes through a {@linkcode Delivery}.
+ * The chat server: listens, accepts connections within their caps, serves
+ * each one (`peer.ts`), and shuts down. All the rules live in the
+ * {@linkcode Room}; what goes out goes through the {@linkcode Outbox}.
  *
  * @module
  */
-import { CODE, codeName, ProtocolError } from "../shared/wire/protocol_error.ts";
-import { FLAG, hasFlag } from "../shared/wire/flags.ts";
-import { MAX_MESSAGE_PAYLOAD } from "../shared/wire/layout.ts";
-import { closeGracefully } from "../shared/net/conn_helpers.ts";
-import { FrameReader } from "../shared/net/frame_reader.ts";
-import { FrameSender } from "../shared/net/frame_sender.ts";
-import { type ConnId, Room } from "./room/room.ts";
-import { HistoryError, type HistoryStore } from "./history/history.ts";
+import { FLAG } from "../shared/wire/flags.ts";
+import { closeQuietly } from "../shared/net/conn_helpers.ts";
+import { StallMonitor } from "../shared/net/stall_monitor.ts";
 import { removeIncomplete } from "../shared/files/receive_file.ts";
 import { Logger } from "../shared/log.ts";
-import { describeMissing, findMissingAttachments } from "./history/attachment_check.ts";
-import { ConnectionLimits } from "./limits/conn_limits.ts";
-import { Acceptor } from "./acceptor.ts";
 import { sleep } from "../shared/abortable.ts";
-import { DEFAULT_RATE_LIMIT, type RateLimit, TokenBucket } from "./limits/rate_limit.ts";
 import { SERVER_NAME } from "../shared/username.ts";
-import { type Client, Delivery } from "./outbox.ts";
-import { dispatch } from "./dispatch.ts";
-import { receiveAttachment, type UploadContext } from "./upload.ts";
-import { closeQuietly, isDisconnect } from "../shared/net/conn_helpers.ts";
-import { errorText } from "../shared/error_text.ts";
-import { StallMonitor } from "../shared/net/stall_monitor.ts";
+import { HistoryError, type HistoryStore } from "./history/history.ts";
+import { describeMissing, findMissingAttachments } from "./history/attachment_check.ts";
+import { Room } from "./room/room.ts";
+import { TEXT } from "./room/room_text.ts";
+import { ConnectionLimits } from "./limits/conn_limits.ts";
+import { DEFAULT_RATE_LIMIT, type RateLimit } from "./limits/rate_limit.ts";
+import { Acceptor } from "./acceptor.ts";
+import { Outbox } from "./outbox.ts";
+import { type PeerOptions, servePeer } from "./peer.ts";
+import type { ServerContext } from "./server_context.ts";
 
 /** Options for {@linkcode serve}. */
 export interface ServeOptions {
@@ -100,33 +94,23 @@ export async function serve(options: ServeOptions = {}): Promise<ChatServer> {
 }
 
 class Server implements ChatServer {
-  #options: Required<Pick<ServeOptions, "downloadsDir" | "maxAttachment" | "trace">> & ServeOptions;
+  #options: ServeOptions;
   #listener?: Deno.TcpListener;
-  #delivery: Delivery;
   #nextId = 1;
   #log: Logger;
   #acceptor?: Acceptor;
   #closed = false;
-  /** Times every connection's writes; one timer for the server's life. */
-  #stallMonitor: StallMonitor;
   #stopping = new AbortController();
   #limits: ConnectionLimits;
-  #rateLimit: RateLimit | false;
-  /** What dispatch and uploads work with. */
-  #context: UploadContext;
+  /** How every connection is read and written; one stall monitor for the server's life. */
+  #peerOptions: PeerOptions;
+  /** What each connection's handlers work with. */
+  #context: ServerContext;
   readonly room: Room;
 
   constructor(options: ServeOptions) {
-    this.#options = {
-      downloadsDir: "downloads",
-      maxAttachment: 100 * 1024 * 1024,
-      trace: false,
-      ...options,
-    };
+    this.#options = options;
     this.#log = options.logger ?? new Logger(() => {});
-    this.#stallMonitor = new StallMonitor(this.#options.stallTimeoutMs ?? 30_000, {
-      persistent: true,
-    });
     this.room = new Room({
       maxUsers: options.maxUsers,
       history: options.history,
@@ -137,15 +121,19 @@ class Server implements ChatServer {
       maxPerAddress: options.maxConnectionsPerAddress,
       limitLoopback: options.limitLoopback,
     });
-    this.#rateLimit = options.rateLimit ?? DEFAULT_RATE_LIMIT;
-    const { downloadsDir, maxAttachment, trace } = this.#options;
-    this.#delivery = new Delivery({ downloadsDir, logger: this.#log, trace });
+    this.#peerOptions = {
+      stallTimeoutMs: options.stallTimeoutMs,
+      maxQueuedBytes: options.maxQueuedBytes,
+      rateLimit: options.rateLimit ?? DEFAULT_RATE_LIMIT,
+      stallMonitor: new StallMonitor(options.stallTimeoutMs ?? 30_000, { persistent: true }),
+    };
+    const downloadsDir = options.downloadsDir ?? "downloads";
     this.#context = {
       room: this.room,
-      delivery: this.#delivery,
+      outbox: new Outbox({ downloadsDir, logger: this.#log, trace: options.trace ?? false }),
       logger: this.#log,
       downloadsDir,
-      maxAttachment,
+      maxAttachment: options.maxAttachment ?? 100 * 1024 * 1024,
       stopping: this.#stopping.signal,
     };
   }
@@ -163,7 +151,7 @@ class Server implements ChatServer {
   }
 
   async start(): Promise<void> {
-    const dir = this.#options.downloadsDir;
+    const dir = this.#context.downloadsDir;
     await Deno.mkdir(dir, { recursive: true });
     const removed = await removeIncomplete(dir);
     if (removed) this.#log.info(`Removed ${removed} incomplete transfer(s) from ${dir}/`);
@@ -182,146 +170,35 @@ class Server implements ChatServer {
     this.#acceptor = new Acceptor(this.#listener, {
       limits: this.#limits,
       logger: this.#log,
-      serve: (conn) => this.#handle(conn),
+      serve: (conn) => servePeer(conn, this.#nextId++, this.#peerOptions, this.#context),
     });
-  }
-
-  async #handle(conn: Deno.TcpConn): Promise<void> {
-    conn.setNoDelay(true);
-    const id = this.#nextId++;
-    const addr = conn.remoteAddr;
-    const label = `#${id} (${addr.hostname}:${addr.port})`;
-    const client: Client = {
-      id,
-      conn,
-      reader: new FrameReader(conn, { stallTimeoutMs: this.#options.stallTimeoutMs }),
-      sender: new FrameSender(conn, {
-        maxQueuedBytes: this.#options.maxQueuedBytes,
-        // How far behind a reader may fall in attachments: two of the largest.
-        maxQueuedStreamBytes: 2 * this.#options.maxAttachment,
-        stallMonitor: this.#stallMonitor,
-        onError: (error) => this.#delivery.sendFailed(label, conn, error),
-      }),
-      label,
-    };
-    const bucket = this.#rateLimit ? new TokenBucket(this.#rateLimit, Date.now()) : null;
-    this.#delivery.add(client);
-    this.#log.info(`Connection ${client.label} opened`);
-    try {
-      while (!this.#closed) {
-        // Too fast: read this connection later; TCP backpressure slows its sender.
-        const wait = bucket?.take(Date.now()) ?? 0;
-        if (wait > 0) await sleep(wait, this.#stopping.signal);
-        const header = await client.reader.readHeader();
-        if (!header) break;
-        if (hasFlag(header, FLAG.ECHO)) {
-          throw new ProtocolError(
-            CODE.BAD_FRAME,
-            `Cannot accept a frame with flags 0x${
-              header.flags.toString(16)
-            }: ECHO (0x2000) is sent by the server only`,
-          );
-        }
-        try {
-          if (hasFlag(header, FLAG.ATTACHMENT)) {
-            await receiveAttachment(client, header, this.#context);
-          } else {
-            const payload = await client.reader.readPayload(header, MAX_MESSAGE_PAYLOAD);
-            this.#delivery.traceReceived(id, header, payload);
-            dispatch(client, { header, payload }, this.#context);
-          }
-        } catch (error) {
-          if (!(error instanceof HistoryError)) throw error;
-          this.#storeFailed(client, error);
-        }
-      }
-    } catch (error) {
-      this.#onReadError(client, error);
-    } finally {
-      this.#delivery.remove(id);
-      this.#announceGone(id);
-      await client.sender.flush();
-      await closeGracefully(conn);
-      this.#log.info(`Connection ${client.label} closed`);
-    }
-  }
-
-  /** A connection closed: if it had joined, the others hear that its user left. */
-  #announceGone(id: ConnId): void {
-    const name = this.room.member(id)?.username;
-    try {
-      this.#delivery.deliver(this.room.disconnect(id));
-      if (name) {
-        const why = this.#closed
-          ? "was disconnected by the shutdown"
-          : "disconnected without quitting";
-        this.#log.info(`${name} ${why}; announced as left`);
-      }
-    } catch (error) {
-      // The seat is free all the same (see Room.disconnect); only the record is missing.
-      this.#log.info(`Cannot record that ${name} left: ${errorText(error)}`);
-    }
-  }
-
-  /** The history could not store what a user sent: only the sender hears of it. */
-  #storeFailed(client: Client, error: HistoryError): void {
-    const reason = error.cause instanceof Error ? error.cause.message : error.message;
-    this.#log.info(`${error.message}; ${client.label} was told, nobody else received it`);
-    this.#delivery.send([client.id], {
-      flags: FLAG.ERROR,
-      code: CODE.SERVER_ERROR,
-      payload:
-        `The server could not store that, so nobody received it (${reason}). Try again later.`,
-    });
-  }
-
-  #onReadError(client: Client, error: unknown): void {
-    if (error instanceof ProtocolError) {
-      this.#log.info(
-        `Protocol error from ${client.label}: ${error.message} [${
-          codeName(error.code)
-        }]; closing it`,
-      );
-      this.#delivery.send([client.id], {
-        flags: FLAG.ERROR,
-        code: error.code,
-        payload: error.message,
-      });
-    } else if (!this.#closed && !isDisconnect(error)) {
-      this.#log.info(`Error on ${client.label}: ${errorText(error)}; closing it`);
-      this.#delivery.send([client.id], {
-        flags: FLAG.ERROR,
-        code: CODE.SERVER_ERROR,
-        payload: `The server failed: ${errorText(error)}`,
-      });
-    }
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
-    const notice = "The server is shutting down.";
+    const { outbox } = this.#context;
     try {
-      this.#delivery.deliver(this.room.notice(notice));
+      outbox.deliver(this.room.notice(TEXT.shuttingDown));
     } catch (error) {
       if (!(error instanceof HistoryError)) throw error;
       this.#log.info(`${error.message}; announcing the shutdown without storing it`);
       const to = this.room.members.map((m) => m.id);
-      this.#delivery.send(to, {
+      outbox.send(to, {
         flags: FLAG.NOTICE,
         sender: SERVER_NAME,
         timestamp: Date.now(),
-        payload: notice,
+        payload: TEXT.shuttingDown,
       });
     }
     this.#closed = true;
     this.#stopping.abort(new Error("The server is shutting down"));
     await this.#acceptor?.stop();
-    const clients = [...this.#delivery.clients];
-    const flushed = Promise.all(clients.map((c) => c.sender.flush()));
+    const peers = [...outbox.peers];
+    const flushed = Promise.all(peers.map((p) => p.sender.flush()));
     await sleep(this.#options.shutdownGraceMs ?? 5000, flushed);
-    for (const client of this.#delivery.clients) closeQuietly(client.conn);
+    for (const peer of outbox.peers) closeQuietly(peer.conn);
     await this.#acceptor?.drained();
-    this.#stallMonitor.stop();
+    this.#peerOptions.stallMonitor.stop();
     this.#log.info("Server stopped");
   }
 

@@ -10,56 +10,39 @@ import { FLAG } from "../shared/wire/flags.ts";
 import { type FrameHeader } from "../shared/wire/frame.ts";
 import { SHA256_BYTES } from "../shared/wire/layout.ts";
 import { toHex } from "../shared/wire/wire_bytes.ts";
-import type { Room } from "./room/room.ts";
 import { FileCheckError, receiveFile } from "../shared/files/receive_file.ts";
 import { safeFileName } from "../shared/files/safe_file_name.ts";
-import type { Logger } from "../shared/log.ts";
 import { formatBytes } from "../shared/wire/trace.ts";
 import { untilAborted } from "../shared/abortable.ts";
-import type { Client, Delivery } from "./outbox.ts";
+import type { Peer } from "./outbox.ts";
+import type { ServerContext } from "./server_context.ts";
 import { errorText } from "../shared/error_text.ts";
-
-/** What {@linkcode receiveAttachment} works with. */
-export interface UploadContext {
-  /** Decides who may upload and records what was stored. */
-  room: Room;
-  /** Sends refusals and forwards what was stored. */
-  delivery: Delivery;
-  /** Where uploads and refusals are reported. */
-  logger: Logger;
-  /** Folder where received attachments are stored. */
-  downloadsDir: string;
-  /** Largest attachment accepted, in bytes. */
-  maxAttachment: number;
-  /** Aborted when the server shuts down: an upload under way stops and leaves no file. */
-  stopping: AbortSignal;
-}
 
 /**
  * Receives the attachment whose header `client` just sent. Refusals are the
  * sender's problem, told to them; a frame cut short or the shutdown throw.
  */
 export async function receiveAttachment(
-  client: Client,
+  peer: Peer,
   header: FrameHeader,
-  context: UploadContext,
+  context: ServerContext,
 ): Promise<void> {
-  const { room, delivery, logger } = context;
+  const { room, outbox, logger } = context;
   const name = safeFileName(header.filename);
   const refuse = (code: number, text: string) => {
     logger.info(
-      `Attachment ${JSON.stringify(header.filename)} from ${client.label} refused: ${text}`,
+      `Attachment ${JSON.stringify(header.filename)} from ${peer.label} refused: ${text}`,
     );
-    delivery.send([client.id], { flags: FLAG.ERROR, code, payload: text });
+    outbox.send([peer.id], { flags: FLAG.ERROR, code, payload: text });
   };
-  const refusal = room.uploadRefusal(client.id);
-  delivery.traceReceived(client.id, header);
+  const refusal = room.uploadRefusal(peer.id);
+  outbox.traceReceived(peer.id, header);
   if (
     refusal || header.payloadLength > context.maxAttachment ||
     header.sha256.length !== SHA256_BYTES
   ) {
     // Say no at once, then skip what the sender streams anyway (it cannot stop mid-frame).
-    if (refusal) delivery.deliver([refusal]);
+    if (refusal) outbox.deliver([refusal]);
     else if (header.sha256.length !== SHA256_BYTES) {
       refuse(CODE.BAD_FRAME, `Cannot accept ${name}: the attachment has no SHA-256 digest.`);
     } else {
@@ -70,13 +53,13 @@ export async function receiveAttachment(
         }, over the server's limit of ${formatBytes(context.maxAttachment)}.`,
       );
     }
-    return await client.reader.skipPayload();
+    return await peer.reader.skipPayload();
   }
-  const sender = room.member(client.id)!.username;
+  const sender = room.member(peer.id)!.username;
   logger.info(`Receiving attachment ${name} (${formatBytes(header.payloadLength)}) from ${sender}`);
   let stored;
   try {
-    const chunks = untilAborted(client.reader.payloadChunks(), context.stopping);
+    const chunks = untilAborted(peer.reader.payloadChunks(), context.stopping);
     stored = await receiveFile(chunks, context.downloadsDir, name, {
       size: header.payloadLength,
       sha256: header.sha256,
@@ -87,15 +70,14 @@ export async function receiveAttachment(
       throw error;
     }
     if (error instanceof ProtocolError) throw error;
-    await client.reader.skipPayload();
+    await peer.reader.skipPayload();
     if (error instanceof FileCheckError) {
       return refuse(CODE.ATTACHMENT_HASH_MISMATCH, error.message);
     }
     return refuse(CODE.SERVER_ERROR, `The server could not store ${name}: ${errorText(error)}`);
   }
-  let out;
   try {
-    out = delivery.deliver(room.attachment(client.id, {
+    outbox.deliver(room.attachment(peer.id, {
       filename: name,
       storedName: stored.name,
       size: stored.size,
@@ -108,14 +90,14 @@ export async function receiveAttachment(
     );
     throw error;
   }
-  // The sender is among those sent the file unless it asked for an ECHO header instead.
-  const sentTo = out[0]?.to ?? [];
-  const others = sentTo.filter((id) => id !== client.id).length;
+  // The sender is sent the file back unless it asked for an ECHO header instead.
+  const backToSender = !room.member(peer.id)?.echo;
+  const others = room.members.length - 1;
   logger.info(
     `Attachment ${name} from ${sender} saved as ${stored.path} (${
       formatBytes(stored.size)
     }, sha256 ${toHex(stored.sha256).slice(0, 16)}…); forwarding to ${others} other user(s)${
-      sentTo.includes(client.id) ? " and back to the sender" : ""
+      backToSender ? " and back to the sender" : ""
     }`,
   );
 }

@@ -6,10 +6,7 @@
  *
  * @module
  */
-import { FLAG } from "../../shared/wire/flags.ts";
-import { type FrameInit } from "../../shared/wire/frame.ts";
 import type { HistoryEntry } from "./history.ts";
-import { SERVER_NAME } from "../../shared/username.ts";
 import { errorText } from "../../shared/error_text.ts";
 
 /** An attachment record whose file is not as the history says. */
@@ -57,19 +54,4 @@ export function describeMissing(missing: MissingAttachment): string {
   return `History entry #${entry.seq} (attachment ${
     JSON.stringify(entry.attachment!.filename)
   } from ${entry.username}) points at ${path}, but ${problem}; users will be told it is gone`;
-}
-
-/**
- * The frame sent instead of an attachment whose file is gone: a server
- * notice at the attachment's place and time, so the history keeps its
- * order and its count.
- */
-export function missingAttachmentFrame(entry: HistoryEntry, replay: boolean): FrameInit {
-  const name = entry.attachment?.filename ?? "an attachment";
-  return {
-    flags: FLAG.NOTICE | (replay ? FLAG.HISTORY : 0),
-    timestamp: entry.timestamp,
-    sender: SERVER_NAME,
-    payload: `${entry.username}'s attachment ${name} is no longer available on the server.`,
-  };
 }

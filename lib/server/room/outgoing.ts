@@ -1,0 +1,64 @@
+/**
+ * What the room decides, as data: who is in, and what to send to whom. The
+ * room returns these; the outbox sends them.
+ *
+ * @module
+ */
+import type { FrameInit } from "../../shared/wire/frame.ts";
+import type { Code } from "../../shared/wire/protocol_error.ts";
+import type { AvatarImage } from "../../shared/avatar.ts";
+import type { HistoryEntry } from "../history/history.ts";
+
+/** Identifies a connection inside the room. */
+export type ConnId = number;
+
+/** Where a connection comes from, as the report shows it. */
+export interface PeerAddress {
+  hostname: string;
+  port: number;
+}
+
+/** An active user. */
+export interface Member extends PeerAddress {
+  id: ConnId;
+  username: string;
+  /** When the join was accepted, in milliseconds since the Unix epoch. */
+  joinedAt: number;
+  /** The avatar sent with the join request, validated; absent if none was sent. */
+  avatar?: AvatarImage;
+  /** Its own attachments come back as an ECHO header, not in full. */
+  echo?: boolean;
+}
+
+/**
+ * One thing to send, each a decision of the room:
+ * - `frame`: one frame held in memory, to each of `to`;
+ * - `live`: a history entry just stored, to each of `to` (an attachment's
+ *   file streams after its header);
+ * - `replay`: a joiner's history, streamed to `to` as the connection takes it;
+ * - `stream`: frames that go out one after another to `to`, each encoded only
+ *   when the connection is ready for it (a joiner's avatars, which together
+ *   could pass the limit of what may wait in its queue).
+ */
+export type Outgoing =
+  | { kind: "frame"; to: ConnId[]; frame: FrameInit }
+  | { kind: "live"; to: ConnId[]; entry: HistoryEntry }
+  | { kind: "replay"; to: ConnId; entries: HistoryEntry[] }
+  | { kind: "stream"; to: ConnId; frames: FrameInit[] };
+
+/** What a join request led to, and what to send because of it. */
+export type JoinDecision =
+  | {
+    accepted: true;
+    /** The new member. */
+    member: Member;
+    /** History entries sent to it. */
+    historyCount: number;
+    out: Outgoing[];
+  }
+  | {
+    accepted: false;
+    /** Why: a join reject's CODE, or ALREADY_JOINED (an ERROR). */
+    code: Code;
+    out: Outgoing[];
+  };
