@@ -18,13 +18,6 @@ import { KNOWN_FLAGS } from "./flags.ts";
 import { CODE, ProtocolError } from "./protocol_error.ts";
 import type { FrameInit } from "./frame.ts";
 
-const encoder = new TextEncoder();
-
-/** Encodes text as UTF-8. */
-export function utf8(text: string): Uint8Array {
-  return encoder.encode(text);
-}
-
 function checkLength(what: string, length: number, max: number): void {
   if (length > max) {
     throw new ProtocolError(

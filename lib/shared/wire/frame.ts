@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { utf8 } from "./encode_frame.ts";
+import { utf8 } from "./wire_bytes.ts";
 
 /** The header of a frame: every field but the payload bytes. */
 export interface FrameHeader {

@@ -1,0 +1,110 @@
+/**
+ * The real `server.ts` as a subprocess: what it prints, how it stops, and
+ * that it can restart on the same port at once.
+ */
+import assert from "node:assert/strict";
+import { FLAG } from "../../lib/shared/wire/flags.ts";
+import { TestClient } from "../support/harness.ts";
+import { denoLauncher, ProgramProcess } from "../support/program_process.ts";
+
+async function startServerProcess(cwd: string, port = 0) {
+  const server = ProgramProcess.start(
+    denoLauncher("server"),
+    ["--host", "127.0.0.1", "--port", String(port)],
+    { cwd },
+  );
+  const [, listenPort] = await server.waitFor(/Server listening on 127\.0\.0\.1:(\d+)/);
+  return { server, port: Number(listenPort) };
+}
+
+Deno.test({
+  name: "server reports what it does, and stops cleanly on SIGTERM",
+  // Windows has no SIGTERM to catch: killing the process there ends it at once.
+  ignore: Deno.build.os === "windows",
+  async fn() {
+    const cwd = await Deno.makeTempDir();
+    try {
+      const { server, port } = await startServerProcess(cwd);
+      await using _server = server;
+      await using cool = await TestClient.join(port, "Cool");
+      cool.say("Hi");
+      await cool.nextText("Hi");
+      await using sad = await TestClient.connect(port);
+      sad.send({ flags: FLAG.JOIN_REQUEST, username: "cool" });
+      await sad.next((f) => f.flags === FLAG.JOIN_REJECT);
+      await server.waitFor('joined as "Cool" (1/3 users); sent 0 history entries');
+      await server.waitFor('Message from Cool: "Hi"');
+      await server.waitFor('join request as "cool" rejected: USERNAME_TAKEN');
+      server.kill("SIGTERM");
+      const notice = await cool.nextText("The server is shutting down.");
+      assert.equal(notice.flags, FLAG.NOTICE);
+      assert.equal((await server.exited()).code, 0);
+      assert.match(
+        server.stdout,
+        /Received SIGTERM; shutting down\n[\s\S]*Server stopped\n.*History closed: chatroom\.db\n$/,
+      );
+    } finally {
+      await Deno.remove(cwd, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "server restarts on the same port right after stopping with users connected",
+  // Windows has no SIGTERM to catch: killing the process there ends it at once.
+  ignore: Deno.build.os === "windows",
+  async fn() {
+    const cwd = await Deno.makeTempDir();
+    try {
+      const first = await startServerProcess(cwd);
+      {
+        await using _server = first.server;
+        await using cool = await TestClient.join(first.port, "Cool");
+        first.server.kill("SIGTERM");
+        await cool.closed;
+        assert.equal((await first.server.exited()).code, 0);
+      }
+      const second = await startServerProcess(cwd, first.port);
+      await using _second = second.server;
+      assert.equal(second.port, first.port);
+      await using again = await TestClient.join(second.port, "Cool");
+      assert.ok(again);
+    } finally {
+      await Deno.remove(cwd, { recursive: true });
+    }
+  },
+});
+
+Deno.test("server says which port is busy instead of a stack trace", async () => {
+  const cwd = await Deno.makeTempDir();
+  const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    await using server = ProgramProcess.start(
+      denoLauncher("server"),
+      ["--host", "127.0.0.1", "--port", String(taken.addr.port)],
+      { cwd },
+    );
+    assert.equal((await server.exited()).code, 1);
+    assert.match(
+      server.stderr,
+      /^server: cannot listen on 127\.0\.0\.1:\d+: the port is already in use/,
+    );
+  } finally {
+    taken.close();
+    await Deno.remove(cwd, { recursive: true });
+  }
+});
+
+Deno.test("server misuse prints one line and usage, exit code 2", async () => {
+  const cwd = await Deno.makeTempDir();
+  try {
+    await using server = ProgramProcess.start(denoLauncher("server"), ["--max-users", "0"], {
+      cwd,
+    });
+    assert.equal((await server.exited()).code, 2);
+    assert.match(server.stderr, /^server: --max-users must be a whole number from 1 to /);
+    assert.match(server.stderr, /Usage: server \[options\]/);
+  } finally {
+    await Deno.remove(cwd, { recursive: true });
+  }
+});

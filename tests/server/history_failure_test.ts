@@ -1,0 +1,173 @@
+/**
+ * When the history cannot store: the room's rules and the log's throttle
+ * without sockets, attachment records checked against the disk, and a full
+ * disk under a live server.
+ */
+import assert from "node:assert/strict";
+import { sentFrames } from "../support/sent_frames.ts";
+import {
+  type HistoryEntry,
+  HistoryError,
+  MemoryHistory,
+  type NewEntry,
+} from "../../lib/server/history/history.ts";
+import { Room } from "../../lib/server/room/room.ts";
+import {
+  attachmentProblem,
+  describeMissing,
+  findMissingAttachments,
+} from "../../lib/server/history/attachment_check.ts";
+import { missingAttachmentFrame } from "../../lib/server/room/entry_frame.ts";
+import { CODE } from "../../lib/shared/wire/protocol_error.ts";
+import { FLAG, hasFlag } from "../../lib/shared/wire/flags.ts";
+import { type Frame } from "../../lib/shared/wire/frame.ts";
+import { Logger } from "../../lib/shared/log.ts";
+import { SqliteHistory } from "../../lib/server/history/sqlite_history.ts";
+import { startServer, TestClient, text } from "../support/harness.ts";
+
+/** A store that works until told to fail, like a disk filling up. */
+class FlakyHistory extends MemoryHistory {
+  failing = false;
+  override append(entry: NewEntry): HistoryEntry {
+    if (this.failing) throw new HistoryError("Cannot store: database or disk is full");
+    return super.append(entry);
+  }
+}
+
+const peer = { hostname: "127.0.0.1", port: 1 };
+
+Deno.test("Room: a join the history cannot store is not a join", () => {
+  const history = new FlakyHistory();
+  const room = new Room({ history });
+  history.failing = true;
+  assert.throws(() => room.join(1, "Cool", peer), HistoryError);
+  assert.equal(room.members.length, 0);
+  history.failing = false;
+  room.join(1, "Cool", peer);
+  assert.equal(room.members.length, 1);
+});
+
+Deno.test("Room: a chat line the history cannot store reaches nobody and changes nothing", () => {
+  const history = new FlakyHistory();
+  const room = new Room({ history });
+  room.join(1, "Cool", peer);
+  history.failing = true;
+  assert.throws(() => room.chat(1, "lost?"), HistoryError);
+  assert.equal(history.count(), 1);
+  assert.equal(room.members.length, 1);
+});
+
+Deno.test("Room: a leaving user's seat is freed even when the history cannot record the leave", () => {
+  const history = new FlakyHistory();
+  const room = new Room({ history, maxUsers: 1 });
+  room.join(1, "Cool", peer);
+  history.failing = true;
+  assert.throws(() => room.disconnect(1), HistoryError);
+  assert.equal(room.members.length, 0, "no ghost holding the only seat");
+  history.failing = false;
+  room.join(3, "Fire", peer);
+  history.failing = true;
+  assert.throws(() => room.quit(3), HistoryError);
+  assert.equal(room.members.length, 0, "a quit frees it too");
+  history.failing = false;
+  const [accept] = sentFrames(room.join(2, "Fun", peer).out);
+  assert.ok("frame" in accept && accept.frame.flags === FLAG.JOIN_ACCEPT);
+});
+
+Deno.test("findMissingAttachments() names records whose file is gone or the wrong size", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "chatroom-check-" });
+  try {
+    await Deno.writeTextFile(`${dir}/here.txt`, "12345");
+    await Deno.writeTextFile(`${dir}/short.txt`, "12");
+    const history = new MemoryHistory();
+    const attach = (storedName: string, size: number) =>
+      history.append({
+        kind: "attachment",
+        timestamp: 5,
+        username: "Fire",
+        text: "",
+        attachment: { filename: storedName, storedName, size, sha256: new Uint8Array(32) },
+      });
+    history.append({ kind: "chat", timestamp: 1, username: "Cool", text: "Hi" });
+    attach("here.txt", 5);
+    attach("gone.txt", 3);
+    attach("short.txt", 5);
+    const missing = findMissingAttachments(history.list(), dir);
+    assert.deepEqual(missing.map((m) => [m.entry.seq, m.problem]), [
+      [3, "it is missing"],
+      [4, "it is 2 bytes, the history says 5"],
+    ]);
+    assert.equal(
+      describeMissing(missing[0]),
+      `History entry #3 (attachment "gone.txt" from Fire) points at ${dir}/gone.txt, but it is missing; users will be told it is gone`,
+    );
+    assert.equal(attachmentProblem(dir, 0), "it is not a file");
+    const frame = missingAttachmentFrame(missing[0].entry, true);
+    assert.equal(frame.flags, FLAG.NOTICE | FLAG.HISTORY);
+    assert.equal(frame.timestamp, 5);
+    assert.equal(frame.payload, "Fire's attachment gone.txt is no longer available on the server.");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("Logger.infoThrottled() logs a flood once a second and counts what it left out", () => {
+  let now = 0;
+  const lines: string[] = [];
+  const log = new Logger((line) => lines.push(line), () => now);
+  for (let i = 0; i < 5; i++) log.infoThrottled("busy", `refused ${i}`);
+  log.infoThrottled("accept", "other kind");
+  now = 1500;
+  log.infoThrottled("busy", "refused 5");
+  assert.deepEqual(lines.map((l) => l.slice(11)), [
+    "refused 0",
+    "other kind",
+    "refused 5 (4 more like it not logged)",
+  ]);
+});
+
+Deno.test("a full disk: what cannot be stored is refused to its sender only; nothing acknowledged is lost", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "chatroom-full-" });
+  try {
+    const echoed: string[] = [];
+    {
+      using history = SqliteHistory.open(`${dir}/chatroom.db`, { maxPageCount: 12 });
+      await using srv = await startServer({ history, rateLimit: false });
+      await using cool = await TestClient.join(srv.port, "Cool");
+      await using fun = await TestClient.join(srv.port, "Fun");
+      let refusal: Frame | undefined;
+      for (let i = 0; i < 100 && !refusal; i++) {
+        const line = `${i} ${"x".repeat(2000)}`;
+        cool.say(line);
+        const reply = await cool.next((f) => text(f) === line || hasFlag(f, FLAG.ERROR));
+        if (hasFlag(reply, FLAG.ERROR)) refusal = reply;
+        else echoed.push(line);
+      }
+      assert.ok(refusal, "the disk filled up");
+      assert.equal(refusal.code, CODE.SERVER_ERROR);
+      assert.equal(
+        text(refusal),
+        "The server could not store that, so nobody received it (database or disk is full). Try again later.",
+      );
+      cool.say("marker");
+      await cool.next((f) => hasFlag(f, FLAG.ERROR) || text(f) === "marker");
+      const funSaw = fun.frames.filter((f) => f.sender === "Cool").map(text);
+      assert.deepEqual(
+        funSaw.filter((t) => t !== "marker"),
+        echoed,
+        "Fun got exactly what Cool got echoed",
+      );
+      assert.ok(!fun.frames.some((f) => hasFlag(f, FLAG.ERROR)));
+      assert.ok(srv.log.some((l) => /database or disk is full; #1 .* was told/.test(l)));
+      fun.send({ flags: FLAG.QUIT_REQUEST });
+      const quitError = await fun.next((f) => hasFlag(f, FLAG.ERROR));
+      assert.equal(quitError.code, CODE.SERVER_ERROR);
+      assert.equal(srv.server.room.members.length, 1, "Fun's seat is free all the same");
+    }
+    using reopened = SqliteHistory.open(`${dir}/chatroom.db`);
+    const stored = reopened.list().filter((e) => e.kind === "chat").map((e) => e.text);
+    assert.deepEqual(stored.slice(0, echoed.length), echoed);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,0 +1,209 @@
+import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
+import { HistoryError, type NewEntry } from "../../lib/server/history/history.ts";
+import { HISTORY_FILE, SqliteHistory } from "../../lib/server/history/sqlite_history.ts";
+
+async function tempDb(): Promise<{ path: string; [Symbol.asyncDispose](): Promise<void> }> {
+  const dir = await Deno.makeTempDir({ prefix: "chatroom-db-" });
+  return {
+    path: `${dir}/${HISTORY_FILE}`,
+    [Symbol.asyncDispose]: () => Deno.remove(dir, { recursive: true }),
+  };
+}
+
+const chat = (text: string, timestamp = 1_700_000_000_000): NewEntry => ({
+  kind: "chat",
+  timestamp,
+  username: "Cool",
+  text,
+});
+
+Deno.test("SqliteHistory keeps entries in order, numbered from 1, across reopening", async () => {
+  await using tmp = await tempDb();
+  {
+    using store = SqliteHistory.open(tmp.path);
+    assert.equal(store.count(), 0);
+    assert.equal(store.append(chat("Hi", 1000)).seq, 1);
+    store.append({ kind: "join", timestamp: 2000, username: "Fun", text: "Fun joined." });
+    const sha256 = new Uint8Array(32).fill(7);
+    store.append({
+      kind: "attachment",
+      timestamp: 3000,
+      username: "Fun",
+      text: "",
+      attachment: { filename: "a.txt", storedName: "a (2).txt", size: 5, sha256 },
+    });
+  }
+  using store = SqliteHistory.open(tmp.path);
+  const entries = store.list();
+  assert.deepEqual(entries.map((e) => [e.seq, e.kind, e.timestamp, e.username, e.text]), [
+    [1, "chat", 1000, "Cool", "Hi"],
+    [2, "join", 2000, "Fun", "Fun joined."],
+    [3, "attachment", 3000, "Fun", ""],
+  ]);
+  assert.deepEqual(entries[2].attachment, {
+    filename: "a.txt",
+    storedName: "a (2).txt",
+    size: 5,
+    sha256: new Uint8Array(32).fill(7),
+  });
+  assert.equal(entries[0].attachment, undefined);
+  assert.equal(store.count(), 3);
+});
+
+Deno.test("SqliteHistory.list(limit) returns the last entries, oldest first", async () => {
+  await using tmp = await tempDb();
+  using store = SqliteHistory.open(tmp.path);
+  for (let i = 1; i <= 5; i++) store.append(chat(`m${i}`, i));
+  assert.deepEqual(store.list(2).map((e) => e.text), ["m4", "m5"]);
+  assert.deepEqual(store.list(0), []);
+  assert.equal(store.list(99).length, 5);
+});
+
+Deno.test("SqliteHistory keeps text byte for byte, control characters included", async () => {
+  await using tmp = await tempDb();
+  using store = SqliteHistory.open(tmp.path);
+  const nasty = "\x1b[2J\u009b\u202e\u0000'; DROP TABLE history; --";
+  store.append(chat(nasty));
+  store.append({
+    kind: "attachment",
+    timestamp: 1,
+    username: "C\u0000ol",
+    text: "",
+    attachment: {
+      filename: "a\u0000b.txt",
+      storedName: "\u0000x",
+      size: 1,
+      sha256: new Uint8Array(32),
+    },
+  });
+  store.append(chat("plain, with ünïcödé ✓"));
+  store.append(chat("\ufeff\u0000 starts with a byte-order mark"));
+  store.append(chat("\ufeffno NUL, a byte-order mark"));
+  const [first, second, third, fourth, fifth] = store.list();
+  assert.equal(fourth.text, "\ufeff\u0000 starts with a byte-order mark");
+  assert.equal(fifth.text, "\ufeffno NUL, a byte-order mark");
+  assert.equal(first.text, nasty);
+  assert.equal(second.username, "C\u0000ol");
+  assert.equal(second.attachment?.filename, "a\u0000b.txt");
+  assert.equal(second.attachment?.storedName, "\u0000x");
+  assert.equal(third.text, "plain, with ünïcödé ✓");
+});
+
+Deno.test("SqliteHistory refuses files it must not touch, naming them, and leaves them as they were", async (t) => {
+  const cases: [string, (path: string) => void | Promise<void>, RegExp][] = [
+    [
+      "random bytes",
+      (p) => Deno.writeFile(p, crypto.getRandomValues(new Uint8Array(8192))),
+      /file is not a database \(move the file aside or restore a backup/,
+    ],
+    ["a folder", (p) => Deno.mkdir(p), /unable to open database file/],
+    [
+      "another program's database",
+      (p) => {
+        const db = new DatabaseSync(p);
+        db.exec("CREATE TABLE accounts (id INTEGER)");
+        db.close();
+      },
+      /is an SQLite database but not a chatroom history/,
+    ],
+    [
+      "a newer schema",
+      (p) => {
+        SqliteHistory.open(p).close();
+        const db = new DatabaseSync(p);
+        db.exec("PRAGMA user_version = 99");
+        db.close();
+      },
+      /schema version 99, written by a newer server/,
+    ],
+    [
+      "a file cut in half",
+      async (p) => {
+        const store = SqliteHistory.open(p);
+        for (let i = 0; i < 500; i++) store.append(chat(`line ${i} `.repeat(20)));
+        store.close();
+        const bytes = await Deno.readFile(p);
+        await Deno.writeFile(p, bytes.subarray(0, bytes.length / 2));
+      },
+      /malformed|damaged/,
+    ],
+  ];
+  for (const [name, make, message] of cases) {
+    await t.step(name, async () => {
+      await using tmp = await tempDb();
+      await make(tmp.path);
+      const before = (await Deno.stat(tmp.path)).isFile ? await Deno.readFile(tmp.path) : null;
+      assert.throws(() => SqliteHistory.open(tmp.path), (error: Error) => {
+        assert.ok(error instanceof HistoryError, String(error));
+        assert.ok(error.message.includes(tmp.path), error.message);
+        assert.match(error.message, message);
+        assert.ok(!error.message.includes("\n"), "one line");
+        return true;
+      });
+      if (before) assert.deepEqual(await Deno.readFile(tmp.path), before, "file untouched");
+    });
+  }
+});
+
+Deno.test("SqliteHistory refuses a second opener while the first holds the file", async () => {
+  await using tmp = await tempDb();
+  using first = SqliteHistory.open(tmp.path);
+  first.append(chat("mine"));
+  assert.throws(() => SqliteHistory.open(tmp.path), /database is locked \(another server/);
+  assert.equal(first.append(chat("still mine")).seq, 2);
+});
+
+Deno.test("SqliteHistory on a full disk: the append fails, nothing half-written, the rest still works", async () => {
+  await using tmp = await tempDb();
+  {
+    using store = SqliteHistory.open(tmp.path, { maxPageCount: 8 });
+    let stored = 0;
+    let failure: unknown;
+    for (let i = 0; i < 1000 && !failure; i++) {
+      try {
+        store.append(chat(`${i} ${"x".repeat(1000)}`));
+        stored++;
+      } catch (error) {
+        failure = error;
+      }
+    }
+    assert.ok(failure instanceof HistoryError);
+    assert.match(
+      failure.message,
+      /^Cannot store a chat entry in the history .*: database or disk is full$/,
+    );
+    assert.equal(store.count(), stored);
+    assert.equal(store.list(1)[0].text.split(" ")[0], String(stored - 1));
+  }
+  using reopened = SqliteHistory.open(tmp.path);
+  assert.ok(reopened.count() > 0);
+  reopened.append(chat("room again"));
+  assert.equal(reopened.list(1)[0].text, "room again");
+});
+
+Deno.test("SqliteHistory ignores a garbage WAL file beside a good history", async () => {
+  await using tmp = await tempDb();
+  {
+    using store = SqliteHistory.open(tmp.path);
+    store.append(chat("kept"));
+  }
+  await Deno.writeFile(`${tmp.path}-wal`, crypto.getRandomValues(new Uint8Array(5000)));
+  using store = SqliteHistory.open(tmp.path);
+  store.append(chat("after"));
+  assert.deepEqual(store.list().map((e) => e.text), ["kept", "after"]);
+});
+
+Deno.test("SqliteHistory waits for the disk on every append only when asked (server --fsync)", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    for (const [sync, level] of [[undefined, 1], ["normal", 1], ["full", 2]] as const) {
+      using history = SqliteHistory.open(`${dir}/${sync ?? "default"}.db`, { sync });
+      history.append({ kind: "chat", timestamp: 1, username: "Cool", text: "Hi" });
+      // PRAGMA synchronous: 1 is NORMAL (survives kill -9 in WAL mode), 2 is FULL (power loss too).
+      assert.equal(history.syncLevel, level, String(sync));
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

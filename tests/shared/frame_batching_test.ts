@@ -1,0 +1,196 @@
+import assert from "node:assert/strict";
+import { encodeFrame } from "../../lib/shared/wire/encode_frame.ts";
+import { FLAG } from "../../lib/shared/wire/flags.ts";
+import { type ByteConn, CHUNK_SIZE } from "../../lib/shared/net/byte_conn.ts";
+import { FrameReader } from "../../lib/shared/net/frame_reader.ts";
+import { FrameSender } from "../../lib/shared/net/frame_sender.ts";
+
+/** A connection that hands out `bytes` in reads of the given sizes, in turn. */
+function fakeConn(bytes: Uint8Array, sizes: number[]): ByteConn {
+  let at = 0;
+  let turn = 0;
+  return {
+    read(p: Uint8Array): Promise<number | null> {
+      if (at === bytes.length) return Promise.resolve(null);
+      const n = Math.min(p.length, sizes[turn++ % sizes.length], bytes.length - at);
+      p.set(bytes.subarray(at, at + n));
+      at += n;
+      return Promise.resolve(n);
+    },
+    write: (p) => Promise.resolve(p.length),
+    close() {},
+  };
+}
+
+function pattern(size: number): Uint8Array {
+  return new Uint8Array(size).map((_, i) => (i * 131 + (i >> 11)) & 0xff);
+}
+
+Deno.test("payloadChunks() streams a large payload exactly, however the reads split it", {
+  permissions: "none",
+}, async (t) => {
+  const payload = pattern(3 * CHUNK_SIZE + 12_345);
+  const header = encodeFrame({
+    flags: FLAG.ATTACHMENT,
+    filename: "big.bin",
+    payloadLength: payload.length,
+  });
+  const next = encodeFrame({ payload: "after the attachment" });
+  const stream = new Uint8Array(header.length + payload.length + next.length);
+  stream.set(header);
+  stream.set(payload, header.length);
+  stream.set(next, header.length + payload.length);
+  for (const sizes of [[1], [7, 65_536, 3], [65_536], [CHUNK_SIZE * 2], [100_000, 1]]) {
+    await t.step(`reads of ${sizes.join(", ")} bytes`, async () => {
+      const reader = new FrameReader(fakeConn(stream, sizes));
+      const got = await reader.readHeader();
+      assert.equal(got?.payloadLength, payload.length);
+      const chunks: Uint8Array[] = [];
+      for await (const chunk of reader.payloadChunks()) {
+        assert.ok(chunk.length <= CHUNK_SIZE, `chunk of ${chunk.length} bytes`);
+        chunks.push(chunk.slice()); // chunks share buffers: keep copies
+      }
+      const joined = new Uint8Array(payload.length);
+      let at = 0;
+      for (const chunk of chunks) {
+        joined.set(chunk, at);
+        at += chunk.length;
+      }
+      assert.equal(at, payload.length);
+      assert.deepEqual(joined, payload);
+      const after = await reader.readFrame();
+      assert.equal(new TextDecoder().decode(after?.payload), "after the attachment");
+      assert.equal(await reader.readHeader(), null);
+    });
+  }
+});
+
+Deno.test(
+  "payloadChunks() rejects a large payload cut short",
+  { permissions: "none" },
+  async () => {
+    const header = encodeFrame({ flags: FLAG.ATTACHMENT, payloadLength: 2 * CHUNK_SIZE });
+    const stream = new Uint8Array(header.length + CHUNK_SIZE + 10);
+    stream.set(header);
+    const reader = new FrameReader(fakeConn(stream, [65_536]));
+    await reader.readHeader();
+    await assert.rejects(
+      async () => {
+        for await (const _ of reader.payloadChunks()) { /* drain */ }
+      },
+      { name: "ProtocolError", message: /stream ended with \d+ bytes missing/ },
+    );
+  },
+);
+
+Deno.test(
+  "readFrame() reads many small frames that arrived in one read",
+  { permissions: "none" },
+  async () => {
+    const frames = Array.from({ length: 50 }, (_, i) =>
+      encodeFrame({
+        flags: i % 2 ? 0 : FLAG.NEW_USER,
+        username: i % 2 ? "" : `user${i}`,
+        sender: i % 3 ? "Cool" : "",
+        payload: `line ${i}`,
+      }));
+    const stream = new Uint8Array(frames.reduce((n, f) => n + f.length, 0));
+    let at = 0;
+    for (const frame of frames) {
+      stream.set(frame, at);
+      at += frame.length;
+    }
+    const reader = new FrameReader(fakeConn(stream, [stream.length]));
+    for (let i = 0; i < 50; i++) {
+      const frame = await reader.readFrame();
+      assert.equal(new TextDecoder().decode(frame?.payload), `line ${i}`);
+      assert.equal(frame?.username, i % 2 ? "" : `user${i}`);
+      assert.equal(frame?.sender, i % 3 ? "Cool" : "");
+      assert.equal(frame?.filename, "");
+    }
+    assert.equal(await reader.readFrame(), null);
+  },
+);
+
+Deno.test("FrameReader reads a busy stream of small frames in growing reads", {
+  permissions: "none",
+}, async () => {
+  const frame = encodeFrame({ sender: "Cool", payload: "x".repeat(200) });
+  const stream = new Uint8Array(frame.length * 2000);
+  for (let i = 0; i < 2000; i++) stream.set(frame, i * frame.length);
+  const offered: number[] = [];
+  const conn = fakeConn(stream, [1 << 30]);
+  const reader = new FrameReader({
+    read: (p) => {
+      offered.push(p.length);
+      return conn.read(p);
+    },
+    write: conn.write,
+    close() {},
+  });
+  for (let i = 0; i < 2000; i++) assert.equal((await reader.readFrame())?.payload.length, 200);
+  assert.ok(offered[0] <= 4096, `first read offered ${offered[0]} bytes`);
+  assert.ok(Math.max(...offered) > 32 * 1024, `largest read offered ${Math.max(...offered)} bytes`);
+});
+
+Deno.test("FrameSender writes the frames queued in one turn in one write, in order", {
+  permissions: "none",
+}, async () => {
+  const writes: Uint8Array[] = [];
+  const sender = new FrameSender({
+    read: () => Promise.resolve(null),
+    write: (p) => {
+      writes.push(p.slice());
+      return Promise.resolve(p.length);
+    },
+    close() {},
+  });
+  const frames = ["one", "two", "three"].map((payload) => encodeFrame({ payload }));
+  const body = new Uint8Array([1, 2, 3, 4]);
+  const header = encodeFrame({ flags: FLAG.ATTACHMENT, payloadLength: body.length });
+  sender.send(frames[0]);
+  sender.send(frames[1]);
+  sender.send(header, async function* () {
+    yield body;
+  });
+  sender.send(frames[2]);
+  await sender.flush();
+  assert.deepEqual(writes, [
+    new Uint8Array([...frames[0], ...frames[1]]),
+    header,
+    body,
+    frames[2],
+  ]);
+  assert.equal(sender.queuedBytes, 0);
+});
+
+Deno.test("FrameSenders that queued the same broadcast frames each write exactly their own", {
+  permissions: "none",
+}, async () => {
+  const written = new Map<string, Uint8Array[]>();
+  const sender = (name: string) => {
+    written.set(name, []);
+    return new FrameSender({
+      read: () => Promise.resolve(null),
+      write: (p) => {
+        written.get(name)!.push(p.slice());
+        return Promise.resolve(p.length);
+      },
+      close() {},
+    });
+  };
+  const [a, b, c] = [sender("a"), sender("b"), sender("c")];
+  const [f1, f2, f3] = ["Fun joined", "Fire joined", "Sad joined"].map((payload) =>
+    encodeFrame({ payload })
+  );
+  for (const s of [a, b]) {
+    s.send(f1);
+    s.send(f2);
+  }
+  c.send(f1);
+  c.send(f3);
+  await Promise.all([a.flush(), b.flush(), c.flush()]);
+  assert.deepEqual(written.get("a"), [new Uint8Array([...f1, ...f2])]);
+  assert.deepEqual(written.get("b"), [new Uint8Array([...f1, ...f2])]);
+  assert.deepEqual(written.get("c"), [new Uint8Array([...f1, ...f3])]);
+});
