@@ -16,7 +16,7 @@ import { basename, join, resolve } from "node:path";
 import { runMain } from "../lib/shared/cli.ts";
 import { hashFile } from "../lib/shared/files/read_file.ts";
 import { toHex } from "../lib/shared/wire/wire_bytes.ts";
-import { formatBytes } from "../lib/shared/wire/trace.ts";
+import { formatBytes } from "../lib/shared/format.ts";
 import { bundle } from "./bundle.ts";
 import { BuildError, displayPath, ROOT, runDeno } from "./deno_command.ts";
 import { explainDenortFailure } from "./denort.ts";

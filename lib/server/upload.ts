@@ -12,7 +12,7 @@ import { SHA256_BYTES } from "../shared/wire/layout.ts";
 import { toHex } from "../shared/wire/wire_bytes.ts";
 import { FileCheckError, receiveFile } from "../shared/files/receive_file.ts";
 import { safeFileName } from "../shared/files/safe_file_name.ts";
-import { formatBytes } from "../shared/wire/trace.ts";
+import { formatBytes } from "../shared/format.ts";
 import { untilAborted } from "../shared/abortable.ts";
 import type { Peer } from "./outbox.ts";
 import type { ServerContext } from "./server_context.ts";

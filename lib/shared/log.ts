@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { clock } from "./wire/trace.ts";
+import { clock } from "./format.ts";
 
 /** Receives whole lines (without the newline). */
 export type LineSink = (line: string) => void;

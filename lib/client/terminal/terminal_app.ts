@@ -7,7 +7,7 @@
 import { ChatSession, ConnectionError, type RoomEvent } from "../session.ts";
 import { InputClosed, type LineConsole } from "./line_console.ts";
 import { looksLikeText } from "../../shared/text.ts";
-import { clock, formatBytes } from "../../shared/wire/trace.ts";
+import { clock, formatBytes } from "../../shared/format.ts";
 import { inertText } from "../../shared/text.ts";
 import { SERVER_NAME } from "../../shared/username.ts";
 

@@ -1,5 +1,5 @@
 /**
- * Human-readable renderings of frames and times, for `--trace` and logs.
+ * A frame as one human-readable line, for `--trace`.
  *
  * @module
  */
@@ -7,6 +7,7 @@ import { codeName } from "./protocol_error.ts";
 import { FLAG } from "./flags.ts";
 import { type FrameHeader } from "./frame.ts";
 import { toHex } from "./wire_bytes.ts";
+import { decodeText } from "../text.ts";
 
 /** The nine flag fields of the assignment's section 4, in its order. */
 const ASSIGNMENT_FLAGS = [
@@ -67,28 +68,7 @@ function previewPayload(header: FrameHeader, payload?: Uint8Array): string {
   if (!payload || header.flags & (FLAG.ATTACHMENT | FLAG.AVATAR)) {
     return `<${header.payloadLength} bytes>`;
   }
-  const text = new TextDecoder().decode(payload);
+  const text = decodeText(payload);
   const cut = text.length > PREVIEW_CHARS ? `${text.slice(0, PREVIEW_CHARS)}…` : text;
   return JSON.stringify(cut);
-}
-
-/** `HH:MM:SS` of a timestamp in local time, as the assignment prints it. */
-export function clock(timestamp: number): string {
-  const d = new Date(timestamp);
-  return [d.getHours(), d.getMinutes(), d.getSeconds()]
-    .map((n) => String(n).padStart(2, "0"))
-    .join(":");
-}
-
-/** A byte count for people: `103 bytes`, `1.5 MiB`. */
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} bytes`;
-  const units = ["KiB", "MiB", "GiB", "TiB"];
-  let value = n / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
 }
