@@ -7,7 +7,6 @@
  */
 import { ChatSession, type RoomEvent, type TransferProgress } from "../client/session.ts";
 import { avatarProblem, IMAGE_MIME, imageType } from "../shared/avatar.ts";
-import { usernameKey } from "../shared/username.ts";
 import { listAttachments, resolveAttachment } from "./attachments_folder.ts";
 import type { FromPage, PageEntry, ToPage } from "./page_protocol.ts";
 import {
@@ -239,7 +238,7 @@ export class GuiController {
   }
 
   #announce(event: Extract<RoomEvent, { type: "announcement" }>): void {
-    const key = usernameKey(event.username);
+    const key = avatarKey(event.username);
     if (!event.history && event.kind === "join" && event.username !== this.#username) {
       // The server sends a newcomer's avatar right before NEW_USER; none means the
       // newcomer has none, even if an earlier user of that name had one.
@@ -286,7 +285,7 @@ export class GuiController {
   #setAvatar(event: Extract<RoomEvent, { type: "avatar" }>): void {
     const type = imageType(event.bytes);
     if (!type || avatarProblem(event.bytes)) return; // the server validates; never serve anything else
-    const key = usernameKey(event.username);
+    const key = avatarKey(event.username);
     this.#avatars.set(key, {
       bytes: event.bytes,
       mime: IMAGE_MIME[type],
@@ -327,4 +326,13 @@ export class GuiController {
       total: p.total,
     });
   }
+}
+
+/**
+ * The key the page files a user's avatar under: the same as `userKey` in
+ * page_js.ts (NFKC, lower case), since the page looks avatars up by name.
+ * Not the room's `usernameKey`, whose look-alike table the page lacks.
+ */
+function avatarKey(name: string): string {
+  return name.normalize("NFKC").toLowerCase();
 }

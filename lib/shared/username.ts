@@ -4,13 +4,22 @@
  *
  * @module
  */
+import { skeleton } from "./skeleton.ts";
 import { hasUnsafeChars } from "./text.ts";
 
 /** Longest username, in characters (code points). */
 export const MAX_USERNAME_CHARS = 32;
 
-/** The name the server uses for its announcements; no user may take it. */
+/** The name the server uses for its announcements; no user may take it or a look-alike. */
 export const SERVER_NAME = "Server";
+
+/**
+ * Unicode's Default_Ignorable_Code_Point set: characters a renderer may
+ * draw as nothing at all (soft hyphen, combining grapheme joiner, variation
+ * selectors, tags, Hangul fillers, ...), so `Fun` plus one of them would
+ * print exactly like `Fun`.
+ */
+const INVISIBLE_CHAR = /\p{Default_Ignorable_Code_Point}/u;
 
 /**
  * Returns why `name` cannot be a username, or `null` if it can.
@@ -19,6 +28,7 @@ export const SERVER_NAME = "Server";
  * ```ts
  * usernameProblem("Cool"); // null
  * usernameProblem("   "); // "it is empty"
+ * usernameProblem("Fun\u00ad"); // "it contains the invisible character U+00AD"
  * ```
  */
 export function usernameProblem(name: string): string | null {
@@ -28,13 +38,42 @@ export function usernameProblem(name: string): string | null {
     return `it is longer than ${MAX_USERNAME_CHARS} characters`;
   }
   if (hasUnsafeChars(name)) return "it contains control or formatting characters";
-  if (usernameKey(name) === usernameKey(SERVER_NAME)) {
-    return `"${SERVER_NAME}" is reserved for the server's announcements`;
+  const invisible = INVISIBLE_CHAR.exec(name);
+  if (invisible) return `it contains the invisible character ${codePointLabel(invisible[0])}`;
+  if (usernameKey(name) === SERVER_KEY) {
+    return `it looks like "${SERVER_NAME}", which is reserved for the server's announcements`;
   }
   return null;
 }
 
-/** The key under which usernames are compared: `Fun`, `fun` and `ＦＵＮ` collide. */
+/**
+ * The key under which usernames are compared: two names with the same key
+ * cannot be active at once. Names collide when they look alike (the TR39
+ * {@linkcode skeleton}: `Fսn` with Armenian ս, `Νick` with Greek Ν) or
+ * differ only in case or width (`Fun`, `fun`, `ＦＵＮ`), and both at once
+ * (`FUN` and `fսn`). The key is for comparing only, never for display.
+ *
+ * Steps: NFKC; skeleton (how the name looks as typed); lower case;
+ * skeleton again (how it looks in lower case, so `MIKE` meets `mike`, whose
+ * `m` looks like `rn`); lower case. `i` counts as `l`, because a capital `I`
+ * looks like `l` and is the capital of `i`.
+ *
+ * @example
+ * ```ts
+ * usernameKey("Fսn") === usernameKey("Fun"); // true
+ * usernameKey("José") === usernameKey("Jose"); // false: the accent shows
+ * ```
+ */
 export function usernameKey(name: string): string {
-  return name.normalize("NFKC").toLowerCase();
+  return fold(skeleton(fold(skeleton(name.normalize("NFKC")))));
+}
+
+const SERVER_KEY = usernameKey(SERVER_NAME);
+
+function fold(text: string): string {
+  return text.toLowerCase().replaceAll("i", "l");
+}
+
+function codePointLabel(char: string): string {
+  return `U+${char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`;
 }
