@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { ChatSession, ConnectionError, type RoomEvent } from "../session.ts";
+import { ChatSession, type RoomEvent } from "../session.ts";
+import { ConnectionError } from "../connection_error.ts";
 import { InputClosed, type LineConsole } from "./line_console.ts";
 import { looksLikeText } from "../../shared/text.ts";
 import { clock, formatBytes } from "../../shared/wire/trace.ts";
