@@ -10,6 +10,7 @@ import { LineConsole } from "./lib/client/terminal/line_console.ts";
 import { TerminalApp } from "./lib/client/terminal/terminal_app.ts";
 import { runGui } from "./lib/gui/run_gui.ts";
 import { streamSink } from "./lib/shared/log.ts";
+import { freeSpace } from "./lib/client/free_space.ts";
 
 const USAGE = `Usage: client [options]
 
@@ -19,6 +20,8 @@ Options:
   --host NAME        server to connect to (default localhost)
   --port N           server port (default 18000)
   --downloads DIR    where received attachments are saved (default downloads)
+  --max-download N   largest attachment saved, in bytes; K, M, G suffixes allowed (default 1G);
+                     bigger ones are skipped
   --gui              run the graphical client: a page served on 127.0.0.1
   --gui-port N       port for the GUI's page (default: any free port)
   --no-open          with --gui, print the page's address but open no browser
@@ -33,6 +36,7 @@ async function main(args: string[]): Promise<number> {
       host: { type: "string", default: "localhost" },
       port: { type: "string", default: "18000" },
       downloads: { type: "string", default: "downloads" },
+      "max-download": { type: "string", default: "1G" },
       gui: { type: "boolean", default: false },
       "gui-port": { type: "string", default: "0" },
       "no-open": { type: "boolean", default: false },
@@ -49,6 +53,7 @@ async function main(args: string[]): Promise<number> {
   }
   const port = parseCount("--port", values.port, { min: 1, max: 65535 });
   const guiPort = parseCount("--gui-port", values["gui-port"], { max: 65535 });
+  const maxDownload = parseCount("--max-download", values["max-download"]);
   if (values.gui) {
     const stop = Promise.withResolvers<void>();
     const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
@@ -59,6 +64,7 @@ async function main(args: string[]): Promise<number> {
         hostname: values.host,
         port,
         downloadsDir: values.downloads,
+        maxDownload,
         attachmentsDir: values.attachments,
         guiPort,
         open: !values["no-open"],
@@ -88,6 +94,8 @@ async function main(args: string[]): Promise<number> {
     hostname: values.host,
     port,
     downloadsDir: values.downloads,
+    maxDownload,
+    freeSpace,
     trace: values.trace,
   });
   const onSigint = () => app.interrupt();

@@ -12,6 +12,7 @@ import { readFileExactly } from "../shared/files/read_file.ts";
 import { FileCheckError, type ReceivedFile, receiveFile } from "../shared/files/receive_file.ts";
 import { safeFileName } from "../shared/files/safe_file_name.ts";
 import { errorText } from "../shared/error_text.ts";
+import { DEFAULT_MAX_DOWNLOAD, downloadRefusal, type FreeSpace } from "./download_limit.ts";
 
 /** How far a file transfer has got; uploads and downloads each run one at a time. */
 export interface TransferProgress {
@@ -73,18 +74,32 @@ export interface SaveAttachmentOptions {
   keepHead: number;
   /** Told after every chunk received. */
   onProgress?: ProgressListener;
+  /** Largest attachment saved, in bytes. @default {@linkcode DEFAULT_MAX_DOWNLOAD} */
+  maxBytes?: number;
+  /** Tells the free bytes in the downloads folder, if it can. @default none: not checked */
+  freeSpace?: FreeSpace;
 }
 
 /**
- * Saves the attachment whose header was just read. A file that cannot be
- * saved (disk full, wrong digest) is skipped and its error returned; only a
- * frame cut short throws.
+ * Saves the attachment whose header was just read. A file that cannot or
+ * may not be saved (over the size limit or the free space, disk full, wrong
+ * digest) is skipped and its error returned; only a frame cut short or too
+ * big to skip throws.
  */
 export async function saveAttachment(
   reader: FrameReader,
   header: FrameHeader,
   options: SaveAttachmentOptions,
 ): Promise<ReceivedFile | { error: string }> {
+  const refusal = await downloadRefusal(header, {
+    downloadsDir: options.downloadsDir,
+    maxBytes: options.maxBytes ?? DEFAULT_MAX_DOWNLOAD,
+    freeSpace: options.freeSpace,
+  });
+  if (refusal !== null) {
+    await reader.skipPayload();
+    return { error: refusal };
+  }
   try {
     const chunks = countProgress(reader.payloadChunks(), {
       direction: "download",
@@ -123,7 +138,7 @@ export async function saveOwnUpload(
   path: string,
   size: number,
   header: FrameHeader,
-  options: Omit<SaveAttachmentOptions, "onProgress">,
+  options: Pick<SaveAttachmentOptions, "downloadsDir" | "keepHead">,
 ): Promise<ReceivedFile | { error: string }> {
   try {
     return await receiveFile(

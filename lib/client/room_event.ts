@@ -1,6 +1,6 @@
 /**
  * What happened in the room, as a session reports it: {@linkcode RoomEvent},
- * and the events made from the frames the server pushes.
+ * the events made from the frames the server pushes, and the report's users.
  *
  * @module
  */
@@ -15,6 +15,17 @@ export interface ReportedUser {
   username: string;
   hostname: string;
   port: number;
+}
+
+/**
+ * The users a REPORT_RESPONSE's payload lists, one `username TAB hostname
+ * TAB port` line each. The texts are the server's: print them inert.
+ */
+export function reportedUsers(payload: Uint8Array): ReportedUser[] {
+  return decodeText(payload).split("\n").filter(Boolean).map((line) => {
+    const [username, hostname, port] = line.split("\t");
+    return { username, hostname: hostname ?? "", port: Number(port) };
+  });
 }
 
 /** Something that happened in the room, in the order the server sent it. */

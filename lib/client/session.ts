@@ -7,6 +7,7 @@
  */
 import { encodeFrame } from "../shared/wire/encode_frame.ts";
 import { FLAG, hasFlag, JOIN_OPTION } from "../shared/wire/flags.ts";
+import { MAX_NAME_BYTES } from "../shared/wire/layout.ts";
 import {
   type Frame,
   type FrameHeader,
@@ -14,19 +15,23 @@ import {
   normalizeFrame,
 } from "../shared/wire/frame.ts";
 import { ProtocolError } from "../shared/wire/protocol_error.ts";
-import { toHex } from "../shared/wire/wire_bytes.ts";
+import { toHex, utf8Length } from "../shared/wire/wire_bytes.ts";
+import { formatFrame } from "../shared/wire/trace.ts";
 import { type ByteConn } from "../shared/net/byte_conn.ts";
 import { FrameReader } from "../shared/net/frame_reader.ts";
 import { FrameSender } from "../shared/net/frame_sender.ts";
-import { hashFile } from "../shared/files/read_file.ts";
-import { type ReceivedFile } from "../shared/files/receive_file.ts";
-import { saveAttachment, saveOwnUpload, uploadChunks } from "./attachment_streams.ts";
 import { closeQuietly } from "../shared/net/conn_helpers.ts";
-import { formatFrame } from "../shared/wire/trace.ts";
-import { connectTcp } from "./connect.ts";
+import { hashFile } from "../shared/files/read_file.ts";
+import { decodeText } from "../shared/text.ts";
 import type { AvatarImage } from "../shared/avatar.ts";
-import { attachmentEvent, frameEvent, type ReportedUser, type RoomEvent } from "./room_event.ts";
-import type { TransferProgress } from "./attachment_streams.ts";
+import { type TransferProgress, uploadChunks } from "./attachment_streams.ts";
+import { connectTcp } from "./connect.ts";
+import { ConnectionError, RequestError } from "./connection_error.ts";
+import { DEFAULT_MAX_DOWNLOAD, type FreeSpace } from "./download_limit.ts";
+import { PendingRequest } from "./pending_request.ts";
+import { receiveAttachment } from "./receive_attachment.ts";
+import { frameEvent, type ReportedUser, reportedUsers, type RoomEvent } from "./room_event.ts";
+import { UploadLedger } from "./upload_ledger.ts";
 
 // The events and progress a session reports are part of its API: callers import them from here.
 export type { ReportedUser, RoomEvent } from "./room_event.ts";
@@ -46,6 +51,10 @@ export interface ChatSessionOptions {
   keepHead?: number;
   /** Told after every chunk of an attachment sent or received, e.g. for a progress bar. */
   onProgress?: (progress: TransferProgress) => void;
+  /** Largest attachment saved, in bytes; bigger ones are skipped. @default 1073741824 (1 GiB) */
+  maxDownload?: number;
+  /** Tells the free bytes in the downloads folder, if it can. @default none: not checked */
+  freeSpace?: FreeSpace;
 }
 
 /** Options for {@linkcode ChatSession.upload}. */
@@ -59,29 +68,14 @@ export type JoinResult =
   | { accepted: true; username: string }
   | { accepted: false; code: number; text: string };
 
-/** A connection failed or the server closed it. */
-export class ConnectionError extends Error {
-  /** Creates the error. */
-  constructor(message: string) {
-    super(message);
-    this.name = "ConnectionError";
-  }
+/** A frame ready to send, and what it was made from (for `--trace`). */
+interface EncodedFrame {
+  init: FrameInit;
+  bytes: Uint8Array;
 }
 
-type Waiter = { flags: number; resolve: (frame: Frame) => void; reject: (e: Error) => void };
-
-/** Most uploads kept waiting for the server's ECHO; refused ones never get it. */
-const MAX_UNCONFIRMED_UPLOADS = 64;
-
-/** An upload waiting for the server's ECHO. */
-interface SentFile {
-  /** SHA-256 of what was sent, in hex. */
-  sha256: string;
-  /** The file it was read from. */
-  path: string;
-  /** Bytes sent. */
-  size: number;
-}
+/** How long {@linkcode ChatSession.quit} waits for the server's QUIT_ACCEPT. */
+const QUIT_TIMEOUT_MS = 5000;
 
 /** A client's session with the chat server. */
 export class ChatSession {
@@ -89,18 +83,11 @@ export class ChatSession {
   #conn?: Deno.TcpConn;
   #sender?: FrameSender;
   #loop?: Promise<void>;
-  #waiter: Waiter | null = null;
+  #request = new PendingRequest();
   #username: string | null = null;
   #quitting = false;
   #historyLeft = 0;
-  /**
-   * Files this session uploaded and the server has not yet confirmed, oldest
-   * first. The server confirms each with an ECHO frame (we ask for that when
-   * joining), and the room's copy is then taken from the file here instead of
-   * being sent back. A refused upload stays here until a later ECHO with the
-   * same SHA-256 tries it and passes over it, or the connection ends.
-   */
-  #uploads: SentFile[] = [];
+  #uploads = new UploadLedger();
 
   /** Creates a session; nothing is connected until an action needs it. */
   constructor(options: ChatSessionOptions) {
@@ -133,39 +120,45 @@ export class ChatSession {
 
   /** Asks for the list of active users. */
   async report(): Promise<{ count: number; users: ReportedUser[] }> {
-    const frame = await this.#request({ flags: FLAG.REPORT_REQUEST }, FLAG.REPORT_RESPONSE);
-    const text = new TextDecoder().decode(frame.payload);
-    const users = text.split("\n").filter(Boolean).map((line) => {
-      const [username, hostname, port] = line.split("\t");
-      return { username, hostname, port: Number(port) };
-    });
-    return { count: frame.number, users };
+    const frame = await this.#ask({ flags: FLAG.REPORT_REQUEST }, FLAG.REPORT_RESPONSE, "report");
+    return { count: frame.number, users: reportedUsers(frame.payload) };
   }
 
   /**
    * Asks to join as `username`, with an optional avatar image (sent as the
    * request's PAYLOAD and FILENAME). On acceptance the history and then live
    * events follow through `onEvent`, starting with a `joined` event.
+   *
+   * @throws {RequestError} if the request cannot be encoded (nothing is sent).
    */
   async join(username: string, avatar?: AvatarImage): Promise<JoinResult> {
-    const frame = await this.#request(
-      {
-        flags: FLAG.JOIN_REQUEST,
-        username,
-        // Servers that predate join options ignore NUMBER and send our files back in full.
-        number: JOIN_OPTION.ECHO,
-        filename: avatar?.filename,
-        payload: avatar?.bytes,
-      },
-      FLAG.JOIN_ACCEPT | FLAG.JOIN_REJECT,
-    );
+    const bytes = utf8Length(username);
+    if (bytes > MAX_NAME_BYTES) {
+      throw new RequestError(
+        `Cannot join as ${JSON.stringify(username)}: the username is ${bytes} bytes in UTF-8, ` +
+          `over the protocol's limit of ${MAX_NAME_BYTES} bytes; choose a shorter one`,
+      );
+    }
+    const init = {
+      flags: FLAG.JOIN_REQUEST,
+      username,
+      // Servers that predate join options ignore NUMBER and send our files back in full.
+      number: JOIN_OPTION.ECHO,
+      filename: avatar?.filename,
+      payload: avatar?.bytes,
+    };
+    const frame = await this.#ask(init, FLAG.JOIN_ACCEPT | FLAG.JOIN_REJECT, "join");
     if (hasFlag(frame, FLAG.JOIN_ACCEPT)) return { accepted: true, username: frame.username };
-    return { accepted: false, code: frame.code, text: new TextDecoder().decode(frame.payload) };
+    return { accepted: false, code: frame.code, text: decodeText(frame.payload) };
   }
 
-  /** Sends a chat line. */
+  /**
+   * Sends a chat line.
+   *
+   * @throws {RequestError} if the line cannot be encoded (nothing is sent).
+   */
   say(text: string): void {
-    this.#send({ payload: text });
+    this.#send(this.#encode({ payload: text }, "send the message"));
   }
 
   /**
@@ -178,13 +171,12 @@ export class ChatSession {
     const { size, sha256 } = await hashFile(path);
     const filename = options.filename ?? path;
     const name = filename.split(/[\\/]/).pop() || filename;
+    const init = { flags: FLAG.ATTACHMENT, filename, sha256, payloadLength: size };
     this.#send(
-      { flags: FLAG.ATTACHMENT, filename, sha256, payloadLength: size },
+      this.#encode(init, `send ${path}`),
       () => uploadChunks(path, { filename, size, onProgress: this.#options.onProgress }),
     );
-    this.#uploads.push({ sha256: toHex(sha256), path, size });
-    // Refused uploads are never confirmed: keep the newest few, not all.
-    if (this.#uploads.length > MAX_UNCONFIRMED_UPLOADS) this.#uploads.shift();
+    this.#uploads.add({ sha256: toHex(sha256), path, size });
     return { size, name };
   }
 
@@ -192,12 +184,15 @@ export class ChatSession {
   async quit(): Promise<void> {
     if (!this.#conn || this.#username === null) return this.close();
     this.#quitting = true;
-    const done = Promise.withResolvers<Frame>();
-    this.#waiter = { flags: FLAG.QUIT_ACCEPT, ...done };
-    this.#send({ flags: FLAG.QUIT_REQUEST });
-    const timer = setTimeout(() => done.resolve({} as Frame), 5000);
+    // A request still waiting would never get its answer now.
+    this.#request.reject(new ConnectionError("The session left the chatroom"));
+    const answered = this.#request.begin(FLAG.QUIT_ACCEPT);
+    this.#send(this.#encode({ flags: FLAG.QUIT_REQUEST }, "leave the chatroom"));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise((resolve) => timer = setTimeout(resolve, QUIT_TIMEOUT_MS));
     try {
-      await done.promise.catch(() => {/* the connection closed: we are out either way */});
+      // A connection that closes instead of answering: we are out either way.
+      await Promise.race([answered.catch(() => {}), timeout]);
     } finally {
       clearTimeout(timer);
       await this.close();
@@ -215,22 +210,34 @@ export class ChatSession {
     await this.#loop;
   }
 
-  async #request(init: FrameInit, expect: number): Promise<Frame> {
+  /** Sends a request and waits for the frame with any of `expect`'s flags that answers it. */
+  async #ask(init: FrameInit, expect: number, action: string): Promise<Frame> {
+    const frame = this.#encode(init, action);
     await this.#connect();
-    if (this.#waiter) throw new Error("Cannot send a request while another is pending");
-    const { promise, resolve, reject } = Promise.withResolvers<Frame>();
-    this.#waiter = { flags: expect, resolve, reject };
-    this.#send(init);
-    return await promise;
+    const answer = this.#request.begin(expect);
+    this.#send(frame);
+    return await answer;
   }
 
-  #send(init: FrameInit, body?: () => AsyncIterable<Uint8Array>): void {
+  /** Encodes a frame, or refuses the action: nothing is sent and no state changes. */
+  #encode(init: FrameInit, action: string): EncodedFrame {
+    try {
+      return { init, bytes: encodeFrame(init) };
+    } catch (error) {
+      if (error instanceof ProtocolError) {
+        throw new RequestError(`Cannot ${action}: ${error.message}`);
+      }
+      throw error;
+    }
+  }
+
+  #send(frame: EncodedFrame, body?: () => AsyncIterable<Uint8Array>): void {
     if (!this.#sender) throw new ConnectionError("Cannot send: not connected to the server");
     if (this.#options.trace) {
-      const { header, payload } = normalizeFrame(init);
+      const { header, payload } = normalizeFrame(frame.init);
       this.#options.trace(formatFrame("send", header, payload));
     }
-    this.#sender.send(encodeFrame(init), body);
+    this.#sender.send(frame.bytes, body);
   }
 
   async #readLoop(conn: Deno.TcpConn, reader: FrameReader): Promise<void> {
@@ -253,12 +260,10 @@ export class ChatSession {
       this.#conn = undefined;
       closeQuietly(conn);
     }
-    const waiter = this.#waiter;
-    this.#waiter = null;
-    waiter?.reject(new ConnectionError(reason));
+    this.#request.reject(new ConnectionError(reason));
     const wasInRoom = this.#username !== null || this.#quitting;
     this.#username = null;
-    this.#uploads = []; // an ECHO can only come on the connection that sent the file
+    this.#uploads.clear();
     if (wasOurs && wasInRoom && !this.#quitting) {
       await this.#options.onEvent({ type: "disconnected", reason });
     }
@@ -266,108 +271,61 @@ export class ChatSession {
   }
 
   async #handle(reader: FrameReader, header: FrameHeader): Promise<void> {
+    if (hasFlag(header, FLAG.ATTACHMENT)) return await this.#attachment(reader, header);
     const history = hasFlag(header, FLAG.HISTORY);
-    if (hasFlag(header, FLAG.ATTACHMENT)) {
-      this.#options.trace?.(formatFrame("recv", header));
-      if (hasFlag(header, FLAG.ECHO)) {
-        const { file, size } = await this.#keepOwnUpload(reader, header);
-        await this.#options.onEvent(attachmentEvent(header, file, size));
-        return;
-      }
-      if (!hasFlag(header, FLAG.HISTORY) && header.sender === this.#username) {
-        // Our own file, sent back in full by a server that predates ECHO.
-        this.#takeUpload(toHex(header.sha256));
-      }
-      const file = await this.#saveAttachment(reader, header);
-      await this.#options.onEvent(attachmentEvent(header, file));
-      return;
-    }
     const payload = await reader.readPayload(header, 16 * 1024 * 1024);
     this.#options.trace?.(formatFrame("recv", header, payload));
     const frame: Frame = { ...header, payload };
-    const waiter = this.#waiter;
-    if (waiter && (header.flags & waiter.flags) !== 0 && !history) {
-      if (hasFlag(header, FLAG.QUIT_ACCEPT) && header.username !== this.#username) {
-        // Someone else left while we were quitting: still show it.
-      } else {
-        this.#waiter = null;
-        if (hasFlag(header, FLAG.JOIN_ACCEPT)) {
-          this.#username = header.username;
-          await this.#options.onEvent({
-            type: "joined",
-            username: header.username,
-            historyCount: header.number,
-          });
-          if (header.number === 0) await this.#options.onEvent({ type: "history-end" });
-          this.#historyLeft = header.number;
-        }
-        if (hasFlag(header, FLAG.QUIT_ACCEPT)) {
-          this.#username = null;
-          await this.#options.onEvent({ type: "left" });
-        }
-        waiter.resolve(frame);
-        return;
-      }
+    if (this.#request.answeredBy(header) && !history) {
+      // Someone else leaving while we are quitting is news, not our answer.
+      const othersQuit = hasFlag(header, FLAG.QUIT_ACCEPT) && header.username !== this.#username;
+      if (!othersQuit) return await this.#answer(frame);
     }
-    if (hasFlag(header, FLAG.ERROR) && waiter && !this.#username) {
-      this.#waiter = null;
-      waiter.reject(new ConnectionError(new TextDecoder().decode(payload)));
+    if (hasFlag(header, FLAG.ERROR) && this.#request.pending && !this.#username) {
+      this.#request.reject(new ConnectionError(decodeText(payload)));
       return;
     }
     await this.#options.onEvent(frameEvent(header, payload));
     if (history) await this.#countHistory();
   }
 
+  /** The frame answers the pending request: update the session, tell the UI, then the caller. */
+  async #answer(frame: Frame): Promise<void> {
+    if (hasFlag(frame, FLAG.JOIN_ACCEPT)) {
+      this.#username = frame.username;
+      await this.#options.onEvent({
+        type: "joined",
+        username: frame.username,
+        historyCount: frame.number,
+      });
+      if (frame.number === 0) await this.#options.onEvent({ type: "history-end" });
+      this.#historyLeft = frame.number;
+    }
+    if (hasFlag(frame, FLAG.QUIT_ACCEPT)) {
+      this.#username = null;
+      await this.#options.onEvent({ type: "left" });
+    }
+    this.#request.resolve(frame);
+  }
+
+  async #attachment(reader: FrameReader, header: FrameHeader): Promise<void> {
+    this.#options.trace?.(formatFrame("recv", header));
+    const event = await receiveAttachment(reader, header, {
+      uploads: this.#uploads,
+      username: this.#username,
+      downloadsDir: this.#options.downloadsDir ?? "downloads",
+      keepHead: this.#options.keepHead ?? 64 * 1024,
+      onProgress: this.#options.onProgress,
+      maxBytes: this.#options.maxDownload ?? DEFAULT_MAX_DOWNLOAD,
+      freeSpace: this.#options.freeSpace,
+    });
+    await this.#options.onEvent(event);
+    if (hasFlag(header, FLAG.HISTORY)) await this.#countHistory();
+  }
+
   async #countHistory(): Promise<void> {
     if (this.#historyLeft > 0 && --this.#historyLeft === 0) {
       await this.#options.onEvent({ type: "history-end" });
-    }
-  }
-
-  /**
-   * The server confirmed one of our uploads: the room's copy is the file we
-   * sent. The oldest upload with that SHA-256 whose file still matches it is
-   * the one; those before it that no longer match (refused uploads whose file
-   * changed since) are dropped.
-   */
-  async #keepOwnUpload(
-    reader: FrameReader,
-    header: FrameHeader,
-  ): Promise<{ file: ReceivedFile | { error: string }; size?: number }> {
-    await reader.skipPayload(); // there should be none
-    const sha256 = toHex(header.sha256);
-    let last: { file: { error: string }; size?: number } = {
-      file: { error: `the server confirmed ${header.filename}, which this session did not send` },
-    };
-    for (let sent = this.#takeUpload(sha256); sent; sent = this.#takeUpload(sha256)) {
-      const file = await saveOwnUpload(sent.path, sent.size, header, {
-        downloadsDir: this.#options.downloadsDir ?? "downloads",
-        keepHead: this.#options.keepHead ?? 64 * 1024,
-      });
-      if (!("error" in file)) return { file, size: sent.size };
-      last = { file, size: sent.size };
-    }
-    return last;
-  }
-
-  /** Removes and returns the oldest unconfirmed upload with this SHA-256 (hex). */
-  #takeUpload(sha256: string): SentFile | undefined {
-    const i = this.#uploads.findIndex((sent) => sent.sha256 === sha256);
-    return i < 0 ? undefined : this.#uploads.splice(i, 1)[0];
-  }
-
-  async #saveAttachment(
-    reader: FrameReader,
-    header: FrameHeader,
-  ): Promise<ReceivedFile | { error: string }> {
-    try {
-      return await saveAttachment(reader, header, {
-        downloadsDir: this.#options.downloadsDir ?? "downloads",
-        keepHead: this.#options.keepHead ?? 64 * 1024,
-        onProgress: this.#options.onProgress,
-      });
-    } finally {
-      if (hasFlag(header, FLAG.HISTORY)) await this.#countHistory();
     }
   }
 }

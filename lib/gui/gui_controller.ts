@@ -5,17 +5,15 @@
  *
  * @module
  */
-import { ChatSession, type RoomEvent, type TransferProgress } from "../client/session.ts";
-import { avatarProblem, IMAGE_MIME, imageType } from "../shared/avatar.ts";
-import { listAttachments, resolveAttachment } from "./attachments_folder.ts";
-import type { FromPage, PageEntry, ToPage } from "./page_protocol.ts";
-import {
-  decodeAvatar,
-  describeAttachment,
-  type ServedAvatar,
-  type ServedFile,
-} from "./page_media.ts";
+import { ChatSession } from "../client/session.ts";
+import type { TransferProgress } from "../client/attachment_streams.ts";
+import type { FreeSpace } from "../client/download_limit.ts";
 import { errorText } from "../shared/error_text.ts";
+import { listAttachments, resolveAttachment } from "./attachments_folder.ts";
+import type { FromPage, ToPage } from "./page_protocol.ts";
+import { decodeAvatar, type ServedAvatar, type ServedFile } from "./page_media.ts";
+import { RoomView } from "./room_view.ts";
+import { StagedUploads } from "./staged_uploads.ts";
 
 /** An open page, as the controller talks to it. */
 export interface PageLink {
@@ -37,6 +35,10 @@ export interface GuiControllerOptions {
   log?: (line: string) => void;
   /** Chat lines kept for pages that (re)connect. @default 2000 */
   maxEntries?: number;
+  /** Largest attachment saved, in bytes. @default 1073741824 (1 GiB) */
+  maxDownload?: number;
+  /** Tells the free bytes in the downloads folder, if it can. @default none: not checked */
+  freeSpace?: FreeSpace;
 }
 
 /** Bridges pages and the chat session. */
@@ -44,27 +46,29 @@ export class GuiController {
   #options: GuiControllerOptions;
   #session: ChatSession;
   #pages = new Set<PageLink>();
-  #username: string | null = null;
-  #entries: PageEntry[] = [];
-  #historyEnded = false;
-  #avatars = new Map<string, ServedAvatar>();
-  #avatarVersion = 0;
-  #freshAvatar: string | null = null;
-  #files = new Map<string, ServedFile>();
-  #nextFile = 1;
+  #view: RoomView;
   #queue: Promise<unknown> = Promise.resolve();
-  #staged = new Map<string, string[]>();
+  #staged: StagedUploads;
   #percent = new Map<string, number>();
 
   /** Creates the controller; nothing connects until a page asks. */
   constructor(options: GuiControllerOptions) {
     this.#options = options;
+    this.#staged = new StagedUploads(options.log);
+    this.#view = new RoomView({
+      broadcast: (message) => this.#broadcast(message),
+      refreshMembers: () => this.#refreshMembers(),
+      onOwnFile: (filename) => this.#staged.release(filename),
+      maxEntries: options.maxEntries,
+    });
     this.#session = new ChatSession({
       hostname: options.hostname,
       port: options.port,
       downloadsDir: options.downloadsDir,
       trace: options.trace,
-      onEvent: (event) => this.#onEvent(event),
+      maxDownload: options.maxDownload,
+      freeSpace: options.freeSpace,
+      onEvent: (event) => this.#view.apply(event),
       onProgress: (progress) => this.#onProgress(progress),
     });
   }
@@ -72,14 +76,7 @@ export class GuiController {
   /** Adds a page and tells it the current state. Returns the function that removes it. */
   connect(page: PageLink): () => void {
     this.#pages.add(page);
-    page.send({
-      t: "hello",
-      server: `${this.#options.hostname}:${this.#options.port}`,
-      username: this.#username,
-      entries: this.#entries,
-      historyEnded: this.#historyEnded,
-      avatars: [...this.#avatars.keys()].map((key) => ({ key, url: this.#avatarUrl(key) })),
-    });
+    page.send(this.#view.hello(`${this.#options.hostname}:${this.#options.port}`));
     return () => this.#pages.delete(page);
   }
 
@@ -99,12 +96,12 @@ export class GuiController {
 
   /** The file the session saved under `id`, if any. */
   file(id: string): ServedFile | undefined {
-    return this.#files.get(id);
+    return this.#view.file(id);
   }
 
   /** The avatar of the user whose key is `key`, if one was received. */
   avatar(key: string): ServedAvatar | undefined {
-    return this.#avatars.get(key);
+    return this.#view.avatar(key);
   }
 
   /**
@@ -116,7 +113,7 @@ export class GuiController {
     return this.#enqueue(async () => {
       if (this.#session.username === null) throw new Error("Cannot send a file: join first");
       const result = await this.#session.upload(path, { filename: name });
-      this.#staged.set(result.name, [...this.#staged.get(result.name) ?? [], path]);
+      this.#staged.add(result.name, path);
       return { size: result.size };
     });
   }
@@ -187,118 +184,6 @@ export class GuiController {
     for (const page of this.#pages) page.send(message);
   }
 
-  #add(entry: PageEntry): void {
-    this.#entries.push(entry);
-    const max = this.#options.maxEntries ?? 2000;
-    if (this.#entries.length > max) this.#entries.splice(0, this.#entries.length - max);
-    this.#broadcast({ t: "entry", entry });
-  }
-
-  #onEvent(event: RoomEvent): void {
-    switch (event.type) {
-      case "joined":
-        this.#username = event.username;
-        this.#entries = [];
-        this.#historyEnded = false;
-        this.#avatars.clear();
-        return this.#broadcast({ t: "joined", username: event.username });
-      case "history-end":
-        this.#historyEnded = true;
-        this.#broadcast({ t: "history-end" });
-        return this.#refreshMembers();
-      case "chat":
-        return this.#add({
-          kind: "chat",
-          ts: event.timestamp,
-          sender: event.sender,
-          text: event.text,
-          history: event.history,
-        });
-      case "announcement":
-        return this.#announce(event);
-      case "attachment":
-        return this.#attachment(event);
-      case "avatar":
-        return this.#setAvatar(event);
-      case "error":
-        return this.#add({
-          kind: "error",
-          ts: Date.now(),
-          sender: "",
-          text: event.text,
-          history: false,
-        });
-      case "left":
-      case "disconnected":
-        this.#username = null;
-        return this.#broadcast(
-          event.type === "left" ? { t: "left" } : { t: "disconnected", reason: event.reason },
-        );
-    }
-  }
-
-  #announce(event: Extract<RoomEvent, { type: "announcement" }>): void {
-    const key = avatarKey(event.username);
-    if (!event.history && event.kind === "join" && event.username !== this.#username) {
-      // The server sends a newcomer's avatar right before NEW_USER; none means the
-      // newcomer has none, even if an earlier user of that name had one.
-      if (this.#freshAvatar !== key && this.#avatars.delete(key)) {
-        this.#broadcast({ t: "avatar", key, url: null });
-      }
-    }
-    this.#freshAvatar = null;
-    this.#add({
-      kind: event.kind,
-      ts: event.timestamp,
-      sender: event.username,
-      text: event.text,
-      history: event.history,
-    });
-    if (!event.history && event.kind !== "notice") this.#refreshMembers();
-  }
-
-  #attachment(event: Extract<RoomEvent, { type: "attachment" }>): void {
-    const file = describeAttachment(event, (served) => {
-      const id = String(this.#nextFile++);
-      this.#files.set(id, served);
-      return `/file/${id}`;
-    });
-    this.#add({
-      kind: "file",
-      ts: event.timestamp,
-      sender: event.sender,
-      text: "",
-      history: event.history,
-      file,
-    });
-    if (!event.history && event.sender === this.#username) {
-      const staged = this.#staged.get(event.filename)?.shift();
-      if (staged) {
-        const folder = staged.slice(0, staged.lastIndexOf("/"));
-        Deno.remove(folder, { recursive: true }).catch((error) =>
-          this.#options.log?.(`Cannot remove the staged copy in ${folder}: ${error.message}`)
-        );
-      }
-    }
-  }
-
-  #setAvatar(event: Extract<RoomEvent, { type: "avatar" }>): void {
-    const type = imageType(event.bytes);
-    if (!type || avatarProblem(event.bytes)) return; // the server validates; never serve anything else
-    const key = avatarKey(event.username);
-    this.#avatars.set(key, {
-      bytes: event.bytes,
-      mime: IMAGE_MIME[type],
-      version: ++this.#avatarVersion,
-    });
-    this.#freshAvatar = key;
-    this.#broadcast({ t: "avatar", key, url: this.#avatarUrl(key) });
-  }
-
-  #avatarUrl(key: string): string {
-    return `/avatar/${encodeURIComponent(key)}?v=${this.#avatars.get(key)!.version}`;
-  }
-
   #refreshMembers(): void {
     void this.#enqueue(async () => {
       if (this.#session.username === null) return;
@@ -326,13 +211,4 @@ export class GuiController {
       total: p.total,
     });
   }
-}
-
-/**
- * The key the page files a user's avatar under: the same as `userKey` in
- * page_js.ts (NFKC, lower case), since the page looks avatars up by name.
- * Not the room's `usernameKey`, whose look-alike table the page lacks.
- */
-function avatarKey(name: string): string {
-  return name.normalize("NFKC").toLowerCase();
 }

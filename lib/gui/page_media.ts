@@ -7,7 +7,7 @@
  */
 import type { RoomEvent } from "../client/session.ts";
 import { type AvatarImage, avatarProblem, IMAGE_MIME, imageType } from "../shared/avatar.ts";
-import { looksLikeText } from "../shared/text.ts";
+import { decodeText, looksLikeText } from "../shared/text.ts";
 import type { PageFile } from "./page_protocol.ts";
 import { errorText } from "../shared/error_text.ts";
 
@@ -53,7 +53,7 @@ export function describeAttachment(
     ...base,
     url,
     show: type ? "image" : isText ? "text" : "download",
-    text: isText ? new TextDecoder().decode(saved.head) : undefined,
+    text: isText ? decodeText(saved.head) : undefined,
   };
 }
 

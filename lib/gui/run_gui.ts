@@ -7,6 +7,7 @@
 import { GuiController } from "./gui_controller.ts";
 import { startGuiServer } from "./gui_server.ts";
 import { openBrowser } from "./open_browser.ts";
+import { freeSpace } from "../client/free_space.ts";
 
 /** Options for {@linkcode runGui}. */
 export interface RunGuiOptions {
@@ -17,6 +18,8 @@ export interface RunGuiOptions {
   downloadsDir?: string;
   /** The folder the file box searches. @default "attachments" */
   attachmentsDir?: string;
+  /** Largest attachment saved, in bytes. @default 1073741824 (1 GiB) */
+  maxDownload?: number;
   /** Port of the GUI's web server; 0 picks a free one. @default 0 */
   guiPort?: number;
   /** Open the system browser at the URL. @default true */
@@ -44,6 +47,8 @@ export async function runGui(options: RunGuiOptions): Promise<number> {
     port: options.port,
     downloadsDir: options.downloadsDir,
     attachmentsDir: options.attachmentsDir,
+    maxDownload: options.maxDownload,
+    freeSpace,
     trace: options.trace ? options.print : undefined,
     log: options.print,
   });

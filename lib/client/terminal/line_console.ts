@@ -92,8 +92,10 @@ export class LineConsole {
     this.#waiter = { resolve };
     const onAbort = () => {
       this.#waiter = null;
+      // Clear the half-typed line in a terminal; piped, end the prompt's line (if any).
+      if (this.#interactive) this.#write("\r\x1b[2K");
+      else if (prompt) this.#write("\n");
       this.#prompt = "";
-      this.#write("\r\x1b[2K");
       resolve(null);
     };
     signal?.addEventListener("abort", onAbort, { once: true });

@@ -4,11 +4,13 @@
  *
  * @module
  */
-import { ChatSession, ConnectionError, type RoomEvent } from "../session.ts";
+import { ChatSession, type RoomEvent } from "../session.ts";
+import { ConnectionError, RequestError } from "../connection_error.ts";
+import { type FreeSpace } from "../download_limit.ts";
 import { InputClosed, type LineConsole } from "./line_console.ts";
-import { looksLikeText } from "../../shared/text.ts";
+import { decodeText, inertText, looksLikeText } from "../../shared/text.ts";
+import { CHAT_INDENT, inertLines } from "./inert_lines.ts";
 import { clock, formatBytes } from "../../shared/format.ts";
-import { inertText } from "../../shared/text.ts";
 import { SERVER_NAME } from "../../shared/username.ts";
 
 /** The menu, exactly as the assignment prints it. */
@@ -46,6 +48,10 @@ export interface TerminalAppOptions {
   downloadsDir?: string;
   /** Print every frame sent and received. @default false */
   trace?: boolean;
+  /** Largest attachment saved, in bytes. @default 1073741824 (1 GiB) */
+  maxDownload?: number;
+  /** Tells the free bytes in the downloads folder, if it can. @default none: not checked */
+  freeSpace?: FreeSpace;
 }
 
 /** Runs the menu and the chatroom in a terminal. */
@@ -64,6 +70,8 @@ export class TerminalApp {
       hostname: options.hostname,
       port: options.port,
       downloadsDir: options.downloadsDir,
+      maxDownload: options.maxDownload,
+      freeSpace: options.freeSpace,
       onEvent: (event) => this.#show(event),
       trace: options.trace ? (line) => this.#console.print(line) : undefined,
     });
@@ -114,7 +122,11 @@ export class TerminalApp {
           : `There are ${count} active users in the chatroom.`,
       );
       users.forEach((u, i) =>
-        this.#print(`${i + 1}. ${inertText(u.username)} at IP: ${u.hostname} and port: ${u.port}.`)
+        this.#print(
+          `${i + 1}. ${inertLines(u.username)} at IP: ${
+            inertLines(u.hostname)
+          } and port: ${u.port}.`,
+        )
       );
     } catch (error) {
       this.#print(this.#connectionProblem(error));
@@ -131,7 +143,7 @@ export class TerminalApp {
       return;
     }
     if (!result.accepted) {
-      this.#print(result.text);
+      this.#print(inertLines(result.text));
       return;
     }
     await this.#room();
@@ -153,7 +165,7 @@ export class TerminalApp {
           if (path === null) return;
           await this.#upload(path.trim());
         } else if (line.trim() !== "") {
-          this.#session.say(line);
+          this.#say(line);
         }
       }
     } catch (error) {
@@ -161,6 +173,14 @@ export class TerminalApp {
       throw error;
     } finally {
       this.#roomExit = null;
+    }
+  }
+
+  #say(line: string): void {
+    try {
+      this.#session.say(line);
+    } catch (error) {
+      this.#print(this.#connectionProblem(error));
     }
   }
 
@@ -189,9 +209,9 @@ export class TerminalApp {
       case "attachment":
         return this.#showAttachment(event);
       case "error":
-        return this.#print(inertText(event.text));
+        return this.#print(inertLines(event.text));
       case "disconnected":
-        this.#print(event.reason);
+        this.#print(inertLines(event.reason));
         this.#roomExit?.abort();
         return;
       case "history-end":
@@ -202,20 +222,20 @@ export class TerminalApp {
   }
 
   #line(timestamp: number, sender: string, text: string): void {
-    this.#print(`[${clock(timestamp)}] ${inertText(sender)}: ${inertText(text)}`);
+    this.#print(`[${clock(timestamp)}] ${inertText(sender)}: ${inertLines(text, CHAT_INDENT)}`);
   }
 
   #showAttachment(event: Extract<RoomEvent, { type: "attachment" }>): void {
     const name = inertText(event.filename);
     if ("error" in event.file) {
       this.#line(event.timestamp, event.sender, `[attachment ${name} could not be saved]`);
-      this.#print(`  ${inertText(event.file.error)}`);
+      this.#print(`  ${inertLines(event.file.error)}`);
       return;
     }
     const file = event.file;
     const where = `${name}, ${formatBytes(file.size)}, saved to ${inertText(file.path)}`;
     if (file.size <= file.head.length && file.size > 0 && looksLikeText(file.head)) {
-      const text = new TextDecoder().decode(file.head).replace(/\r?\n$/, "");
+      const text = decodeText(file.head).replace(/\r?\n$/, "");
       this.#line(event.timestamp, event.sender, text);
       this.#print(`  (attachment ${where})`);
     } else {
@@ -228,8 +248,12 @@ export class TerminalApp {
     if (error instanceof Deno.errors.ConnectionRefused) {
       return `Cannot reach the server at ${where}: the connection was refused. Is the server running?`;
     }
-    if (error instanceof ConnectionError) return error.message;
-    if (error instanceof Error) return `Cannot reach the server at ${where}: ${error.message}`;
+    // A ConnectionError's text may be the server's (an ERROR before joining).
+    if (error instanceof ConnectionError) return inertLines(error.message);
+    if (error instanceof RequestError) return inertLines(error.message);
+    if (error instanceof Error) {
+      return `Cannot reach the server at ${where}: ${inertLines(error.message)}`;
+    }
     throw error;
   }
 }
@@ -238,7 +262,7 @@ function fileProblem(error: unknown): string {
   if (error instanceof Deno.errors.NotFound) return "no such file";
   if (error instanceof Deno.errors.PermissionDenied) return "permission denied";
   if (error instanceof Deno.errors.IsADirectory) return "it is a folder, not a file";
-  if (error instanceof ConnectionError) return error.message;
-  if (error instanceof Error) return error.message;
+  if (error instanceof ConnectionError) return inertLines(error.message);
+  if (error instanceof Error) return inertLines(error.message);
   throw error;
 }

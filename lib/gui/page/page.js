@@ -1,17 +1,10 @@
-/**
- * The GUI page's script, embedded: the WebSocket link to the client
- * process, avatars, and the join screen. The chat screen is in
- * `page_chat_js.ts`; both run inside one function scope.
- *
- * Rule for everything here: text from users only ever reaches the page
- * through `textContent` or attribute setters, never as HTML.
- *
- * @module
- */
-import { PAGE_CHAT_JS } from "./page_chat_js.ts";
+// The GUI page script, part 1: the WebSocket link to the client process, avatars and the
+// join screen. Part 2 is chat.js; page_assets.ts runs both in one function scope, then
+// calls updatePreview() and connect(). Text from users only ever reaches the page
+// through textContent or attribute setters, never as HTML.
+//
+// deno-lint-ignore-file no-unused-vars -- names used only by chat.js or the start-up call look unused here
 
-// Written without template literals, so it can live in String.raw as is.
-const CORE_JS = String.raw`
 const TOKEN = new URLSearchParams(location.search).get("token") || "";
 const MAX_AVATAR_BYTES = 256 * 1024;
 const $ = (id) => document.getElementById(id);
@@ -42,16 +35,24 @@ function formatBytes(n) {
   const units = ["KiB", "MiB", "GiB", "TiB"];
   let value = n / 1024;
   let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) { value /= 1024; unit++; }
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
   return (value < 10 ? value.toFixed(1) : String(Math.round(value))) + " " + units[unit];
 }
 
-function userKey(name) { return name.normalize("NFKC").toLowerCase(); }
+function userKey(name) {
+  return name.normalize("NFKC").toLowerCase();
+}
 
 // A colour from the name's FNV-1a hash, so a name always gets the same one.
 function hue(key) {
   let h = 2166136261;
-  for (const ch of key) { h ^= ch.codePointAt(0); h = Math.imul(h, 16777619); }
+  for (const ch of key) {
+    h ^= ch.codePointAt(0);
+    h = Math.imul(h, 16777619);
+  }
   return (h >>> 0) % 360;
 }
 
@@ -59,7 +60,9 @@ function initials(name) {
   const words = name.trim().split(/\s+/).filter(Boolean);
   if (words.length === 0) return "?";
   const first = (w) => Array.from(w)[0] || "";
-  const text = words.length > 1 ? first(words[0]) + first(words[1]) : Array.from(words[0]).slice(0, 2).join("");
+  const text = words.length > 1
+    ? first(words[0]) + first(words[1])
+    : Array.from(words[0]).slice(0, 2).join("");
   return text.toUpperCase();
 }
 
@@ -160,14 +163,18 @@ $("avatar-input").addEventListener("change", () => {
     return setAvatarFile(null);
   }
   if (file.size > MAX_AVATAR_BYTES) {
-    joinError("The avatar must be at most 256 KiB; " + file.name + " is " + formatBytes(file.size) + ".");
+    joinError(
+      "The avatar must be at most 256 KiB; " + file.name + " is " + formatBytes(file.size) + ".",
+    );
     return setAvatarFile(null);
   }
   joinError("");
   setAvatarFile(file);
 });
 $("avatar-clear").addEventListener("click", () => setAvatarFile(null));
-$("username").addEventListener("input", () => { if (!avatarFile) updatePreview(); });
+$("username").addEventListener("input", () => {
+  if (!avatarFile) updatePreview();
+});
 
 function readBase64(file) {
   return new Promise((resolve, reject) => {
@@ -203,15 +210,18 @@ function userItem(name, note) {
   return li;
 }
 
-function requestReport() { send({ t: "report" }); }
+function requestReport() {
+  send({ t: "report" });
+}
 $("report-refresh").addEventListener("click", requestReport);
 
 handlers.report = (m) => {
   $("report-summary").textContent = m.count === 1
     ? "There is 1 active user in the chatroom."
     : "There are " + m.count + " active users in the chatroom.";
-  $("report-list").replaceChildren(...m.users.map((u) =>
-    userItem(u.username, "IP: " + u.hostname + " and port: " + u.port)));
+  $("report-list").replaceChildren(
+    ...m.users.map((u) => userItem(u.username, "IP: " + u.hostname + " and port: " + u.port)),
+  );
 };
 
 handlers["join-result"] = (m) => {
@@ -247,8 +257,3 @@ handlers.hello = (m) => {
     backToJoin("");
   }
 };
-`;
-
-/** The script served as `/app.js`: the core and the chat screen in one scope. */
-export const PAGE_JS =
-  `"use strict";\n(() => {\n${CORE_JS}\n${PAGE_CHAT_JS}\nupdatePreview();\nconnect();\n})();\n`;

@@ -1,15 +1,7 @@
-/**
- * The chat screen's part of the GUI page script: messages, the composer,
- * the file box and transfer progress. Runs in the scope `page_js.ts` sets
- * up (`el`, `send`, `avatarNode`, `handlers`, …). User text only ever goes
- * through `textContent`.
- *
- * @module
- */
+// The GUI page script, part 2: messages, the composer, the file box and transfer
+// progress. It runs in the scope page.js sets up (el, send, avatarNode, handlers, ...);
+// see page_assets.ts. User text only ever goes through textContent.
 
-// Written without template literals, so it can live in String.raw as is.
-/** The chat screen's script, spliced into `/app.js` by `page_js.ts`. */
-export const PAGE_CHAT_JS = String.raw`
 // ---- Chat screen ----
 const messages = $("messages");
 const box = $("message");
@@ -22,7 +14,9 @@ let fileNames = [];
 let picked = null;
 let selected = -1;
 
-function isMe(name) { return me !== null && userKey(name) === userKey(me); }
+function isMe(name) {
+  return me !== null && userKey(name) === userKey(me);
+}
 
 function enterChat(username) {
   me = username;
@@ -38,8 +32,12 @@ function enterChat(username) {
   box.focus();
 }
 
-function nearBottom() { return messages.scrollHeight - messages.scrollTop - messages.clientHeight < 120; }
-function scrollDown() { messages.scrollTop = messages.scrollHeight; }
+function nearBottom() {
+  return messages.scrollHeight - messages.scrollTop - messages.clientHeight < 120;
+}
+function scrollDown() {
+  messages.scrollTop = messages.scrollHeight;
+}
 
 function appendEntry(entry) {
   const stick = nearBottom();
@@ -52,7 +50,9 @@ function appendEntry(entry) {
   if (stick) scrollDown();
 }
 
-function systemLine(text) { appendEntry({ kind: "error", ts: Date.now(), sender: "", text, history: false }); }
+function systemLine(text) {
+  appendEntry({ kind: "error", ts: Date.now(), sender: "", text, history: false });
+}
 
 function renderEntry(e, stick) {
   if (e.kind === "join" || e.kind === "leave" || e.kind === "notice") {
@@ -82,7 +82,9 @@ function renderFile(f, stick) {
     const img = el("img", "attachment-image");
     img.alt = f.name;
     img.src = withToken(f.url);
-    img.addEventListener("load", () => { if (stick) scrollDown(); });
+    img.addEventListener("load", () => {
+      if (stick) scrollDown();
+    });
     link.append(img);
     return link;
   }
@@ -114,7 +116,9 @@ handlers.problem = (m) => {
   else systemLine(m.text);
 };
 handlers.members = (m) => {
-  $("member-list").replaceChildren(...m.users.map((u) => userItem(u.username, isMe(u.username) ? "you" : "")));
+  $("member-list").replaceChildren(
+    ...m.users.map((u) => userItem(u.username, isMe(u.username) ? "you" : "")),
+  );
 };
 
 $("quit-button").addEventListener("click", () => {
@@ -144,7 +148,10 @@ box.addEventListener("keydown", (event) => {
   }
 });
 box.addEventListener("input", autosize);
-$("message-form").addEventListener("submit", (event) => { event.preventDefault(); sendMessage(); });
+$("message-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  sendMessage();
+});
 
 // ---- File box: search attachments/ or pick a file ----
 function matches() {
@@ -155,7 +162,9 @@ function matches() {
 function renderSuggestions() {
   const found = matches();
   if (found.length === 0) {
-    const empty = fileNames.length ? "No file in attachments/ matches" : "attachments/ has no files";
+    const empty = fileNames.length
+      ? "No file in attachments/ matches"
+      : "attachments/ has no files";
     return suggestions.replaceChildren(el("li", "empty", empty));
   }
   suggestions.replaceChildren(...found.map((name, i) => {
@@ -163,7 +172,10 @@ function renderSuggestions() {
     li.dataset.name = name;
     li.setAttribute("role", "option");
     li.setAttribute("aria-selected", String(i === selected));
-    li.addEventListener("mousedown", (event) => { event.preventDefault(); choose(name); });
+    li.addEventListener("mousedown", (event) => {
+      event.preventDefault();
+      choose(name);
+    });
     return li;
   }));
 }
@@ -188,10 +200,16 @@ function choose(name) {
   closeSuggestions();
 }
 
-nameBox.addEventListener("focus", () => { send({ t: "files" }); openSuggestions(); });
+nameBox.addEventListener("focus", () => {
+  send({ t: "files" });
+  openSuggestions();
+});
 nameBox.addEventListener("blur", closeSuggestions);
 nameBox.addEventListener("input", () => {
-  if (picked && nameBox.value !== picked.name) { picked = null; $("file-input").value = ""; }
+  if (picked && nameBox.value !== picked.name) {
+    picked = null;
+    $("file-input").value = "";
+  }
   selected = -1;
   openSuggestions();
 });
@@ -249,7 +267,9 @@ function uploadPicked(file) {
     endTransfer("prepare");
     if (xhr.status === 200) return;
     let text = "Cannot send " + file.name + " (HTTP " + xhr.status + ")";
-    try { text = JSON.parse(xhr.responseText).error || text; } catch (_) { /* not JSON: keep the status */ }
+    try {
+      text = JSON.parse(xhr.responseText).error || text;
+    } catch (_) { /* not JSON: keep the status */ }
     systemLine(text);
   });
   xhr.addEventListener("error", () => {
@@ -286,4 +306,3 @@ handlers.progress = (m) => {
   const verb = m.direction === "upload" ? "Sending " : "Receiving ";
   showTransfer(m.direction, verb + m.name + " (" + formatBytes(m.total) + ")", m.done, m.total);
 };
-`;

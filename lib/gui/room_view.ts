@@ -1,0 +1,167 @@
+/**
+ * The room as the GUI's pages see it: the chat lines, avatars and saved
+ * files, built from the session's {@linkcode RoomEvent}s and kept so a page
+ * that (re)connects is shown the same chat.
+ *
+ * @module
+ */
+import type { RoomEvent } from "../client/room_event.ts";
+import { avatarProblem, IMAGE_MIME, imageType } from "../shared/avatar.ts";
+import type { PageEntry, ToPage } from "./page_protocol.ts";
+import { describeAttachment, type ServedAvatar, type ServedFile } from "./page_media.ts";
+
+/** Options for {@linkcode RoomView}. */
+export interface RoomViewOptions {
+  /** Sends a message to every open page. */
+  broadcast: (message: ToPage) => void;
+  /** Asks for a fresh member list (the view calls it when the room changed). */
+  refreshMembers: () => void;
+  /** Told when the room's copy of one of our own live uploads arrived, by its FILENAME. */
+  onOwnFile?: (filename: string) => void;
+  /** Chat lines kept for pages that (re)connect. @default 2000 */
+  maxEntries?: number;
+}
+
+/** What the pages show of the room, and the files and avatars they may load. */
+export class RoomView {
+  #options: RoomViewOptions;
+  #username: string | null = null;
+  #entries: PageEntry[] = [];
+  #historyEnded = false;
+  #avatars = new Map<string, ServedAvatar>();
+  #avatarVersion = 0;
+  #freshAvatar: string | null = null;
+  #files = new Map<string, ServedFile>();
+  #nextFile = 1;
+
+  /** Creates an empty view. */
+  constructor(options: RoomViewOptions) {
+    this.#options = options;
+  }
+
+  /** The first message a page gets: everything it needs to show the room as it is. */
+  hello(server: string): ToPage {
+    return {
+      t: "hello",
+      server,
+      username: this.#username,
+      entries: this.#entries,
+      historyEnded: this.#historyEnded,
+      avatars: [...this.#avatars.keys()].map((key) => ({ key, url: this.#avatarUrl(key) })),
+    };
+  }
+
+  /** The file the session saved under `id`, if any. */
+  file(id: string): ServedFile | undefined {
+    return this.#files.get(id);
+  }
+
+  /** The avatar of the user whose key is `key`, if one was received. */
+  avatar(key: string): ServedAvatar | undefined {
+    return this.#avatars.get(key);
+  }
+
+  /** Applies a session event and tells the pages what changed. */
+  apply(event: RoomEvent): void {
+    switch (event.type) {
+      case "joined":
+        this.#username = event.username;
+        this.#entries = [];
+        this.#historyEnded = false;
+        this.#avatars.clear();
+        return this.#options.broadcast({ t: "joined", username: event.username });
+      case "history-end":
+        this.#historyEnded = true;
+        this.#options.broadcast({ t: "history-end" });
+        return this.#options.refreshMembers();
+      case "chat": {
+        const { timestamp: ts, sender, text, history } = event;
+        return this.#add({ kind: "chat", ts, sender, text, history });
+      }
+      case "announcement":
+        return this.#announce(event);
+      case "attachment":
+        return this.#attachment(event);
+      case "avatar":
+        return this.#setAvatar(event);
+      case "error":
+        return this.#add({
+          kind: "error",
+          ts: Date.now(),
+          sender: "",
+          text: event.text,
+          history: false,
+        });
+      case "left":
+      case "disconnected":
+        this.#username = null;
+        return this.#options.broadcast(
+          event.type === "left" ? { t: "left" } : { t: "disconnected", reason: event.reason },
+        );
+    }
+  }
+
+  #add(entry: PageEntry): void {
+    this.#entries.push(entry);
+    const max = this.#options.maxEntries ?? 2000;
+    if (this.#entries.length > max) this.#entries.splice(0, this.#entries.length - max);
+    this.#options.broadcast({ t: "entry", entry });
+  }
+
+  #announce(event: Extract<RoomEvent, { type: "announcement" }>): void {
+    const key = avatarKey(event.username);
+    if (!event.history && event.kind === "join" && event.username !== this.#username) {
+      // The server sends a newcomer's avatar right before NEW_USER; none means the
+      // newcomer has none, even if an earlier user of that name had one.
+      if (this.#freshAvatar !== key && this.#avatars.delete(key)) {
+        this.#options.broadcast({ t: "avatar", key, url: null });
+      }
+    }
+    this.#freshAvatar = null;
+    this.#add({
+      kind: event.kind,
+      ts: event.timestamp,
+      sender: event.username,
+      text: event.text,
+      history: event.history,
+    });
+    if (!event.history && event.kind !== "notice") this.#options.refreshMembers();
+  }
+
+  #attachment(event: Extract<RoomEvent, { type: "attachment" }>): void {
+    const file = describeAttachment(event, (served) => {
+      const id = String(this.#nextFile++);
+      this.#files.set(id, served);
+      return `/file/${id}`;
+    });
+    const { timestamp: ts, sender, history } = event;
+    this.#add({ kind: "file", ts, sender, text: "", history, file });
+    if (!history && sender === this.#username) this.#options.onOwnFile?.(event.filename);
+  }
+
+  #setAvatar(event: Extract<RoomEvent, { type: "avatar" }>): void {
+    const type = imageType(event.bytes);
+    if (!type || avatarProblem(event.bytes)) return; // the server validates; never serve anything else
+    const key = avatarKey(event.username);
+    this.#avatars.set(key, {
+      bytes: event.bytes,
+      mime: IMAGE_MIME[type],
+      version: ++this.#avatarVersion,
+    });
+    this.#freshAvatar = key;
+    this.#options.broadcast({ t: "avatar", key, url: this.#avatarUrl(key) });
+  }
+
+  #avatarUrl(key: string): string {
+    return `/avatar/${encodeURIComponent(key)}?v=${this.#avatars.get(key)!.version}`;
+  }
+}
+
+/**
+ * The key the page files a user's avatar under: the same as `userKey` in
+ * page/page.js (NFKC, lower case), since the page looks avatars up by name.
+ * Not the room's `usernameKey`, whose look-alike table the page lacks.
+ */
+function avatarKey(name: string): string {
+  return name.normalize("NFKC").toLowerCase();
+}
