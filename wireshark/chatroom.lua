@@ -388,7 +388,7 @@ local function dissect_frame(tvb, offset, pinfo, tree, state)
     local sub = tree:add(chatroom, tvb(offset), "Chatroom: not a chatroom frame")
     sub:add(F.garbage, tvb(offset)):add_proto_expert_info(E.bad_magic, string.format(
       "Bad magic: the frame starts with %s, expected 43 52 (\"CR\")",
-      tostring(tvb(offset, math.min(2, avail)):bytes())))
+      tvb(offset, math.min(2, avail)):bytes():tohex(false, " ")))
     add_info(pinfo, state, "[bad magic]")
     state.lost = true
     return tvb:len()

@@ -442,11 +442,37 @@ export async function tshark(pcap: string, port: number, args: string[]): Promis
   return new TextDecoder().decode(stdout);
 }
 
-/** Every chatroom frame in the capture, in order, with its fields. */
-export async function wireFrames(pcap: string, port: number): Promise<WireFrame[]> {
-  const text = await tshark(pcap, port, [
+/**
+ * The packets where the dissector failed: a Lua error (which Wireshark shows
+ * in the packet, not on stderr) or an exception. Empty if there are none.
+ */
+export async function dissectorFailures(pcap: string, port: number): Promise<string> {
+  return (await tshark(pcap, port, [
+    "-2",
     "-Y",
-    "chatroom.magic",
+    '_ws.expert.message contains "Lua Error" || _ws.malformed.expert || _ws.malformed.dissector_bug',
+    "-T",
+    "fields",
+    "-e",
+    "frame.number",
+    "-e",
+    "_ws.expert.message",
+  ])).trim();
+}
+
+/**
+ * Every chatroom frame in the capture, in order, with its fields. `extra`
+ * goes to tshark as is (e.g. `-2`, two passes, like Wireshark's GUI).
+ */
+export async function wireFrames(
+  pcap: string,
+  port: number,
+  extra: string[] = [],
+): Promise<WireFrame[]> {
+  const text = await tshark(pcap, port, [
+    ...extra,
+    "-Y",
+    "chatroom.kind",
     "-T",
     "fields",
     "-E",
@@ -458,14 +484,14 @@ export async function wireFrames(pcap: string, port: number): Promise<WireFrame[
     "-e",
     "tcp.dstport",
     "-e",
-    "chatroom.magic",
+    "chatroom.kind",
     ...FRAME_FIELDS.flatMap((f) => ["-e", f]),
   ]);
   const frames: WireFrame[] = [];
   for (const line of text.split("\n")) {
     if (!line) continue;
-    const [packet, srcport, dstport, magic, ...rest] = line.split("\t");
-    const count = magic.split(AGGREGATOR).length;
+    const [packet, srcport, dstport, kind, ...rest] = line.split("\t");
+    const count = kind.split(AGGREGATOR).length;
     const columns = rest.map((value) => value.split(AGGREGATOR));
     for (const [name, values] of FRAME_FIELDS.map((f, i) => [f, columns[i]] as const)) {
       if (values.length !== count) {
@@ -614,4 +640,72 @@ export function clientTrace(client: Client): Directions {
     else if (line.startsWith("← ")) received.push(line.slice(2));
   }
   return { sent, received };
+}
+
+/** What {@linkcode encode} puts in a hand-built frame; everything else is 0 or empty. */
+export interface RawFrame {
+  /** FLAGS. */
+  flags?: number;
+  /** NUMBER. */
+  number?: number;
+  /** USERNAME. */
+  username?: string;
+  /** PAYLOAD, as UTF-8 text. */
+  payload?: string;
+  /** VERSION, 1 unless a test wants another. */
+  version?: number;
+  /** The reserved byte, 0 unless a test wants another. */
+  reserved?: number;
+}
+
+/** A frame's bytes, built by hand from docs/PROTOCOL.md (big-endian, magic "CR"). */
+export function encode(frame: RawFrame): Uint8Array {
+  const username = encoder.encode(frame.username ?? "");
+  const payload = encoder.encode(frame.payload ?? "");
+  const bytes = new Uint8Array(33 + username.length + payload.length);
+  const view = new DataView(bytes.buffer);
+  bytes.set([0x43, 0x52, frame.version ?? 1, frame.reserved ?? 0]);
+  view.setUint16(4, frame.flags ?? 0);
+  view.setUint32(8, frame.number ?? 0);
+  view.setBigUint64(20, BigInt(payload.length));
+  bytes[28] = username.length;
+  bytes.set(username, 33);
+  bytes.set(payload, 33 + username.length);
+  return bytes;
+}
+
+/** Joins byte arrays into one, for a single write. */
+export function concat(parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
+/**
+ * Reads frames from `conn` until one has every bit of `flags` set (or the
+ * server closes the connection); returns the FLAGS of each frame read.
+ */
+export async function readUntil(conn: Deno.Conn, flags: number): Promise<number[]> {
+  const seen: number[] = [];
+  let buffer: Uint8Array = new Uint8Array(0);
+  const chunk = new Uint8Array(64 * 1024);
+  while (true) {
+    while (buffer.length >= 33) {
+      const view = new DataView(buffer.buffer, buffer.byteOffset);
+      const size = 33 + buffer[28] + buffer[29] + view.getUint16(30) + buffer[32] +
+        Number(view.getBigUint64(20));
+      if (buffer.length < size) break;
+      const frameFlags = view.getUint16(4);
+      seen.push(frameFlags);
+      buffer = buffer.slice(size);
+      if ((frameFlags & flags) === flags && flags !== 0) return seen;
+    }
+    const n = await conn.read(chunk);
+    if (n === null) return seen;
+    buffer = concat([buffer, chunk.subarray(0, n)]);
+  }
 }

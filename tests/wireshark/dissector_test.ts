@@ -10,6 +10,7 @@ import {
   Client,
   clientTrace,
   type Directions,
+  dissectorFailures,
   onConnection,
   requireTshark,
   Server,
@@ -162,6 +163,8 @@ Deno.test("tshark shows every frame of the section-7 session and a 5 MiB attachm
     f.fields["chatroom.payload_length"] === String(BIG) && f.fields["chatroom.echo_flag"] === "0"
   );
   assert.equal(bigOnes.length, 4);
+  // Dissected a second time (as Wireshark's GUI does when a packet is clicked), frames are the same.
+  assert.deepEqual(await wireFrames(capture.file, server.port, ["-2"]), frames);
 
   // The Info column reads like the trace.
   const info = (await tshark(capture.file, server.port, [
@@ -187,5 +190,6 @@ Deno.test("tshark shows every frame of the section-7 session and a 5 MiB attachm
   ) {
     assert.ok(info.includes(expected), `Info has ${JSON.stringify(expected)}`);
   }
+  assert.equal(await dissectorFailures(capture.file, server.port), "", "no Lua errors");
   await Deno.remove(dir, { recursive: true });
 });
