@@ -351,7 +351,13 @@ export class Capture {
 
   async #waitUntil(ready: () => boolean): Promise<void> {
     while (!ready()) {
-      if (this.#ended) throw new Error(`dumpcap ended early: ${await this.#stderr}`);
+      if (this.#ended) {
+        // e.g. "You don't have permission to capture on that device" when not root.
+        const why = (await this.#stderr).split("\n").find((l) =>
+          l && !/^Running as|^Capturing on/.test(l)
+        );
+        throw new Error(`dumpcap cannot capture on lo: ${why ?? "it ended early"}`);
+      }
       await new Promise<void>((resolve) => this.#waiters.push(resolve));
     }
   }
