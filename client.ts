@@ -10,6 +10,7 @@ import { LineConsole } from "./lib/client/terminal/line_console.ts";
 import { TerminalApp } from "./lib/client/terminal/terminal_app.ts";
 import { runGui } from "./lib/gui/run_gui.ts";
 import { streamSink } from "./lib/shared/log.ts";
+import { withoutTaskSeparator } from "./lib/shared/task_args.ts";
 
 const USAGE = `Usage: client [options]
 
@@ -28,7 +29,7 @@ Options:
 
 async function main(args: string[]): Promise<number> {
   const { values } = parseArgs({
-    args,
+    args: withoutTaskSeparator(args),
     options: {
       host: { type: "string", default: "localhost" },
       port: { type: "string", default: "18000" },
