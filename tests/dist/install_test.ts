@@ -116,7 +116,7 @@ async function runTask(args: string[], root: string): Promise<string> {
   return text;
 }
 
-Deno.test("deno task install: both commands run from any folder, in that folder; uninstall removes them", async () => {
+Deno.test("deno task install: both commands run from any folder, in that folder; uninstall removes them", async (t) => {
   const root = await Deno.makeTempDir({ prefix: "chatroom-install-" });
   try {
     const script = join(ROOT, "scripts", "install.ts");
@@ -132,10 +132,16 @@ Deno.test("deno task install: both commands run from any folder, in that folder;
       assert.ok(launcher.includes(Deno.execPath()), "runs this deno by its path");
     }
 
-    await runSmokeTest((program) => {
-      const [launcher] = launcherFiles(bin, commandName(program));
-      // Windows runs the .cmd file (launcherFiles() lists it first there).
-      return Promise.resolve({ command: launcher, args: [], name: commandName(program) });
+    await t.step({
+      name: "the smoke test through the launchers, each in a folder of its own",
+      // On Windows the launcher is a .cmd: killing it (the smoke test's only way to stop the
+      // server there) ends cmd.exe and leaves its deno running, holding the folder open.
+      ignore: Deno.build.os === "windows",
+      fn: () =>
+        runSmokeTest((program) => {
+          const [launcher] = launcherFiles(bin, commandName(program));
+          return Promise.resolve({ command: launcher, args: [], name: commandName(program) });
+        }),
     });
 
     await runTask([script, "--uninstall"], root);
