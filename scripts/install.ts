@@ -107,6 +107,18 @@ export function onPath(
   return path.split(sep).filter((d) => d !== "").some((d) => names.some((n) => exists(join(d, n))));
 }
 
+/**
+ * `path` without the folders `npx`/`npm exec` put in front for the command
+ * it runs (`~/.npm/_npx/<hash>/node_modules/.bin`, `./node_modules/.bin`):
+ * a `deno` found only there is gone once `npx -y deno@2.9.6 task install`
+ * returns.
+ */
+export function lastingPath(path: string, os: string = Deno.build.os): string {
+  const sep = os === "windows" ? ";" : delimiter;
+  return path.split(sep).filter((dir) => !/(^|[\\/])(_npx|node_modules)([\\/]|$)/.test(dir))
+    .join(sep);
+}
+
 function fileExists(file: string): boolean {
   try {
     return Deno.statSync(file).isFile;
@@ -121,7 +133,7 @@ function fileExists(file: string): boolean {
 /**
  * The launcher with its `deno run` started by `deno` at an absolute path.
  * `deno install` writes a bare `deno`, which fails where Deno is not on the
- * PATH, e.g. when it came through `npx -y deno@2.9.6`.
+ * PATH, e.g. when it came through `npx -y deno@2.9.6` (see {@linkcode lastingPath}).
  */
 export function pinRunner(launcher: string, denoPath: string, os: string = Deno.build.os): string {
   const quoted = os === "windows" ? `"${denoPath}"` : `'${denoPath.replaceAll("'", `'\\''`)}'`;
@@ -152,7 +164,7 @@ export async function install(options: InstallOptions = {}): Promise<InstallResu
   }
   const bin = binDir({ root: options.root });
   const path = Deno.env.get("PATH") ?? "";
-  const pinned = !onPath("deno", path);
+  const pinned = !onPath("deno", lastingPath(path));
   if (pinned) {
     for (const program of PROGRAMS) {
       for (const file of launcherFiles(bin, commandName(program))) {

@@ -9,6 +9,7 @@ import {
   binDir,
   commandName,
   installArgs,
+  lastingPath,
   launcherFiles,
   onPath,
   pinRunner,
@@ -65,6 +66,18 @@ Deno.test("onPath() finds a command as a shell would, with .exe and .cmd on Wind
   assert.equal(onPath("deno", "/x:/a", { os: "linux", exists }), true);
   assert.equal(onPath("deno", "/x:", { os: "linux", exists }), false);
   assert.equal(onPath("deno", "C:\\x;C:\\bin", { os: "windows", exists }), true);
+});
+
+Deno.test("lastingPath() leaves out the folders npx adds for the command it runs", () => {
+  const npx = "/root/.npm/_npx/7a40be787520bede/node_modules/.bin:/tmp/node_modules/.bin";
+  assert.equal(lastingPath(`${npx}:/usr/local/bin:/usr/bin`, "linux"), "/usr/local/bin:/usr/bin");
+  assert.equal(
+    lastingPath(
+      "C:\\Users\\f\\AppData\\Local\\npm-cache\\_npx\\1\\node_modules\\.bin;C:\\deno",
+      "windows",
+    ),
+    "C:\\deno",
+  );
 });
 
 Deno.test("pinRunner() starts the launcher's deno by its absolute path", async (t) => {
