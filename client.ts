@@ -11,6 +11,8 @@ import { TerminalApp } from "./lib/client/terminal/terminal_app.ts";
 import { runGui } from "./lib/gui/run_gui.ts";
 import { streamSink } from "./lib/shared/log.ts";
 import { freeSpace } from "./lib/client/free_space.ts";
+import { withoutTaskSeparator } from "./lib/shared/task_args.ts";
+import { checkWritable } from "./lib/shared/check_writable.ts";
 
 const USAGE = `Usage: client [options]
 
@@ -31,7 +33,7 @@ Options:
 
 async function main(args: string[]): Promise<number> {
   const { values } = parseArgs({
-    args,
+    args: withoutTaskSeparator(args),
     options: {
       host: { type: "string", default: "localhost" },
       port: { type: "string", default: "18000" },
@@ -54,6 +56,11 @@ async function main(args: string[]): Promise<number> {
   const port = parseCount("--port", values.port, { min: 1, max: 65535 });
   const guiPort = parseCount("--gui-port", values["gui-port"], { max: 65535 });
   const maxDownload = parseCount("--max-download", values["max-download"]);
+  const unwritable = checkWritable(values.downloads, { flag: "--downloads" });
+  if (unwritable) {
+    console.error(`client: ${unwritable}`);
+    return 1;
+  }
   if (values.gui) {
     const stop = Promise.withResolvers<void>();
     const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];

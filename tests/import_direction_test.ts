@@ -10,7 +10,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { dirname, join, normalize, relative } from "node:path";
+import { join, posix, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const LIB = fileURLToPath(new URL("../lib/", import.meta.url));
@@ -36,7 +36,7 @@ function importsOf(path: string, source: string): string[] {
   const found: string[] = [];
   for (const match of source.matchAll(SPECIFIER)) {
     const spec = match[1];
-    if (spec.startsWith(".")) found.push(normalize(join(dirname(path), spec)));
+    if (spec.startsWith(".")) found.push(posix.normalize(posix.join(posix.dirname(path), spec)));
   }
   return found;
 }
@@ -93,7 +93,8 @@ async function readLib(): Promise<Map<string, string>> {
       const full = join(dir, entry.name);
       if (entry.isDirectory) await walk(full);
       else if (/\.(ts|js)$/.test(entry.name)) {
-        sources.set(relative(LIB, full), await Deno.readTextFile(full));
+        // Module paths with "/" on every OS (relative() gives "\\" on Windows).
+        sources.set(relative(LIB, full).replaceAll("\\", "/"), await Deno.readTextFile(full));
       }
     }
   };

@@ -4,7 +4,7 @@
  * `deno compile` can get its runtime, `denort`).
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { bundle } from "../../scripts/bundle.ts";
 import { compile, DenortUnavailable } from "../../scripts/compile.ts";
 import { PERMISSIONS, type Program, PROGRAMS } from "../../scripts/targets.ts";
@@ -65,7 +65,9 @@ async function binariesForTest(): Promise<Binaries> {
   if (given.server || given.client) {
     const cleanup = () => Promise.resolve();
     if (given.server && given.client) {
-      return { paths: { server: given.server, client: given.client }, cleanup };
+      // Relative to the working folder (the release workflow passes dist/…).
+      const paths = { server: resolve(given.server), client: resolve(given.client) };
+      return { paths, cleanup };
     }
     return {
       error: new Error("Set both SMOKE_SERVER_BIN and SMOKE_CLIENT_BIN, or neither"),

@@ -1,14 +1,14 @@
 /**
- * Test support: headless Chromium (Debian's `chromium`) through
- * `playwright-core`, and the GUI actions tests repeat.
+ * Test support: a headless Chromium-based browser (the one
+ * {@linkcode findBrowser} finds: `CHROMIUM_PATH`, else Chromium, Chrome or
+ * Edge where they are usually installed) through `playwright-core`, and the
+ * GUI actions tests repeat.
  *
  * @module
  */
 import { type Browser, chromium, type Page } from "playwright-core";
+import { findBrowser } from "./find_browser.ts";
 import type { PageGlobals, PageImage } from "./page_globals.ts";
-
-/** Where Debian installs Chromium; `CHROMIUM_PATH` overrides it. */
-export const CHROMIUM_PATH = Deno.env.get("CHROMIUM_PATH") ?? "/usr/lib/chromium/chromium";
 
 const FLAGS = [
   "--headless",
@@ -28,9 +28,11 @@ export interface TestBrowser extends AsyncDisposable {
   open(url: string, viewport?: { width: number; height: number }): Promise<Page>;
 }
 
-/** Launches headless Chromium. */
+/** Launches the browser headless; where there is none, fails with one line saying how to set one. */
 export async function launchBrowser(): Promise<TestBrowser> {
-  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: FLAGS });
+  const found = findBrowser();
+  if ("missing" in found) throw new Error(found.missing);
+  const browser = await chromium.launch({ executablePath: found.path, args: FLAGS });
   const pageErrors: string[] = [];
   return {
     browser,

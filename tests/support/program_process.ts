@@ -13,7 +13,10 @@
  * @module
  */
 
-const ROOT = new URL("../../", import.meta.url).pathname;
+import { fileURLToPath } from "node:url";
+
+// Not URL.pathname: on Windows that is /C:/…, which is no path there.
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
 /** Permission flags the programs are run with (the same as the deno.json tasks). */
 export const PERMISSIONS = {
