@@ -9,6 +9,7 @@ import { startServer } from "../support/harness.ts";
 import { startGuiClient } from "../support/client_programs.ts";
 import { joinFromPage, launchBrowser, say } from "../support/browser.ts";
 import { focusedId } from "../support/keyboard.ts";
+import { lowContrast } from "../support/accessibility.ts";
 
 Deno.test("when the server shuts down the GUI keeps the chat, says why and reconnects", async (t) => {
   await using first = await startServer();
@@ -36,6 +37,11 @@ Deno.test("when the server shuts down the GUI keeps the chat, says why and recon
       "The server is shutting down. The server closed the connection.",
     );
     assert.equal(await page.getByText(/Cannot reach the server/).count(), 0);
+    const text = ["#lost-title", "#lost-reason", "#reconnect", "#lost-leave"];
+    for (const colorScheme of ["light", "dark"] as const) {
+      await page.emulateMedia({ colorScheme });
+      assert.deepEqual(await lowContrast(page, text), [], colorScheme);
+    }
   });
 
   await t.step("nothing can be sent, and Reconnect has the keyboard focus", async () => {

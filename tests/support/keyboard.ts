@@ -31,3 +31,21 @@ export async function tabTo(
   if (await focusedId(page) === id) return;
   throw new Error(`Cannot reach #${id} with Tab; the focus went to ${visited.join(", ")}`);
 }
+
+const intercepting = new WeakSet<Page>();
+
+/**
+ * Presses `key` (e.g. Enter) on the focused control, which should open a
+ * file chooser, and picks `path` in it. Playwright intercepts choosers only
+ * once a listener is registered, and that reaches the browser after a
+ * round trip: a key pressed right after can open an unintercepted one.
+ */
+export async function chooseFileWithKey(page: Page, key: string, path: string): Promise<void> {
+  if (!intercepting.has(page)) {
+    page.on("filechooser", () => {});
+    await page.evaluate("0");
+    intercepting.add(page);
+  }
+  const [chooser] = await Promise.all([page.waitForEvent("filechooser"), page.keyboard.press(key)]);
+  await chooser.setFiles(path);
+}
