@@ -103,7 +103,7 @@ Deno.test("a departed user's avatar never shows beside a later user of the same 
 
 Deno.test("on a phone-width screen the member list opens from the People button", async (t) => {
   await using srv = await startServer();
-  await using cool = await TestClient.join(srv.port, "Cool");
+  await using _cool = await TestClient.join(srv.port, "Cool");
   await using gui = await startGuiClient(srv.port, `${srv.dir}/gui`);
   await using browser = await launchBrowser();
   const page = await browser.open(gui.url, { width: 390, height: 800 });
