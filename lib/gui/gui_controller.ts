@@ -177,6 +177,8 @@ export class GuiController {
       }
       case "quit":
         return await this.#session.quit();
+      case "dismiss":
+        return this.#view.dismiss();
     }
   }
 

@@ -39,6 +39,14 @@ export interface PageEntry {
   file?: PageFile;
 }
 
+/** A session the server ended, as the page keeps showing it. */
+export interface LostSession {
+  /** Who we were in the room. */
+  username: string;
+  /** Why it ended, e.g. `The server closed the connection.` */
+  reason: string;
+}
+
 /** What the page may ask of the process. */
 export type FromPage =
   | { t: "report" }
@@ -46,7 +54,9 @@ export type FromPage =
   | { t: "say"; text: string }
   | { t: "files" }
   | { t: "send-file"; name: string }
-  | { t: "quit" };
+  | { t: "quit" }
+  /** Forget a lost session's conversation: the page went back to the join screen. */
+  | { t: "dismiss" };
 
 /** What the process tells the page. */
 export type ToPage =
@@ -57,6 +67,11 @@ export type ToPage =
     entries: PageEntry[];
     historyEnded: boolean;
     avatars: { key: string; url: string }[];
+    /**
+     * The session that ended under us (the server went away) while `username` is null: the
+     * page keeps its conversation (`entries`) on screen, says why and offers to reconnect.
+     */
+    lost: LostSession | null;
   }
   | { t: "report"; count: number; users: ReportedUser[] }
   | { t: "join-result"; ok: boolean; text: string }
@@ -108,6 +123,7 @@ export function parseFromPage(raw: string): FromPage {
     case "report":
     case "files":
     case "quit":
+    case "dismiss":
       return { t: m.t };
     case "say":
       if (!str(m.text)) throw bad("text is not a string");

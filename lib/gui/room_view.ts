@@ -7,7 +7,7 @@
  */
 import type { RoomEvent } from "../client/room_event.ts";
 import { avatarProblem, IMAGE_MIME, imageType } from "../shared/avatar.ts";
-import type { PageEntry, ToPage } from "./page_protocol.ts";
+import type { LostSession, PageEntry, ToPage } from "./page_protocol.ts";
 import { describeAttachment, type ServedAvatar, type ServedFile } from "./page_media.ts";
 
 /** Options for {@linkcode RoomView}. */
@@ -26,6 +26,7 @@ export interface RoomViewOptions {
 export class RoomView {
   #options: RoomViewOptions;
   #username: string | null = null;
+  #lost: LostSession | null = null;
   #entries: PageEntry[] = [];
   #historyEnded = false;
   #avatars = new Map<string, ServedAvatar>();
@@ -48,7 +49,16 @@ export class RoomView {
       entries: this.#entries,
       historyEnded: this.#historyEnded,
       avatars: [...this.#avatars.keys()].map((key) => ({ key, url: this.#avatarUrl(key) })),
+      lost: this.#lost,
     };
+  }
+
+  /** Forgets a lost session's conversation (its page went back to the join screen). */
+  dismiss(): void {
+    if (this.#username !== null || this.#lost === null) return;
+    this.#lost = null;
+    this.#entries = [];
+    this.#avatars.clear();
   }
 
   /** The file the session saved under `id`, if any. */
@@ -66,6 +76,7 @@ export class RoomView {
     switch (event.type) {
       case "joined":
         this.#username = event.username;
+        this.#lost = null;
         this.#entries = [];
         this.#historyEnded = false;
         this.#avatars.clear();
@@ -93,11 +104,17 @@ export class RoomView {
           history: false,
         });
       case "left":
-      case "disconnected":
+        // Avatars are only known while in the room: kept, they could show a departed
+        // user's image beside a namesake who joins meanwhile.
         this.#username = null;
-        return this.#options.broadcast(
-          event.type === "left" ? { t: "left" } : { t: "disconnected", reason: event.reason },
-        );
+        this.#lost = null;
+        this.#avatars.clear();
+        return this.#options.broadcast({ t: "left" });
+      case "disconnected":
+        // The conversation (and its avatars) is kept for the page, with why it ended.
+        this.#lost = { username: this.#username ?? "", reason: event.reason };
+        this.#username = null;
+        return this.#options.broadcast({ t: "disconnected", reason: event.reason });
     }
   }
 
@@ -159,7 +176,7 @@ export class RoomView {
 
 /**
  * The key the page files a user's avatar under: the same as `userKey` in
- * page/page.js (NFKC, lower case), since the page looks avatars up by name.
+ * page/avatars.js (NFKC, lower case), since the page looks avatars up by name.
  * Not the room's `usernameKey`, whose look-alike table the page lacks.
  */
 function avatarKey(name: string): string {

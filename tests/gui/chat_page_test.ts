@@ -10,6 +10,7 @@ import {
 } from "../support/browser.ts";
 import type { PageGlobals, PageImage } from "../support/page_globals.ts";
 import { makePng } from "../support/png.ts";
+import { formatBytes } from "../../lib/shared/format.ts";
 
 /** The avatar `<img>` beside the latest message of `sender`, as the page sees it. */
 function avatarBeside(sender: string) {
@@ -95,6 +96,23 @@ Deno.test("two GUI users and a terminal user share a room: text, images and avat
       for (const folder of [srv.downloads, ...Object.values(dirs).map((d) => `${d}/downloads`)]) {
         assert.deepEqual(await Deno.readFile(`${folder}/coolfile1.png`), coolPng, folder);
       }
+    },
+  );
+
+  await t.step(
+    "an image message says its name and size, and its Download link saves the same bytes",
+    async () => {
+      const card = funPage.locator(".image-card", {
+        has: funPage.locator('img[alt="coolfile1.png"]'),
+      });
+      assert.equal(await card.locator("figcaption .file-name").textContent(), "coolfile1.png");
+      assert.equal(await card.locator(".file-size").textContent(), formatBytes(coolPng.length));
+      const link = card.getByRole("link", { name: "Download coolfile1.png" });
+      assert.equal(await link.textContent(), "Download");
+      assert.equal(await link.getAttribute("download"), "coolfile1.png");
+      const [download] = await Promise.all([funPage.waitForEvent("download"), link.click()]);
+      assert.equal(download.suggestedFilename(), "coolfile1.png");
+      assert.deepEqual(await Deno.readFile(await download.path()), coolPng);
     },
   );
 

@@ -39,18 +39,58 @@ Deno.test("the join screen reports the room, previews avatars and shows why a jo
       .waitFor();
   });
 
-  await t.step("an avatar that is not an image is refused, naming the file", async () => {
-    await Deno.writeTextFile(`${srv.dir}/fake.png`, "<svg onload=alert(1)>");
-    await joinAttempt("Fun", `${srv.dir}/fake.png`);
-    await page.getByText(
-      /^The avatar fake\.png is not accepted: it is not a PNG, JPEG, GIF or WebP image/,
-    )
+  await t.step(
+    "an avatar that is not an image is refused when chosen, naming the file and why",
+    async () => {
+      await Deno.writeTextFile(`${srv.dir}/fake.png`, "<svg onload=alert(1)>");
+      await page.fill("#username", "Fun");
+      await page.setInputFiles("#avatar-input", `${srv.dir}/fake.png`);
+      await page.locator("#avatar-error").getByText(
+        "The avatar fake.png is not accepted: it is not a PNG, JPEG, GIF or WebP image " +
+          "(it starts with bytes 3c 73 76 67).",
+      ).waitFor();
+      // No broken preview: the generated avatar stays, and nothing spills out of its circle.
+      assert.equal(await page.locator("#avatar-preview img").count(), 0);
+      assert.equal(await page.locator("#avatar-preview .avatar.generated").textContent(), "FU");
+      assert.equal(await page.locator("#avatar-clear").isVisible(), false);
+      assert.equal(srv.server.room.members.length, 1, "nothing reached the room");
+    },
+  );
+
+  await t.step("an avatar over 256 KiB is refused when chosen, with its size", async () => {
+    const big = makePng(400, 400, { noise: true });
+    assert.ok(big.length > 256 * 1024);
+    await Deno.writeFile(`${srv.dir}/big.png`, big);
+    await page.setInputFiles("#avatar-input", `${srv.dir}/big.png`);
+    await page.locator("#avatar-error")
+      .getByText(
+        /^The avatar big\.png is not accepted: it is [\d.]+ KiB, over the limit of 256 KiB\.$/,
+      )
       .waitFor();
-    assert.equal(srv.server.room.members.length, 1, "nothing reached the room");
+    assert.equal(await page.locator("#avatar-preview img").count(), 0);
+  });
+
+  await t.step(
+    "an image with the right magic bytes that cannot be decoded is refused",
+    async () => {
+      const damaged = new Uint8Array([...makePng(20, 20).subarray(0, 16), ...new Uint8Array(64)]);
+      await Deno.writeFile(`${srv.dir}/damaged.png`, damaged);
+      await page.setInputFiles("#avatar-input", `${srv.dir}/damaged.png`);
+      await page.locator("#avatar-error")
+        .getByText("The avatar damaged.png cannot be shown: the image is damaged.").waitFor();
+      assert.equal(await page.locator("#avatar-preview img").count(), 0);
+      assert.equal(await page.locator("#avatar-preview .avatar.generated").textContent(), "FU");
+    },
+  );
+
+  await t.step("a good avatar chosen next clears the error and is previewed", async () => {
+    await page.setInputFiles("#avatar-input", `${srv.dir}/me.png`);
+    await page.locator("#avatar-preview img.avatar").waitFor();
+    assert.equal(await page.locator("#avatar-error").isVisible(), false);
+    await page.click("#avatar-clear");
   });
 
   await t.step("a reloaded page comes back to the same chat", async () => {
-    await page.click("#avatar-clear");
     await joinFromPage(page, "Fun");
     await say(page, "still here?");
     await page.locator(".message .text", { hasText: "still here?" }).waitFor();
@@ -61,12 +101,6 @@ Deno.test("the join screen reports the room, previews avatars and shows why a jo
   });
 
   assert.deepEqual(browser.pageErrors, []);
-
-  async function joinAttempt(name: string, avatarPath: string) {
-    await page.setInputFiles("#avatar-input", avatarPath);
-    await page.fill("#username", name);
-    await page.click("#join-button");
-  }
 });
 
 Deno.test("the GUI says so when the chat server cannot be reached", async () => {

@@ -3,6 +3,7 @@ import { PageMessageError, parseFromPage } from "../../lib/gui/page_protocol.ts"
 
 Deno.test("parseFromPage() reads every command the page sends", () => {
   assert.deepEqual(parseFromPage('{"t":"report"}'), { t: "report" });
+  assert.deepEqual(parseFromPage('{"t":"dismiss"}'), { t: "dismiss" });
   assert.deepEqual(parseFromPage('{"t":"say","text":"<b>hi</b>"}'), {
     t: "say",
     text: "<b>hi</b>",

@@ -1,4 +1,4 @@
-// The GUI page script, part 2: messages, the composer, the file box and transfer
+// The GUI page script, part 3: messages, the composer, the file box and transfer
 // progress. It runs in the scope page.js sets up (el, send, avatarNode, handlers, ...);
 // see page_assets.ts. User text only ever goes through textContent.
 
@@ -23,13 +23,21 @@ function enterChat(username) {
   hasHistory = false;
   liveStarted = false;
   messages.replaceChildren();
-  $("member-list").replaceChildren();
+  // The replayed history is not read out line by line; live lines are (the log is aria-live).
+  messages.setAttribute("aria-busy", "true");
+  showMembers([]);
   $("transfers").replaceChildren();
   $("me-name").textContent = username;
   $("me-avatar").replaceChildren(avatarNode(username));
   joinError("");
+  hideLost();
   showScreen("chat");
   box.focus();
+}
+
+function historyEnded() {
+  messages.removeAttribute("aria-busy");
+  scrollDown();
 }
 
 function nearBottom() {
@@ -41,6 +49,7 @@ function scrollDown() {
 
 function appendEntry(entry) {
   const stick = nearBottom();
+  noteEntry(entry);
   if (entry.history) hasHistory = true;
   else if (!liveStarted) {
     liveStarted = true;
@@ -57,7 +66,7 @@ function systemLine(text) {
 function renderEntry(e, stick) {
   if (e.kind === "join" || e.kind === "leave" || e.kind === "notice") {
     const line = el("div", "announcement " + e.kind);
-    line.append(el("span", "time", clock(e.ts)), el("span", "text", e.text));
+    line.append(timeNode(e.ts), el("span", "text", e.text));
     return line;
   }
   if (e.kind === "error") return el("div", "system-line", e.text);
@@ -65,37 +74,42 @@ function renderEntry(e, stick) {
   row.dataset.sender = e.sender;
   const body = el("div", "body");
   const meta = el("div", "meta");
-  meta.append(el("span", "name", e.sender), el("span", "time", clock(e.ts)));
+  meta.append(el("span", "name", e.sender), timeNode(e.ts));
   body.append(meta);
   body.append(e.kind === "file" ? renderFile(e.file, stick) : el("div", "text", e.text));
   row.append(avatarNode(e.sender), body);
   return row;
 }
 
+// Every attachment says what it is: its name, its size and a Download link; an image is
+// shown above that line, a small text file's content below it.
 function renderFile(f, stick) {
-  if (f.show === "image" && f.url) {
-    const link = el("a");
+  const isImage = f.show === "image" && f.url;
+  const card = el(isImage ? "figure" : "div", isImage ? "file-card image-card" : "file-card");
+  const head = el(isImage ? "figcaption" : "div", "file-head");
+  head.append(el("span", "file-name", f.name), el("span", "file-size", formatBytes(f.size)));
+  if (f.url) {
+    const link = el("a", "download", "Download");
     link.href = withToken(f.url);
-    link.target = "_blank";
-    link.rel = "noopener";
-    link.title = f.name + " (" + formatBytes(f.size) + ")";
+    link.download = f.name;
+    link.setAttribute("aria-label", "Download " + f.name);
+    head.append(link);
+  }
+  if (isImage) {
+    const view = el("a", "image-link");
+    view.href = withToken(f.url);
+    view.target = "_blank";
+    view.rel = "noopener";
+    view.title = "Open " + f.name + " (" + formatBytes(f.size) + ")";
     const img = el("img", "attachment-image");
     img.alt = f.name;
     img.src = withToken(f.url);
     img.addEventListener("load", () => {
       if (stick) scrollDown();
     });
-    link.append(img);
-    return link;
-  }
-  const card = el("div", "file-card");
-  const head = el("div", "file-head");
-  head.append(el("span", "file-name", f.name), el("span", "file-size", formatBytes(f.size)));
-  if (f.url) {
-    const link = el("a", "", "Download");
-    link.href = withToken(f.url);
-    link.download = f.name;
-    head.append(link);
+    view.append(img);
+    card.append(view, head);
+    return card;
   }
   card.append(head);
   if (f.error) card.append(el("div", "file-error", "It could not be saved: " + f.error));
@@ -110,16 +124,12 @@ handlers.joined = (m) => {
   enterChat(m.username);
 };
 handlers.entry = (m) => appendEntry(m.entry);
-handlers["history-end"] = () => scrollDown();
+handlers["history-end"] = () => historyEnded();
 handlers.problem = (m) => {
   if ($("chat-screen").hidden) joinError(m.text);
   else systemLine(m.text);
 };
-handlers.members = (m) => {
-  $("member-list").replaceChildren(
-    ...m.users.map((u) => userItem(u.username, isMe(u.username) ? "you" : "")),
-  );
-};
+handlers.members = (m) => showMembers(m.users);
 
 $("quit-button").addEventListener("click", () => {
   $("quit-button").disabled = true;
@@ -233,6 +243,7 @@ handlers.files = (m) => {
   if (!suggestions.hidden) renderSuggestions();
 };
 
+$("file-choose").addEventListener("click", () => $("file-input").click());
 $("file-input").addEventListener("change", () => {
   const file = $("file-input").files[0];
   if (!file) return;

@@ -1,15 +1,13 @@
-// The GUI page script, part 1: the WebSocket link to the client process, avatars and the
-// join screen. Part 2 is chat.js; page_assets.ts runs both in one function scope, then
-// calls updatePreview() and connect(). Text from users only ever reaches the page
+// The GUI page script, part 1: the WebSocket link to the client process and the join
+// screen. avatars.js, chat.js and connection.js follow; page_assets.ts runs them all in one
+// function scope, then calls updatePreview() and connect(). Text from users only ever reaches the page
 // through textContent or attribute setters, never as HTML.
 //
 // deno-lint-ignore-file no-unused-vars -- names used only by chat.js or the start-up call look unused here
 
 const TOKEN = new URLSearchParams(location.search).get("token") || "";
-const MAX_AVATAR_BYTES = 256 * 1024;
 const $ = (id) => document.getElementById(id);
 const handlers = {};
-const avatars = new Map();
 let ws = null;
 let me = null;
 
@@ -24,10 +22,28 @@ function el(tag, className, text) {
   return node;
 }
 
-function clock(ts) {
+const pad2 = (n) => String(n).padStart(2, "0");
+
+/**
+ * `HH:MM:SS` for a time of today, `YYYY-MM-DD HH:MM:SS` for any other day (e.g. history
+ * entries from an earlier visit), in local time.
+ */
+function stamp(ts) {
   const d = new Date(ts);
-  return [d.getHours(), d.getMinutes(), d.getSeconds()]
-    .map((n) => String(n).padStart(2, "0")).join(":");
+  const time = [d.getHours(), d.getMinutes(), d.getSeconds()].map(pad2).join(":");
+  if (d.toDateString() === new Date().toDateString()) return time;
+  return d.getFullYear() + "-" + pad2(d.getMonth() + 1) + "-" + pad2(d.getDate()) + " " + time;
+}
+
+/** A `<time>` element showing stamp(ts), with the full date for machines and tooltips. */
+function timeNode(ts) {
+  const node = el("time", "time", stamp(ts));
+  const d = new Date(ts);
+  if (!Number.isNaN(d.getTime())) {
+    node.dateTime = d.toISOString();
+    node.title = d.toLocaleString();
+  }
+  return node;
 }
 
 function formatBytes(n) {
@@ -40,60 +56,6 @@ function formatBytes(n) {
     unit++;
   }
   return (value < 10 ? value.toFixed(1) : String(Math.round(value))) + " " + units[unit];
-}
-
-function userKey(name) {
-  return name.normalize("NFKC").toLowerCase();
-}
-
-// A colour from the name's FNV-1a hash, so a name always gets the same one.
-function hue(key) {
-  let h = 2166136261;
-  for (const ch of key) {
-    h ^= ch.codePointAt(0);
-    h = Math.imul(h, 16777619);
-  }
-  return (h >>> 0) % 360;
-}
-
-function initials(name) {
-  const words = name.trim().split(/\s+/).filter(Boolean);
-  if (words.length === 0) return "?";
-  const first = (w) => Array.from(w)[0] || "";
-  const text = words.length > 1
-    ? first(words[0]) + first(words[1])
-    : Array.from(words[0]).slice(0, 2).join("");
-  return text.toUpperCase();
-}
-
-function generatedAvatar(name) {
-  const node = el("div", "avatar generated", initials(name));
-  node.style.backgroundColor = "hsl(" + hue(userKey(name)) + " 52% 46%)";
-  return node;
-}
-
-function markAvatar(node, name) {
-  node.dataset.avatarKey = userKey(name);
-  node.dataset.avatarName = name;
-  node.title = name;
-  return node;
-}
-
-/** The avatar to show for a user: the one the server sent, else the generated one. */
-function avatarNode(name) {
-  const url = avatars.get(userKey(name));
-  if (!url) return markAvatar(generatedAvatar(name), name);
-  const img = el("img", "avatar");
-  img.alt = "";
-  img.src = url;
-  img.addEventListener("error", () => img.replaceWith(markAvatar(generatedAvatar(name), name)));
-  return markAvatar(img, name);
-}
-
-function refreshAvatars(key) {
-  document.querySelectorAll("[data-avatar-key]").forEach((node) => {
-    if (node.dataset.avatarKey === key) node.replaceWith(avatarNode(node.dataset.avatarName));
-  });
 }
 
 function showBanner(text) {
@@ -134,12 +96,24 @@ function joinError(text) {
   p.hidden = !text;
 }
 
+function avatarError(text) {
+  const p = $("avatar-error");
+  p.textContent = text || "";
+  p.hidden = !text;
+}
+
 function updatePreview() {
   const slot = $("avatar-preview");
   if (avatarFile) {
     const img = el("img", "avatar");
     img.alt = "Your avatar";
     img.src = avatarUrl;
+    const file = avatarFile;
+    img.addEventListener("error", () => {
+      if (avatarFile !== file) return;
+      setAvatarFile(null);
+      avatarError("The avatar " + file.name + " cannot be shown: the image is damaged.");
+    });
     slot.replaceChildren(img);
   } else {
     slot.replaceChildren(generatedAvatar($("username").value.trim() || "?"));
@@ -155,23 +129,29 @@ function setAvatarFile(file) {
   updatePreview();
 }
 
-$("avatar-input").addEventListener("change", () => {
+// The avatar is checked when it is chosen, with the server's rules, so a bad one is never
+// previewed and the reason shows beside it rather than on Join.
+let avatarCheck = 0;
+$("avatar-input").addEventListener("change", async () => {
   const file = $("avatar-input").files[0];
   if (!file) return;
-  if (!/^image\/(png|jpeg|gif|webp)$/.test(file.type)) {
-    joinError("The avatar must be a PNG, JPEG, GIF or WebP image; " + file.name + " is not.");
-    return setAvatarFile(null);
+  const check = ++avatarCheck;
+  let problem;
+  try {
+    problem = await avatarFileProblem(file);
+  } catch (error) {
+    problem = "Cannot read the avatar " + file.name + ": " + error;
   }
-  if (file.size > MAX_AVATAR_BYTES) {
-    joinError(
-      "The avatar must be at most 256 KiB; " + file.name + " is " + formatBytes(file.size) + ".",
-    );
-    return setAvatarFile(null);
-  }
-  joinError("");
-  setAvatarFile(file);
+  if (check !== avatarCheck) return; // another file was chosen meanwhile
+  avatarError(problem);
+  setAvatarFile(problem ? null : file);
 });
-$("avatar-clear").addEventListener("click", () => setAvatarFile(null));
+$("avatar-choose").addEventListener("click", () => $("avatar-input").click());
+$("avatar-clear").addEventListener("click", () => {
+  setAvatarFile(null);
+  avatarError("");
+  $("avatar-choose").focus();
+});
 $("username").addEventListener("input", () => {
   if (!avatarFile) updatePreview();
 });
@@ -201,12 +181,17 @@ $("join-form").addEventListener("submit", async (event) => {
   send(message);
 });
 
-function userItem(name, note) {
+/**
+ * A user in a list. The join screen's report says nothing of avatars and the page is not in
+ * the room, so what it knows may be a departed namesake's: there `known` is false and the
+ * generated avatar is shown.
+ */
+function userItem(name, note, known) {
   const li = el("li");
   const who = el("div", "who");
   who.append(el("span", "name", name));
   if (note) who.append(el("span", "addr", note));
-  li.append(avatarNode(name), who);
+  li.append(known ? avatarNode(name) : generatedAvatar(name), who);
   return li;
 }
 
@@ -220,25 +205,33 @@ handlers.report = (m) => {
     ? "There is 1 active user in the chatroom."
     : "There are " + m.count + " active users in the chatroom.";
   $("report-list").replaceChildren(
-    ...m.users.map((u) => userItem(u.username, "IP: " + u.hostname + " and port: " + u.port)),
+    ...m.users.map((u) =>
+      userItem(u.username, "IP: " + u.hostname + " and port: " + u.port, false)
+    ),
   );
 };
 
 handlers["join-result"] = (m) => {
   $("join-button").disabled = false;
-  if (!m.ok) joinError(m.text);
+  if (m.ok) return;
+  if (lost) reconnectFailed(m.text);
+  else joinError(m.text);
 };
 
 function backToJoin(reason) {
   me = null;
+  lost = null;
   showScreen("join");
   joinError(reason || "");
   $("quit-button").disabled = false;
   $("join-button").disabled = false;
   requestReport();
+  $("username").focus();
 }
-handlers.left = () => backToJoin("");
-handlers.disconnected = (m) => backToJoin(m.reason);
+handlers.left = () => {
+  avatars.clear();
+  backToJoin("");
+};
 
 handlers.avatar = (m) => {
   if (m.url) avatars.set(m.key, withToken(m.url));
@@ -253,6 +246,12 @@ handlers.hello = (m) => {
   if (m.username) {
     enterChat(m.username);
     for (const entry of m.entries) appendEntry(entry);
+    if (m.historyEnded) historyEnded();
+  } else if (m.lost) {
+    enterChat(m.lost.username);
+    for (const entry of m.entries) appendEntry(entry);
+    historyEnded();
+    showLost(m.lost.reason);
   } else {
     backToJoin("");
   }

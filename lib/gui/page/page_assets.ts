@@ -1,9 +1,10 @@
 /**
  * The GUI page's files, embedded as text so the client ships as one program
  * (`deno run`, `deno bundle` and `deno compile` all inline them): the HTML,
- * the style sheet (`page.css`, then `chat.css`), and the script, which is `page.js` (the WebSocket link,
- * avatars, the join screen) and `chat.js` (the chat screen) run in one
- * function scope.
+ * the style sheet (`page.css`, then `chat.css`), and the script, which is
+ * `page.js` (the WebSocket link, the join screen), `avatars.js` (generated
+ * avatars, the avatar check), `chat.js` (the chat screen) and `status.js`
+ * (the member list, a lost connection) run in one function scope.
  *
  * The page holds no user data: the script fills it in with `textContent`
  * and attribute setters only, never as HTML.
@@ -14,7 +15,9 @@ import html from "./page.html" with { type: "text" };
 import css from "./page.css" with { type: "text" };
 import chatCss from "./chat.css" with { type: "text" };
 import coreJs from "./page.js" with { type: "text" };
+import avatarsJs from "./avatars.js" with { type: "text" };
 import chatJs from "./chat.js" with { type: "text" };
+import statusJs from "./status.js" with { type: "text" };
 
 /** Where the page's HTML puts the launch's token. */
 const TOKEN_SLOT = "{{TOKEN}}";
@@ -27,7 +30,9 @@ export const PAGE_JS: string = [
   '"use strict";',
   "(() => {",
   coreJs,
+  avatarsJs,
   chatJs,
+  statusJs,
   "updatePreview();",
   "connect();",
   "})();",

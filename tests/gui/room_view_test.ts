@@ -1,0 +1,61 @@
+import assert from "node:assert/strict";
+import { RoomView } from "../../lib/gui/room_view.ts";
+import type { ToPage } from "../../lib/gui/page_protocol.ts";
+import { makePng } from "../support/png.ts";
+
+/** A view whose broadcasts are kept, fed the start of a session as Cool with Fun's avatar. */
+function viewInRoom() {
+  const told: ToPage[] = [];
+  const view = new RoomView({ broadcast: (m) => told.push(m), refreshMembers: () => {} });
+  view.apply({ type: "joined", username: "Cool", historyCount: 0 });
+  view.apply({ type: "history-end" });
+  view.apply({ type: "avatar", username: "Fun", filename: "f.png", bytes: makePng(4, 4) });
+  view.apply({ type: "chat", timestamp: 1, sender: "Fun", text: "hi", history: false });
+  return { view, told };
+}
+
+const hello = (view: RoomView) => view.hello("localhost:1") as Extract<ToPage, { t: "hello" }>;
+
+Deno.test("RoomView keeps a lost session's conversation and avatars, and says why it ended", () => {
+  const { view, told } = viewInRoom();
+  view.apply({ type: "disconnected", reason: "The server closed the connection." });
+  assert.deepEqual(told.at(-1), { t: "disconnected", reason: "The server closed the connection." });
+  const h = hello(view);
+  assert.equal(h.username, null);
+  assert.deepEqual(h.lost, { username: "Cool", reason: "The server closed the connection." });
+  assert.deepEqual(h.entries.map((e) => e.text), ["hi"]);
+  assert.deepEqual(h.avatars.map((a) => a.key), ["fun"]);
+});
+
+Deno.test("RoomView.dismiss() forgets a lost session; joining again clears it too", async (t) => {
+  await t.step("dismiss", () => {
+    const { view } = viewInRoom();
+    view.apply({ type: "disconnected", reason: "gone" });
+    view.dismiss();
+    const h = hello(view);
+    assert.equal(h.lost, null);
+    assert.deepEqual(h.entries, []);
+    assert.deepEqual(h.avatars, []);
+    assert.equal(view.avatar("fun"), undefined);
+  });
+  await t.step("a new join", () => {
+    const { view } = viewInRoom();
+    view.apply({ type: "disconnected", reason: "gone" });
+    view.apply({ type: "joined", username: "Cool", historyCount: 0 });
+    assert.equal(hello(view).lost, null);
+  });
+  await t.step("dismiss while in the room changes nothing", () => {
+    const { view } = viewInRoom();
+    view.dismiss();
+    assert.deepEqual(hello(view).entries.map((e) => e.text), ["hi"]);
+  });
+});
+
+Deno.test("RoomView forgets avatars on leaving: a namesake may join while we are out", () => {
+  const { view } = viewInRoom();
+  view.apply({ type: "left" });
+  const h = hello(view);
+  assert.equal(h.lost, null);
+  assert.deepEqual(h.avatars, []);
+  assert.equal(view.avatar("fun"), undefined);
+});
