@@ -9,9 +9,14 @@ import { ConnectionError, RequestError } from "../connection_error.ts";
 import { type FreeSpace } from "../download_limit.ts";
 import { InputClosed, type LineConsole } from "./line_console.ts";
 import { decodeText, inertText, looksLikeText } from "../../shared/text.ts";
-import { CHAT_INDENT, inertLines } from "./inert_lines.ts";
-import { clock, formatBytes } from "../../shared/format.ts";
+import { inertLines } from "./inert_lines.ts";
+import { formatBytes, stamp } from "../../shared/format.ts";
 import { SERVER_NAME } from "../../shared/username.ts";
+import { MAX_CHAT_BYTES } from "../../shared/chat_limit.ts";
+import { splitMessage } from "../split_message.ts";
+import { typedPath } from "./typed_path.ts";
+import { completePath } from "./path_completer.ts";
+import { ProgressMeter } from "./progress_line.ts";
 
 /** The menu, exactly as the assignment prints it. */
 export const MENU = [
@@ -61,6 +66,7 @@ export class TerminalApp {
   #options: TerminalAppOptions;
   #roomExit: AbortController | null = null;
   #interrupted = Promise.withResolvers<void>();
+  #meter = new ProgressMeter();
 
   /** Creates the app; {@linkcode run} starts it. */
   constructor(options: TerminalAppOptions) {
@@ -73,6 +79,10 @@ export class TerminalApp {
       maxDownload: options.maxDownload,
       freeSpace: options.freeSpace,
       onEvent: (event) => this.#show(event),
+      onProgress: (progress) => {
+        const text = this.#meter.update(progress);
+        if (text !== undefined) this.#console.status(text);
+      },
       trace: options.trace ? (line) => this.#console.print(line) : undefined,
     });
   }
@@ -154,17 +164,22 @@ export class TerminalApp {
     this.#roomExit = exit;
     try {
       while (this.#session.username !== null) {
-        const line = await this.#console.readLine("", exit.signal);
+        const line = await this.#console.readLine("", { signal: exit.signal, history: true });
         if (line === null) return;
-        if (line === "q") {
+        // " q " is q: spaces around a command are easy to type and never meant.
+        const command = line.trim();
+        if (command === "q") {
           await this.#session.quit();
           return;
         }
-        if (line === "a") {
-          const path = await this.#console.readLine(PROMPT.file, exit.signal);
+        if (command === "a") {
+          const path = await this.#console.readLine(PROMPT.file, {
+            signal: exit.signal,
+            complete: completePath,
+          });
           if (path === null) return;
-          await this.#upload(path.trim());
-        } else if (line.trim() !== "") {
+          await this.#upload(typedPath(path));
+        } else if (command !== "") {
           this.#say(line);
         }
       }
@@ -176,23 +191,38 @@ export class TerminalApp {
     }
   }
 
+  /** Sends a line; one over the server's limit goes as several messages, in order. */
   #say(line: string): void {
+    // A part of nothing but spaces would be refused by the server: its spaces are all it loses.
+    const parts = splitMessage(line).filter((part) => part.trim() !== "");
     try {
-      this.#session.say(line);
+      for (const part of parts) this.#session.say(part);
     } catch (error) {
       this.#print(this.#connectionProblem(error));
+      return;
+    }
+    if (parts.length > 1) {
+      this.#print(
+        `(Your line of ${line.length} characters was sent as ${parts.length} messages: ` +
+          `the server takes at most ${MAX_CHAT_BYTES} bytes in one.)`,
+      );
     }
   }
 
   async #upload(path: string): Promise<void> {
-    if (!path) return;
+    if (!path) {
+      this.#print("Upload cancelled: no file path was given.");
+      return;
+    }
     try {
       const { size, name } = await this.#session.upload(path);
       if (size >= ANNOUNCE_UPLOAD_BYTES) {
         this.#print(`Uploading ${inertText(name)} (${formatBytes(size)})…`);
       }
     } catch (error) {
-      this.#print(`Cannot send ${inertText(path)}: ${fileProblem(error)}.`);
+      // A RequestError already says what could not be sent, and why.
+      if (error instanceof RequestError) this.#print(`${inertLines(error.message)}.`);
+      else this.#print(`Cannot send ${inertText(path)}: ${fileProblem(error)}.`);
     }
   }
 
@@ -222,7 +252,11 @@ export class TerminalApp {
   }
 
   #line(timestamp: number, sender: string, text: string): void {
-    this.#print(`[${clock(timestamp)}] ${inertText(sender)}: ${inertLines(text, CHAT_INDENT)}`);
+    // Today's lines as the assignment prints them, older ones with their date.
+    const time = `[${stamp(timestamp)}] `;
+    // Continuation lines start under the sender, past the time.
+    const indent = " ".repeat(time.length);
+    this.#print(`${time}${inertText(sender)}: ${inertLines(text, indent)}`);
   }
 
   #showAttachment(event: Extract<RoomEvent, { type: "attachment" }>): void {
