@@ -73,6 +73,11 @@ export class ProgressMeter {
     return this.text();
   }
 
+  /** True while a transfer big enough to show is under way. */
+  get active(): boolean {
+    return this.#transfers.size > 0;
+  }
+
   /** The line for the transfers under way. */
   text(): string {
     const now = this.#now();

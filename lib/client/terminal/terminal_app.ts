@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { ChatSession, type RoomEvent } from "../session.ts";
+import { ChatSession, type RoomEvent, type TransferProgress } from "../session.ts";
 import { ConnectionError, RequestError } from "../connection_error.ts";
 import { type FreeSpace } from "../download_limit.ts";
 import { InputClosed, type LineConsole } from "./line_console.ts";
@@ -41,6 +41,9 @@ export const WELCOME = [
   "Here is a history of the chatroom.",
 ];
 
+/** How soon a progress update held back by the throttle is shown anyway. */
+const PROGRESS_CATCH_UP_MS = 250;
+
 /** Uploads at least this big get a line saying they are under way. */
 const ANNOUNCE_UPLOAD_BYTES = 1024 * 1024;
 
@@ -67,6 +70,7 @@ export class TerminalApp {
   #roomExit: AbortController | null = null;
   #interrupted = Promise.withResolvers<void>();
   #meter = new ProgressMeter();
+  #progressTimer?: ReturnType<typeof setTimeout>;
 
   /** Creates the app; {@linkcode run} starts it. */
   constructor(options: TerminalAppOptions) {
@@ -79,10 +83,7 @@ export class TerminalApp {
       maxDownload: options.maxDownload,
       freeSpace: options.freeSpace,
       onEvent: (event) => this.#show(event),
-      onProgress: (progress) => {
-        const text = this.#meter.update(progress);
-        if (text !== undefined) this.#console.status(text);
-      },
+      onProgress: (progress) => this.#progress(progress),
       trace: options.trace ? (line) => this.#console.print(line) : undefined,
     });
   }
@@ -92,12 +93,32 @@ export class TerminalApp {
     const interrupted = this.#interrupted.promise.then(() => 130);
     const result = await Promise.race([this.#menu(), interrupted]);
     await this.#session.quit();
+    clearTimeout(this.#progressTimer);
     return result;
   }
 
   /** Ctrl-C: leave the chatroom cleanly and stop. */
   interrupt(): void {
     this.#interrupted.resolve();
+  }
+
+  /**
+   * Shows a transfer's progress on the console's status line. An update
+   * held back by the meter's throttle is shown a moment later, so a
+   * transfer that stalls shows how far it really got.
+   */
+  #progress(progress: TransferProgress): void {
+    const text = this.#meter.update(progress);
+    if (text !== undefined) {
+      clearTimeout(this.#progressTimer);
+      this.#progressTimer = undefined;
+      this.#console.status(text);
+    } else if (this.#meter.active && this.#progressTimer === undefined) {
+      this.#progressTimer = setTimeout(() => {
+        this.#progressTimer = undefined;
+        if (this.#meter.active) this.#console.status(this.#meter.text());
+      }, PROGRESS_CATCH_UP_MS);
+    }
   }
 
   #print(line = ""): void {

@@ -58,7 +58,9 @@ const PRINTABLE = /^[^\u0000-\u001f\u007f-\u009f]+$/u;
  */
 export class TtyConsole implements LineConsole {
   #input: ByteSource;
-  #write: (text: string) => void;
+  #sink: (text: string) => void;
+  /** Output not yet written: each operation is written at once, so no half-drawn screen shows. */
+  #out = "";
   #columns: () => number;
   #onInterrupt?: () => void;
   #editor = new LineEditor({ maxLength: MAX_LINE_CHARS });
@@ -82,7 +84,7 @@ export class TtyConsole implements LineConsole {
   /** Creates a console; reading starts with the first {@linkcode readLine}. */
   constructor(options: TtyConsoleOptions) {
     this.#input = options.input;
-    this.#write = options.write;
+    this.#sink = options.write;
     this.#columns = options.columns;
     this.#onInterrupt = options.onInterrupt;
     this.#width = this.#measure();
@@ -108,6 +110,7 @@ export class TtyConsole implements LineConsole {
       this.#write(`${prompt}${shown(line)}\r\n`);
       this.#draw();
       if (options.history) this.#editor.remember(line);
+      this.#flush();
       return line;
     }
     if (this.#closed) throw new InputClosed();
@@ -117,12 +120,14 @@ export class TtyConsole implements LineConsole {
     const { promise, resolve } = Promise.withResolvers<string | null>();
     this.#waiter = { resolve, history: options.history ?? false, complete: options.complete };
     this.#draw();
+    this.#flush();
     const onAbort = () => {
       // The half-typed line is cleared from the screen and kept for the next prompt.
       this.#erase();
       this.#waiter = null;
       this.#prompt = "";
       this.#draw();
+      this.#flush();
       resolve(null);
     };
     signal?.addEventListener("abort", onAbort, { once: true });
@@ -141,6 +146,7 @@ export class TtyConsole implements LineConsole {
     this.#erase();
     this.#write(`${line.replaceAll(/\r?\n/g, "\r\n")}\r\n`);
     this.#draw();
+    this.#flush();
   }
 
   /** See {@linkcode LineConsole.status}. */
@@ -150,6 +156,7 @@ export class TtyConsole implements LineConsole {
     this.#erase();
     this.#status = text;
     this.#draw();
+    this.#flush();
   }
 
   /** The terminal was resized: it has rewrapped what is on screen; draw again at the new width. */
@@ -167,6 +174,7 @@ export class TtyConsole implements LineConsole {
     this.#drawn.end = advance(line, width);
     this.#erase();
     this.#draw();
+    this.#flush();
   }
 
   /** See {@linkcode LineConsole.finish}. */
@@ -177,6 +185,18 @@ export class TtyConsole implements LineConsole {
     this.#status = null;
     if (typing) this.#write(`${this.#prompt}${shown(this.#editor.text)}\r\n`);
     this.#waiter = null;
+    this.#flush();
+  }
+
+  #write(text: string): void {
+    this.#out += text;
+  }
+
+  #flush(): void {
+    if (!this.#out) return;
+    const out = this.#out;
+    this.#out = "";
+    this.#sink(out);
   }
 
   #measure(): number {
@@ -262,6 +282,7 @@ export class TtyConsole implements LineConsole {
     }
     this.#flushTyped();
     this.#apply(key);
+    this.#flush();
   }
 
   /** Inserts what was typed since the last key that was not a character. */
@@ -292,6 +313,7 @@ export class TtyConsole implements LineConsole {
           `${editor.dropped} typed characters were not added.`,
       );
     }
+    this.#flush();
   }
 
   #redraw(): void {
@@ -359,6 +381,7 @@ export class TtyConsole implements LineConsole {
     if (prefix.length > before.length - from) {
       editor.replaceBeforeCursor(from, prefix);
       this.#redraw();
+      this.#flush();
     } else if (candidates.length > 1) {
       this.print(candidates.join("  "));
     }
