@@ -42,9 +42,11 @@ export interface PtyStartOptions {
 /** A program in a tmux pane: keys in, screen out. Dispose it to end the tmux server. */
 export class PtyTerminal implements AsyncDisposable {
   #socket: string;
+  #dir: string;
 
-  private constructor(socket: string) {
+  private constructor(socket: string, dir: string) {
     this.#socket = socket;
+    this.#dir = dir;
   }
 
   /** Starts `launcher` with `args` in a fresh tmux server of its own. */
@@ -53,8 +55,9 @@ export class PtyTerminal implements AsyncDisposable {
     args: readonly string[],
     options: PtyStartOptions,
   ): Promise<PtyTerminal> {
-    const socket = `chatroom-pty-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
-    const terminal = new PtyTerminal(socket);
+    // A socket of its own in a folder of its own, removed on dispose.
+    const dir = await Deno.makeTempDir({ prefix: "chatroom-pty-" });
+    const terminal = new PtyTerminal(`${dir}/tmux.sock`, dir);
     await terminal.#tmux(
       "-f",
       "/dev/null",
@@ -88,7 +91,7 @@ export class PtyTerminal implements AsyncDisposable {
 
   async #tmux(...args: string[]): Promise<string> {
     const { success, stdout, stderr } = await new Deno.Command("tmux", {
-      args: ["-L", this.#socket, ...args],
+      args: ["-S", this.#socket, ...args],
       env: { NO_COLOR: "1" },
       stdin: "null",
     }).output();
@@ -169,5 +172,6 @@ export class PtyTerminal implements AsyncDisposable {
   /** Ends the tmux server and the program in it. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.#tmux("kill-server").catch(() => {/* the server has already gone */});
+    await Deno.remove(this.#dir, { recursive: true });
   }
 }
