@@ -6,7 +6,8 @@
  */
 import { parseArgs } from "node:util";
 import { parseCount, runMain } from "./lib/shared/cli.ts";
-import { LineConsole } from "./lib/client/terminal/line_console.ts";
+import { PipedConsole } from "./lib/client/terminal/piped_console.ts";
+import { TtyConsole } from "./lib/client/terminal/tty_console.ts";
 import { TerminalApp } from "./lib/client/terminal/terminal_app.ts";
 import { runGui } from "./lib/gui/run_gui.ts";
 import { streamSink } from "./lib/shared/log.ts";
@@ -86,16 +87,15 @@ async function main(args: string[]): Promise<number> {
   const interactive = Deno.stdin.isTerminal();
   const encoder = new TextEncoder();
   const write = (text: string) => {
-    const bytes = encoder.encode(interactive ? text.replaceAll(/\r?\n/g, "\r\n") : text);
+    const bytes = encoder.encode(text);
     let at = 0;
     while (at < bytes.length) at += Deno.stdout.writeSync(bytes.subarray(at));
   };
-  const lineConsole = new LineConsole({
-    input: Deno.stdin,
-    write,
-    interactive,
-    onInterrupt: () => app.interrupt(),
-  });
+  const onInterrupt = () => app.interrupt();
+  const tty = interactive
+    ? new TtyConsole({ input: Deno.stdin, write, columns: terminalColumns, onInterrupt })
+    : null;
+  const lineConsole = tty ?? new PipedConsole({ input: Deno.stdin, write });
   const app: TerminalApp = new TerminalApp({
     console: lineConsole,
     hostname: values.host,
@@ -105,15 +105,28 @@ async function main(args: string[]): Promise<number> {
     freeSpace,
     trace: values.trace,
   });
-  const onSigint = () => app.interrupt();
-  if (interactive) Deno.stdin.setRaw(true);
-  else Deno.addSignalListener("SIGINT", onSigint);
+  const onResize = () => tty?.resize();
+  if (interactive) {
+    Deno.stdin.setRaw(true);
+    if (Deno.build.os !== "windows") Deno.addSignalListener("SIGWINCH", onResize);
+  } else Deno.addSignalListener("SIGINT", onInterrupt);
   try {
     return await app.run();
   } finally {
     lineConsole.finish();
-    if (interactive) Deno.stdin.setRaw(false);
-    else Deno.removeSignalListener("SIGINT", onSigint);
+    if (interactive) {
+      Deno.stdin.setRaw(false);
+      if (Deno.build.os !== "windows") Deno.removeSignalListener("SIGWINCH", onResize);
+    } else Deno.removeSignalListener("SIGINT", onInterrupt);
+  }
+}
+
+/** The terminal's width, or 80 if stdout is not a terminal. */
+function terminalColumns(): number {
+  try {
+    return Deno.consoleSize().columns;
+  } catch (_) {
+    return 80; // stdout redirected while stdin is a terminal
   }
 }
 

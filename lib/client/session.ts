@@ -167,7 +167,8 @@ export class ChatSession {
    */
   async upload(path: string, options: UploadOptions = {}): Promise<{ size: number; name: string }> {
     const info = await Deno.stat(path);
-    if (!info.isFile) throw new Error(`Cannot send ${path}: it is not a file`);
+    if (info.isDirectory) throw new RequestError(`Cannot send ${path}: it is a folder, not a file`);
+    if (!info.isFile) throw new RequestError(`Cannot send ${path}: it is not a file`);
     const { size, sha256 } = await hashFile(path);
     const filename = options.filename ?? path;
     const name = filename.split(/[\\/]/).pop() || filename;

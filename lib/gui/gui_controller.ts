@@ -14,6 +14,7 @@ import type { FromPage, ToPage } from "./page_protocol.ts";
 import { decodeAvatar, type ServedAvatar, type ServedFile } from "./page_media.ts";
 import { RoomView } from "./room_view.ts";
 import { StagedUploads } from "./staged_uploads.ts";
+import { splitMessage } from "../client/split_message.ts";
 
 /** An open page, as the controller talks to it. */
 export interface PageLink {
@@ -161,7 +162,8 @@ export class GuiController {
         if (this.#session.username === null) {
           throw new Error("You are not in the chatroom; join it first.");
         }
-        if (m.text.trim() !== "") this.#session.say(m.text);
+        // Text over the server's limit goes as several messages, in order: nothing is cut off.
+        for (const part of splitMessage(m.text)) if (part.trim() !== "") this.#session.say(part);
         return;
       case "files":
         return page.send({ t: "files", names: await listAttachments(attachments) });

@@ -24,3 +24,27 @@ export function formatBytes(n: number): string {
   }
   return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
 }
+
+/**
+ * A message's time as the chat shows it: `HH:MM:SS` (the assignment's) for
+ * a timestamp on the same local day as `now`, else `YYYY-MM-DD HH:MM:SS`,
+ * so history from another day says which day.
+ *
+ * @example
+ * ```ts
+ * stamp(Date.now()); // "20:32:40"
+ * stamp(new Date(2026, 11, 1, 20, 32, 40).getTime(), new Date(2026, 11, 2).getTime());
+ * // "2026-12-01 20:32:40"
+ * ```
+ */
+export function stamp(timestamp: number, now: number = Date.now()): string {
+  const d = new Date(timestamp);
+  const today = new Date(now);
+  const sameDay = d.getFullYear() === today.getFullYear() && d.getMonth() === today.getMonth() &&
+    d.getDate() === today.getDate();
+  if (sameDay) return clock(timestamp);
+  const date = [d.getFullYear(), d.getMonth() + 1, d.getDate()]
+    .map((n, i) => String(n).padStart(i === 0 ? 4 : 2, "0"))
+    .join("-");
+  return `${date} ${clock(timestamp)}`;
+}

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { FLAG, hasFlag } from "../../lib/shared/wire/flags.ts";
 import { encodeFrame } from "../../lib/shared/wire/encode_frame.ts";
-import { clock } from "../../lib/shared/format.ts";
+import { clock, stamp } from "../../lib/shared/format.ts";
 import { hasUnsafeChars } from "../../lib/shared/text.ts";
 import { type FakeScript, FakeServer } from "../support/fake_server.ts";
 import { denoLauncher, ProgramProcess } from "../support/program_process.ts";
@@ -84,7 +84,9 @@ Deno.test("a chat line holding newlines shows them indented under its sender", a
   await using started = await startClient(fake.port);
   const client = started.process;
   await join(started, "Cool");
-  await client.waitFor(`] Mallory: bye\n           ${forged}\n           ok\n`);
+  // A line from another day shows its date; its continuation lines start under the sender.
+  const indent = " ".repeat(`[${stamp(TIME)}] `.length);
+  await client.waitFor(`[${stamp(TIME)}] Mallory: bye\n${indent}${forged}\n${indent}ok\n`);
   assert.ok(!client.stdout.includes(`\n${forged}`), "the forged line starts a line of its own");
   await client.type("q");
 });

@@ -234,3 +234,42 @@ async function reportEmptyRoomAndExit(client: ProgramProcess): Promise<void> {
   await client.type("3");
   assert.equal((await client.exited()).code, 0);
 }
+
+Deno.test("piped client sends a 70,000-character line whole, as two messages, and forgives its input", async () => {
+  await using srv = await startServer();
+  const cwd = `${srv.dir}/fire`;
+  await Deno.mkdir(`${cwd}/attachments/subdir`, { recursive: true });
+  await Deno.writeTextFile(`${cwd}/attachments/cool file.txt`, `${COOLFILE}\n`);
+  await using cool = new SessionUser(srv.port, `${srv.dir}/cool/downloads`);
+  await cool.session.join("Cool");
+  await using fire = ProgramProcess.start(denoLauncher("client"), ["--port", String(srv.port)], {
+    cwd,
+  });
+  await fire.waitFor("Your choice: ");
+  await fire.type(" 2 ");
+  await fire.type("Fire");
+  await fire.waitFor("Server: Fire joined the chatroom.\n");
+  const long = "ab😀 ".repeat(14_000);
+  await fire.type(long);
+  await fire.waitFor(
+    `(Your line of ${long.length} characters was sent as 2 messages: the server takes at most 65536 bytes in one.)\n`,
+  );
+  await cool.waitFor(() => cool.events.filter((e) => e.type === "chat").length >= 2);
+  assert.equal(cool.events.flatMap((e) => e.type === "chat" ? [e.text] : []).join(""), long);
+  await fire.type(" a ");
+  await fire.type(`"attachments/cool file.txt"`);
+  await fire.waitFor("saved to downloads/cool file.txt)\n");
+  await fire.type("a");
+  await fire.type("");
+  await fire.waitFor("Upload cancelled: no file path was given.\n");
+  await fire.type("a");
+  await fire.type("attachments/subdir");
+  await fire.waitFor("\nCannot send attachments/subdir: it is a folder, not a file.\n");
+  await fire.type(" q ");
+  await fire.waitFor("Your choice: ");
+  await fire.type("3");
+  assert.equal((await fire.exited()).code, 0);
+  assert.equal(fire.stdout.split("Cannot send").length, 2, "one message for the folder");
+  assert.ok(!fire.stdout.includes("\x1b"), "no escape sequences in piped mode");
+  assert.equal(fire.stderr, "");
+});

@@ -6,9 +6,6 @@
  */
 import { inertText } from "../../shared/text.ts";
 
-/** Where a chat line's continuation lines start: under the sender, past `[hh:mm:ss] `. */
-export const CHAT_INDENT: string = " ".repeat("[00:00:00] ".length);
-
 /**
  * `text` (from the server) as {@linkcode inertText} renders it, with every
  * line after the first indented by `indent`: a chat line holding

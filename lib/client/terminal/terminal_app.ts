@@ -4,14 +4,19 @@
  *
  * @module
  */
-import { ChatSession, type RoomEvent } from "../session.ts";
+import { ChatSession, type RoomEvent, type TransferProgress } from "../session.ts";
 import { ConnectionError, RequestError } from "../connection_error.ts";
 import { type FreeSpace } from "../download_limit.ts";
 import { InputClosed, type LineConsole } from "./line_console.ts";
 import { decodeText, inertText, looksLikeText } from "../../shared/text.ts";
-import { CHAT_INDENT, inertLines } from "./inert_lines.ts";
-import { clock, formatBytes } from "../../shared/format.ts";
+import { inertLines } from "./inert_lines.ts";
+import { formatBytes, stamp } from "../../shared/format.ts";
 import { SERVER_NAME } from "../../shared/username.ts";
+import { MAX_CHAT_BYTES } from "../../shared/chat_limit.ts";
+import { splitMessage } from "../split_message.ts";
+import { typedPath } from "./typed_path.ts";
+import { completePath } from "./path_completer.ts";
+import { ProgressMeter } from "./progress_line.ts";
 
 /** The menu, exactly as the assignment prints it. */
 export const MENU = [
@@ -35,6 +40,9 @@ export const WELCOME = [
   "Type lowercase 'a' and press enter at any time to upload an attachment to the chatroom.",
   "Here is a history of the chatroom.",
 ];
+
+/** How soon a progress update held back by the throttle is shown anyway. */
+const PROGRESS_CATCH_UP_MS = 250;
 
 /** Uploads at least this big get a line saying they are under way. */
 const ANNOUNCE_UPLOAD_BYTES = 1024 * 1024;
@@ -61,6 +69,8 @@ export class TerminalApp {
   #options: TerminalAppOptions;
   #roomExit: AbortController | null = null;
   #interrupted = Promise.withResolvers<void>();
+  #meter = new ProgressMeter();
+  #progressTimer?: ReturnType<typeof setTimeout>;
 
   /** Creates the app; {@linkcode run} starts it. */
   constructor(options: TerminalAppOptions) {
@@ -73,6 +83,7 @@ export class TerminalApp {
       maxDownload: options.maxDownload,
       freeSpace: options.freeSpace,
       onEvent: (event) => this.#show(event),
+      onProgress: (progress) => this.#progress(progress),
       trace: options.trace ? (line) => this.#console.print(line) : undefined,
     });
   }
@@ -82,12 +93,32 @@ export class TerminalApp {
     const interrupted = this.#interrupted.promise.then(() => 130);
     const result = await Promise.race([this.#menu(), interrupted]);
     await this.#session.quit();
+    clearTimeout(this.#progressTimer);
     return result;
   }
 
   /** Ctrl-C: leave the chatroom cleanly and stop. */
   interrupt(): void {
     this.#interrupted.resolve();
+  }
+
+  /**
+   * Shows a transfer's progress on the console's status line. An update
+   * held back by the meter's throttle is shown a moment later, so a
+   * transfer that stalls shows how far it really got.
+   */
+  #progress(progress: TransferProgress): void {
+    const text = this.#meter.update(progress);
+    if (text !== undefined) {
+      clearTimeout(this.#progressTimer);
+      this.#progressTimer = undefined;
+      this.#console.status(text);
+    } else if (this.#meter.active && this.#progressTimer === undefined) {
+      this.#progressTimer = setTimeout(() => {
+        this.#progressTimer = undefined;
+        if (this.#meter.active) this.#console.status(this.#meter.text());
+      }, PROGRESS_CATCH_UP_MS);
+    }
   }
 
   #print(line = ""): void {
@@ -154,17 +185,22 @@ export class TerminalApp {
     this.#roomExit = exit;
     try {
       while (this.#session.username !== null) {
-        const line = await this.#console.readLine("", exit.signal);
+        const line = await this.#console.readLine("", { signal: exit.signal, history: true });
         if (line === null) return;
-        if (line === "q") {
+        // " q " is q: spaces around a command are easy to type and never meant.
+        const command = line.trim();
+        if (command === "q") {
           await this.#session.quit();
           return;
         }
-        if (line === "a") {
-          const path = await this.#console.readLine(PROMPT.file, exit.signal);
+        if (command === "a") {
+          const path = await this.#console.readLine(PROMPT.file, {
+            signal: exit.signal,
+            complete: completePath,
+          });
           if (path === null) return;
-          await this.#upload(path.trim());
-        } else if (line.trim() !== "") {
+          await this.#upload(typedPath(path));
+        } else if (command !== "") {
           this.#say(line);
         }
       }
@@ -176,23 +212,38 @@ export class TerminalApp {
     }
   }
 
+  /** Sends a line; one over the server's limit goes as several messages, in order. */
   #say(line: string): void {
+    // A part of nothing but spaces would be refused by the server: its spaces are all it loses.
+    const parts = splitMessage(line).filter((part) => part.trim() !== "");
     try {
-      this.#session.say(line);
+      for (const part of parts) this.#session.say(part);
     } catch (error) {
       this.#print(this.#connectionProblem(error));
+      return;
+    }
+    if (parts.length > 1) {
+      this.#print(
+        `(Your line of ${line.length} characters was sent as ${parts.length} messages: ` +
+          `the server takes at most ${MAX_CHAT_BYTES} bytes in one.)`,
+      );
     }
   }
 
   async #upload(path: string): Promise<void> {
-    if (!path) return;
+    if (!path) {
+      this.#print("Upload cancelled: no file path was given.");
+      return;
+    }
     try {
       const { size, name } = await this.#session.upload(path);
       if (size >= ANNOUNCE_UPLOAD_BYTES) {
         this.#print(`Uploading ${inertText(name)} (${formatBytes(size)})…`);
       }
     } catch (error) {
-      this.#print(`Cannot send ${inertText(path)}: ${fileProblem(error)}.`);
+      // A RequestError already says what could not be sent, and why.
+      if (error instanceof RequestError) this.#print(`${inertLines(error.message)}.`);
+      else this.#print(`Cannot send ${inertText(path)}: ${fileProblem(error)}.`);
     }
   }
 
@@ -222,7 +273,11 @@ export class TerminalApp {
   }
 
   #line(timestamp: number, sender: string, text: string): void {
-    this.#print(`[${clock(timestamp)}] ${inertText(sender)}: ${inertLines(text, CHAT_INDENT)}`);
+    // Today's lines as the assignment prints them, older ones with their date.
+    const time = `[${stamp(timestamp)}] `;
+    // Continuation lines start under the sender, past the time.
+    const indent = " ".repeat(time.length);
+    this.#print(`${time}${inertText(sender)}: ${inertLines(text, indent)}`);
   }
 
   #showAttachment(event: Extract<RoomEvent, { type: "attachment" }>): void {

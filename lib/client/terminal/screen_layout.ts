@@ -1,0 +1,101 @@
+/**
+ * Where text lands on a terminal screen that wraps: the row and column after
+ * each grapheme, with wide characters (CJK, emoji) taking two columns and
+ * wrapping early when only one column is left, as terminals do.
+ *
+ * @module
+ */
+import stringWidth from "string-width";
+
+/** A place on the screen, relative to where the text started (row 0). */
+export interface ScreenPos {
+  row: number;
+  col: number;
+}
+
+const graphemes = new Intl.Segmenter(undefined, { granularity: "grapheme" });
+
+/** How a tab is shown in the line being edited: spaces, so columns stay countable. */
+export const TAB_SHOWN = "    ";
+
+/** Columns one grapheme takes: 0 to 2 (a tab, shown as {@linkcode TAB_SHOWN}, takes 4). */
+export function graphemeWidth(grapheme: string): number {
+  const code = grapheme.charCodeAt(0);
+  if (grapheme.length === 1 && code >= 0x20 && code < 0x7f) return 1;
+  if (grapheme === "\t") return TAB_SHOWN.length;
+  return stringWidth(grapheme);
+}
+
+/** The graphemes of `text`, in order. */
+export function splitGraphemes(text: string): string[] {
+  return Array.from(graphemes.segment(text), (s) => s.segment);
+}
+
+/** The start of the grapheme before UTF-16 offset `at` (0 at the start). */
+export function previousBoundary(text: string, at: number): number {
+  if (at <= 0) return 0;
+  return graphemes.segment(text).containing(at - 1)!.index;
+}
+
+/** The end of the grapheme at UTF-16 offset `at` (the text's length at the end). */
+export function nextBoundary(text: string, at: number): number {
+  if (at >= text.length) return text.length;
+  const segment = graphemes.segment(text).containing(at)!;
+  return segment.index + segment.segment.length;
+}
+
+/**
+ * Where the cursor is after writing `text` from `start` on a screen
+ * `columns` wide. A row filled to its last column puts the position at the
+ * start of the next row (the terminal wraps on the next character).
+ *
+ * @example
+ * ```ts
+ * advance("漢字", 3); // { row: 1, col: 2 }: 漢 fits in columns 0-1, 字 wraps
+ * ```
+ */
+export function advance(
+  text: string,
+  columns: number,
+  start: ScreenPos = { row: 0, col: 0 },
+): ScreenPos {
+  let { row, col } = start;
+  const width = Math.max(columns, 2);
+  const step = (w: number) => {
+    if (col + w > width) {
+      row++;
+      col = 0;
+    }
+    col += w;
+    if (col === width) {
+      row++;
+      col = 0;
+    }
+  };
+  for (const { segment } of graphemes.segment(text)) {
+    // A tab is written as spaces, each of which wraps on its own.
+    if (segment === "\t") { for (let i = 0; i < TAB_SHOWN.length; i++) step(1); }
+    else {
+      const w = Math.min(graphemeWidth(segment), width);
+      if (w > 0) step(w);
+    }
+  }
+  return { row, col };
+}
+
+/** `text` as written to the screen: tabs as {@linkcode TAB_SHOWN}. */
+export function shown(text: string): string {
+  return text.replaceAll("\t", TAB_SHOWN);
+}
+
+/** `text` cut to at most `columns` columns (for a status line that must not wrap). */
+export function clipToWidth(text: string, columns: number): string {
+  let used = 0;
+  let out = "";
+  for (const { segment } of graphemes.segment(text)) {
+    used += graphemeWidth(segment);
+    if (used > columns) break;
+    out += segment;
+  }
+  return out;
+}

@@ -1,0 +1,32 @@
+import assert from "node:assert/strict";
+import { advance, clipToWidth, graphemeWidth } from "../../lib/client/terminal/screen_layout.ts";
+
+Deno.test("advance() wraps as a terminal does", async (t) => {
+  await t.step("ASCII: a full row puts the cursor at the start of the next", () => {
+    assert.deepEqual(advance("x".repeat(79), 80), { row: 0, col: 79 });
+    assert.deepEqual(advance("x".repeat(80), 80), { row: 1, col: 0 });
+    assert.deepEqual(advance("x".repeat(100), 80), { row: 1, col: 20 });
+  });
+  await t.step("a wide character with one column left wraps early", () => {
+    assert.deepEqual(advance("x".repeat(79) + "漢", 80), { row: 1, col: 2 });
+    assert.deepEqual(advance("漢".repeat(40), 80), { row: 1, col: 0 });
+  });
+  await t.step("emoji sequences and accents take the columns of one grapheme", () => {
+    assert.equal(graphemeWidth("👨‍👩‍👧"), 2);
+    assert.equal(graphemeWidth("👍🏽"), 2);
+    assert.equal(graphemeWidth("e\u0301"), 1);
+    assert.deepEqual(advance("👍🏽e\u0301", 80), { row: 0, col: 3 });
+  });
+  await t.step("from a start position, as text appended to a line", () => {
+    assert.deepEqual(advance("abc", 80, { row: 2, col: 78 }), { row: 3, col: 1 });
+  });
+  await t.step("a tab is four spaces, each wrapping on its own", () => {
+    assert.deepEqual(advance("x".repeat(78) + "\t", 80), { row: 1, col: 2 });
+  });
+});
+
+Deno.test("clipToWidth() cuts to a number of columns without splitting a grapheme", () => {
+  assert.equal(clipToWidth("abc漢字", 4), "abc");
+  assert.equal(clipToWidth("abc漢字", 5), "abc漢");
+  assert.equal(clipToWidth("short", 80), "short");
+});
