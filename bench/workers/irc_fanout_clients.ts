@@ -114,6 +114,7 @@ async function connect(port: number, index: number): Promise<Member> {
   };
   member.reading = readLines(member, (line, receivedMs) => {
     if (state === "joined") onLine(member, line, receivedMs);
+    else if (startsWith(line, 0, PING)) pong(member, line);
     else setup(decoder.decode(line));
   }).then(() => {
     const error = new Error(`Cannot join ${CHANNEL} as ${nick}: the server closed the connection`);
@@ -137,9 +138,7 @@ async function connect(port: number, index: number): Promise<Member> {
  */
 function onLine(member: Member, line: Uint8Array, receivedMs: number): void {
   if (line[0] !== 0x3a /* : */) {
-    if (startsWith(line, 0, PING)) {
-      member.sender.send(concat(PONG, line.subarray(PING.length), CRLF));
-    }
+    if (startsWith(line, 0, PING)) pong(member, line);
     return;
   }
   const space = line.indexOf(0x20);
@@ -154,6 +153,11 @@ function onLine(member: Member, line: Uint8Array, receivedMs: number): void {
     const watched = member.watches!;
     phases.saturateLine(receivedMs, senderIndex(text) === watched.index ? watched : undefined);
   }
+}
+
+/** Answers the server's `PING <token>` (before registration too: some servers ask). */
+function pong(member: Member, ping: Uint8Array): void {
+  member.sender.send(concat(PONG, ping.subarray(PING.length), CRLF));
 }
 
 /** The digits after `S `: the sender's index. */
