@@ -73,8 +73,10 @@ async function join(port: number, first: number, count: number): Promise<void> {
       `Cannot run the IRC fan-out with ${count} client in a process: a sender never sees its own line, so each process needs at least 2`,
     );
   }
-  const joined: Member[] = [];
-  for (let index = first; index < first + count; index++) joined.push(await connect(port, index));
+  // All at once: inspircd completes a registration only on its once-a-second
+  // tick, so one client after the other would take a second each.
+  const indices = Array.from({ length: count }, (_, i) => first + i);
+  const joined = await Promise.all(indices.map((index) => connect(port, index)));
   joined.forEach((m, i) => m.watches = joined[(i + joined.length - 1) % joined.length]);
   members.push(...joined);
 }
