@@ -149,9 +149,15 @@ export class IrcServer implements AsyncDisposable {
     await Deno.remove(this.dir, { recursive: true });
   }
 
-  async #logTail(): Promise<string> {
+  /** The lines of its log so far (its output in the foreground). */
+  async logLines(): Promise<string[]> {
     const log = await Deno.readTextFile(`${this.dir}/server.log`).catch(() => "");
-    return log.trimEnd().split("\n").slice(-20).join("\n") || `(${this.#name} wrote nothing)`;
+    return log.trimEnd().split("\n");
+  }
+
+  async #logTail(): Promise<string> {
+    const tail = (await this.logLines()).slice(-20).join("\n");
+    return tail || `(${this.#name} wrote nothing)`;
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -9,8 +9,8 @@
  *
  * @module
  */
-import { type FanoutConfig, measureFanout } from "./fanout.ts";
-import { PEERS } from "../peers/irc_config.ts";
+import { type FanoutConfig, type FanoutMeasurement, measureFanout } from "./fanout.ts";
+import { PEERS, type PeerSpec } from "../peers/irc_config.ts";
 import { findExecutable, IrcServer } from "../peers/irc_server.ts";
 import { buildNodelayShim } from "../peers/nodelay_shim.ts";
 
@@ -37,21 +37,19 @@ export async function measurePeers(
         log(`bench: ${spec.name} is not installed, skipped (${PEERS_INSTALL})`);
         continue;
       }
-      await using shipped = await IrcServer.start(spec, executable);
-      const plain = await measureFanout(config, { server: shipped, worker: IRC_WORKER });
-      await shipped.stop();
       const prefix = `peers_${spec.name}`;
-      Object.assign(figures, named(prefix, plain));
-      figures[`${prefix}_idle_rss_per_client_kib`] = plain.rssPerClientKib;
-
+      const plain = await measurePeer(spec, executable, config, log);
+      if (plain) {
+        Object.assign(figures, named(prefix, plain));
+        figures[`${prefix}_idle_rss_per_client_kib`] = plain.rssPerClientKib;
+      }
       if (shim === null) {
         shim = await buildNodelayShim(shimDir);
         if (!shim) log("bench: no C compiler (cc), TCP_NODELAY variants of the peers skipped");
       }
       if (!shim) continue;
-      await using nodelay = await IrcServer.start(spec, executable, { preload: shim });
-      const fast = await measureFanout(config, { server: nodelay, worker: IRC_WORKER });
-      Object.assign(figures, named(`${prefix}_nodelay`, fast));
+      const fast = await measurePeer(spec, executable, config, log, shim);
+      if (fast) Object.assign(figures, named(`${prefix}_nodelay`, fast));
     }
   } finally {
     await Deno.remove(shimDir, { recursive: true });
@@ -60,8 +58,41 @@ export async function measurePeers(
 }
 
 const IRC_WORKER = "irc_fanout_clients.ts";
+/** What a peer logs when it drops a client, for the reason of a failed run. */
+const DROPPED = /exhaust|flood|sendq|recvq|excess|shutting down|closing connection/i;
 
-function named(prefix: string, result: Awaited<ReturnType<typeof measureFanout>>) {
+/**
+ * One variant of one peer on a fresh server; run once more if it fails (a
+ * peer may drop a client that falls behind while the cores are busy), then
+ * skipped with one line that gives the reason from the worker and the log.
+ */
+async function measurePeer(
+  spec: PeerSpec,
+  executable: string,
+  config: FanoutConfig,
+  log: (line: string) => void,
+  preload?: string,
+): Promise<FanoutMeasurement | undefined> {
+  const label = `${spec.name} ${preload ? "with TCP_NODELAY" : "as shipped"}`;
+  for (let attempt = 1;; attempt++) {
+    await using server = await IrcServer.start(spec, executable, { preload });
+    try {
+      return await measureFanout(config, { server, worker: IRC_WORKER });
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      const reason = message.split("\n").find((line) => /error/i.test(line)) ?? message;
+      const dropped = (await server.logLines()).find((line) => DROPPED.test(line));
+      const why = `${reason.trim()}${dropped ? `; ${spec.name} logged: ${dropped.trim()}` : ""}`;
+      if (attempt === 2) {
+        log(`bench: ${label} failed twice, skipped: ${why}`);
+        return undefined;
+      }
+      log(`bench: ${label} failed, running it once more: ${why}`);
+    }
+  }
+}
+
+function named(prefix: string, result: FanoutMeasurement) {
   return {
     [`${prefix}_p50_ms`]: result.fanout_p50_ms,
     [`${prefix}_p99_ms`]: result.fanout_p99_ms,

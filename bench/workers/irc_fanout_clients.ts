@@ -35,6 +35,7 @@ const READ_BYTES = 64 * 1024;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const PING = encoder.encode("PING");
+const ERROR = encoder.encode("ERROR");
 const PONG = encoder.encode("PONG");
 const PRIVMSG = encoder.encode("PRIVMSG ");
 const CRLF = encoder.encode("\r\n");
@@ -135,12 +136,16 @@ async function connect(port: number, index: number): Promise<Member> {
 
 /**
  * The hot path, for every line once joined: `:nick!user@host PRIVMSG #room
- * :<line>`, read straight from the bytes. PINGs are answered; the rest
- * (JOINs of later clients, …) is ignored.
+ * :<line>`, read straight from the bytes. PINGs are answered, an ERROR
+ * (the server drops the client) ends the worker; the rest (JOINs of later
+ * clients, …) is ignored.
  */
 function onLine(member: Member, line: Uint8Array, receivedMs: number): void {
   if (line[0] !== 0x3a /* : */) {
     if (startsWith(line, 0, PING)) pong(member, line);
+    if (startsWith(line, 0, ERROR)) {
+      throw new Error(`The IRC server dropped fan${member.index}: ${decoder.decode(line)}`);
+    }
     return;
   }
   const space = line.indexOf(0x20);
