@@ -14,8 +14,9 @@ import { measureRelay } from "./scenarios/relay.ts";
 import { measureJoin } from "./scenarios/join.ts";
 import { BARE_RELAY_TS, measureFanout } from "./scenarios/fanout.ts";
 import { measureIdle } from "./scenarios/idle.ts";
+import { measurePeers, PEERS_INSTALL } from "./scenarios/peers.ts";
 
-const USAGE = `Usage: deno task bench [--quick] [--json] [--only=NAME,…]
+const USAGE = `Usage: deno task bench [--quick] [--json] [--only=NAME,…] [--peers]
 
 Runs the chatroom's benchmarks against real server and client processes on
 127.0.0.1 (see docs/PERFORMANCE.md).
@@ -24,11 +25,22 @@ Options:
   --quick        scaled-down sizes, under 30 s (a smoke test; figures not comparable)
   --json         print one JSON object with every figure instead of the table
   --only NAMES   run only these scenarios: ${"startup,raw,relay,join,fanout,idle"}
+  --peers        run the fanout scenario against ngircd and inspircd too, as
+                 shipped and with TCP_NODELAY (${PEERS_INSTALL})
   -h, --help     show this help`;
 
 type Figures = Record<string, number>;
+/** What the command line asks of the scenarios besides sizes. */
+interface RunFlags {
+  /** `--peers`: the fan-out against the peer IRC servers too. */
+  peers: boolean;
+}
 /** Runs one scenario; what is not a figure (e.g. every run of a median) goes in `details`. */
-type Scenario = (config: BenchConfig, details: Record<string, unknown>) => Promise<Figures>;
+type Scenario = (
+  config: BenchConfig,
+  details: Record<string, unknown>,
+  flags: RunFlags,
+) => Promise<Figures>;
 
 /** The scenarios, in the order they run (the longest last). */
 const SCENARIOS: Record<string, Scenario> = {
@@ -49,11 +61,11 @@ const SCENARIOS: Record<string, Scenario> = {
   },
   relay: async (c) => ({ ...await measureRelay(c.relay) }),
   join: async (c) => ({ ...await measureJoin(c.join) }),
-  fanout: async (c) => {
-    // The baseline first, then the chatroom, in the same conditions.
-    const bare = await measureFanout(c.fanout, BARE_RELAY_TS);
-    const ours = await measureFanout(c.fanout);
-    return {
+  fanout: async (c, _details, flags) => {
+    // The baseline first, then the chatroom, in the same conditions; then the peers.
+    const bare = await measureFanout(c.fanout, { script: BARE_RELAY_TS });
+    const { rssPerClientKib, ...ours } = await measureFanout(c.fanout);
+    const figures: Figures = {
       ...ours,
       fanout_bare_p50_ms: bare.fanout_p50_ms,
       fanout_bare_p99_ms: bare.fanout_p99_ms,
@@ -61,6 +73,9 @@ const SCENARIOS: Record<string, Scenario> = {
       fanout_p99_vs_bare: ours.fanout_p99_ms / bare.fanout_p99_ms,
       fanout_deliveries_vs_bare: ours.fanout_deliveries_s / bare.fanout_deliveries_s,
     };
+    if (!flags.peers) return figures;
+    const peers = await measurePeers(c.fanout, (line) => console.error(line));
+    return { ...figures, ...peers, ...compareWithPeers(figures, peers, rssPerClientKib) };
   },
   idle: async (c) => ({ ...await measureIdle(c.idle) }),
 };
@@ -72,6 +87,7 @@ async function main(args: string[]): Promise<number> {
       quick: { type: "boolean", default: false },
       json: { type: "boolean", default: false },
       only: { type: "string" },
+      peers: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
@@ -86,7 +102,11 @@ async function main(args: string[]): Promise<number> {
     console.error(`bench: unknown scenario ${unknown.join(", ")}\n\n${USAGE}`);
     return 2;
   }
+  if (values.peers && !names.includes("fanout")) {
+    console.error("bench: --peers runs with the fanout scenario, which --only left out");
+  }
   const config = values.quick ? QUICK_CONFIG : DEFAULT_CONFIG;
+  const flags: RunFlags = { peers: values.peers };
   const started = performance.now();
   const figures: Figures = {};
   const otherLoad: Record<string, number> = {};
@@ -95,7 +115,7 @@ async function main(args: string[]): Promise<number> {
     console.error(`bench: ${name}…`);
     const load = new OtherLoad();
     const t0 = performance.now();
-    Object.assign(figures, await SCENARIOS[name](config, details));
+    Object.assign(figures, await SCENARIOS[name](config, details, flags));
     otherLoad[name] = load.stop();
     await settleDisk();
     console.error(`bench: ${name} done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
@@ -134,6 +154,25 @@ async function main(args: string[]): Promise<number> {
     console.log(renderTable(figures, context));
   }
   return 0;
+}
+
+/**
+ * The issue's targets against the peers of the same run: our p99 against
+ * ngircd's with TCP_NODELAY, our saturation against inspircd's (the better
+ * of its two variants); and our memory per client of the same 100
+ * connections. Only what the run measured.
+ */
+function compareWithPeers(ours: Figures, peers: Figures, rssPerClientKib: number): Figures {
+  const compared: Figures = { peers_ours_idle_rss_per_client_kib: rssPerClientKib };
+  if ("peers_ngircd_nodelay_p99_ms" in peers) {
+    compared.fanout_p99_vs_ngircd_nodelay = ours.fanout_p99_ms / peers.peers_ngircd_nodelay_p99_ms;
+  }
+  const inspircd = ["peers_inspircd_deliveries_s", "peers_inspircd_nodelay_deliveries_s"]
+    .filter((name) => name in peers).map((name) => peers[name]);
+  if (inspircd.length) {
+    compared.fanout_deliveries_vs_inspircd = ours.fanout_deliveries_s / Math.max(...inspircd);
+  }
+  return compared;
 }
 
 if (import.meta.main) {

@@ -16,6 +16,32 @@ export interface FigureSpec {
   target?: { op: ">=" | "<="; value: number };
   /** The reference servers' figure (inspircd 3.15, ngircd 26), if the issue gives one. */
   reference?: string;
+  /** Measured only in runs with this flag (`--peers`): absent from others. */
+  onlyWith?: "peers";
+}
+
+/** The figures of one peer server variant (`peers_<name>[_nodelay]_…`). */
+function peerFigures(name: string, reference: { p99: string; deliveries: string }): FigureSpec[] {
+  const peers = "peers" as const;
+  return [
+    { name: `peers_${name}_p50_ms`, unit: "ms", digits: 2, onlyWith: peers },
+    {
+      name: `peers_${name}_p99_ms`,
+      unit: "ms",
+      digits: 2,
+      onlyWith: peers,
+      reference: reference.p99,
+    },
+    { name: `peers_${name}_max_ms`, unit: "ms", digits: 1, onlyWith: peers },
+    {
+      name: `peers_${name}_deliveries_s`,
+      unit: "/s",
+      digits: 0,
+      onlyWith: peers,
+      reference: reference.deliveries,
+    },
+    { name: `peers_${name}_lost`, unit: "", digits: 0, onlyWith: peers },
+  ];
 }
 
 /** Every figure, in table order. */
@@ -54,6 +80,33 @@ export const FIGURES: FigureSpec[] = [
   { name: "fanout_bare_deliveries_s", unit: "/s", digits: 0 },
   { name: "fanout_p99_vs_bare", unit: "× bare", digits: 2 },
   { name: "fanout_deliveries_vs_bare", unit: "× bare", digits: 2 },
+  ...peerFigures("ngircd", { p99: "≈37 (earlier runs)", deliveries: "" }),
+  ...peerFigures("ngircd_nodelay", { p99: "2.2–3.5 (earlier runs)", deliveries: "≈2,000,000" }),
+  ...peerFigures("inspircd", { p99: "≈37 (earlier runs)", deliveries: "" }),
+  ...peerFigures("inspircd_nodelay", { p99: "3.0–3.6 (earlier runs)", deliveries: "≈2,000,000" }),
+  {
+    name: "fanout_p99_vs_ngircd_nodelay",
+    unit: "× ngircd",
+    digits: 2,
+    target: { op: "<=", value: 1 },
+    onlyWith: "peers",
+  },
+  {
+    name: "fanout_deliveries_vs_inspircd",
+    unit: "× inspircd",
+    digits: 2,
+    target: { op: ">=", value: 1 },
+    onlyWith: "peers",
+  },
+  { name: "peers_ours_idle_rss_per_client_kib", unit: "KiB", digits: 1, onlyWith: "peers" },
+  { name: "peers_ngircd_idle_rss_per_client_kib", unit: "KiB", digits: 1, onlyWith: "peers" },
+  {
+    name: "peers_inspircd_idle_rss_per_client_kib",
+    unit: "KiB",
+    digits: 1,
+    onlyWith: "peers",
+    reference: "2–3",
+  },
   {
     name: "idle_rss_per_client_kib",
     unit: "KiB",

@@ -42,20 +42,57 @@ export interface FanoutResult {
   fanout_lost: number;
 }
 
+/** What {@linkcode measureFanout} returns besides the figures. */
+export interface FanoutMeasurement extends FanoutResult {
+  /** Server RSS growth per joined client (all of them connected, before the first line), KiB. */
+  rssPerClientKib: number;
+}
+
 /** The fan-out baseline: a bare relay of the same frames (see the file). */
 export const BARE_RELAY_TS = new URL("../workers/bare_relay.ts", import.meta.url).pathname;
 
+/** A server already running, for {@linkcode FanoutOptions.server}. */
+export interface FanoutServer {
+  /** The port it listens on, on 127.0.0.1. */
+  readonly port: number;
+  /** Its resident memory now, in KiB. */
+  rssKib(): number;
+}
+
+/** Options for {@linkcode measureFanout}. */
+export interface FanoutOptions {
+  /**
+   * Another program to start in `server.ts`'s place, the same way (e.g.
+   * {@linkcode BARE_RELAY_TS}). @default server.ts
+   */
+  script?: string;
+  /** A server started by the caller (e.g. a peer IRC server) instead of one started here. */
+  server?: FanoutServer;
+  /**
+   * The load generator in `bench/workers/` (e.g. `irc_fanout_clients.ts`
+   * for an IRC server). @default "fanout_clients.ts"
+   */
+  worker?: string;
+}
+
 /**
- * Runs the fan-out scenario against a fresh server process, or against
- * another program started the same way (`script`, e.g. {@linkcode BARE_RELAY_TS}).
+ * Runs the fan-out scenario against a fresh server process, another
+ * program started the same way, or a server the caller started.
  */
-export async function measureFanout(config: FanoutConfig, script?: string): Promise<FanoutResult> {
-  await using server = await ServerProcess.start({ maxUsers: config.clients, script });
+export async function measureFanout(
+  config: FanoutConfig,
+  options: FanoutOptions = {},
+): Promise<FanoutMeasurement> {
+  await using started = options.server
+    ? undefined
+    : await ServerProcess.start({ maxUsers: config.clients, script: options.script });
+  const server: FanoutServer = options.server ?? started!;
   const workers: WorkerProcess[] = [];
   try {
+    const rssBefore = server.rssKib();
     const share = Math.ceil(config.clients / config.processes);
     for (let first = 0; first < config.clients; first += share) {
-      const worker = WorkerProcess.spawn("fanout_clients.ts");
+      const worker = WorkerProcess.spawn(options.worker ?? "fanout_clients.ts");
       workers.push(worker);
       await worker.call("join", {
         port: server.port,
@@ -63,6 +100,7 @@ export async function measureFanout(config: FanoutConfig, script?: string): Prom
         count: Math.min(share, config.clients - first),
       });
     }
+    const rssPerClientKib = (server.rssKib() - rssBefore) / config.clients;
     const common = { total: config.clients, bytes: config.bytes };
     const steadyMs = (config.messages / config.rate) * 1000;
     const steadyStartMs = wallMs() + 300;
@@ -102,6 +140,7 @@ export async function measureFanout(config: FanoutConfig, script?: string): Prom
       fanout_max_ms: latency.max,
       fanout_deliveries_s: delivered / ((endMs - startMs) / 1000),
       fanout_lost: lost,
+      rssPerClientKib,
     };
   } finally {
     await Promise.all(workers.map((w) => w.close()));
