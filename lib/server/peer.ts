@@ -27,8 +27,8 @@ import type { ServerContext } from "./server_context.ts";
 export interface PeerOptions {
   /** Milliseconds a frame may stall half-received or half-sent. */
   stallTimeoutMs?: number;
-  /** Bytes of frames that may queue for one slow client before it is dropped. */
-  maxQueuedBytes?: number;
+  /** Each connection's budget (`FrameSender`'s `maxQueueBytes`). */
+  maxQueueBytes?: number;
   /** How fast each connection's frames are read; `false` for no limit. */
   rateLimit: RateLimit | false;
   /** Times every connection's writes. */
@@ -54,9 +54,7 @@ export async function servePeer(
     conn,
     reader: new FrameReader(conn, { stallTimeoutMs: options.stallTimeoutMs }),
     sender: new FrameSender(conn, {
-      maxQueuedBytes: options.maxQueuedBytes,
-      // How far behind a reader may fall in attachments: two of the largest.
-      maxQueuedStreamBytes: 2 * context.maxAttachment,
+      maxQueueBytes: options.maxQueueBytes,
       stallMonitor: options.stallMonitor,
       onError: (error) => outbox.sendFailed(label, conn, error),
     }),

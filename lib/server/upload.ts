@@ -1,7 +1,9 @@
 /**
  * The server side of an upload: an ATTACHMENT frame from a user is checked,
  * streamed to disk, verified, recorded in the room and forwarded, or refused
- * with an ERROR frame to its sender while the rest of it is skipped.
+ * with an ERROR frame to its sender while the rest of it is skipped. One
+ * over --max-attachment is refused and its connection closed: the server
+ * does not read that much only to throw it away.
  *
  * @module
  */
@@ -35,24 +37,23 @@ export async function receiveAttachment(
     );
     outbox.send([peer.id], { flags: FLAG.ERROR, code, payload: text });
   };
-  const refusal = room.uploadRefusal(peer.id);
   outbox.traceReceived(peer.id, header);
-  if (
-    refusal || header.payloadLength > context.maxAttachment ||
-    header.sha256.length !== SHA256_BYTES
-  ) {
-    // Say no at once, then skip what the sender streams anyway (it cannot stop mid-frame).
+  if (header.payloadLength > context.maxAttachment) {
+    // Past what the server will read to skip: refused, and the connection
+    // closed (peer.ts sends the ERROR first and closes gracefully). A sender
+    // cannot stop mid-frame, so keeping it would mean reading it all.
+    throw new ProtocolError(
+      CODE.ATTACHMENT_TOO_LARGE,
+      `Cannot accept ${name}: it is ${header.payloadLength} bytes, over the server's limit of ${
+        exactBytes(context.maxAttachment)
+      }; closing the connection.`,
+    );
+  }
+  const refusal = room.uploadRefusal(peer.id);
+  if (refusal || header.sha256.length !== SHA256_BYTES) {
+    // Say no at once, then skip what the sender streams anyway (at most --max-attachment).
     if (refusal) outbox.deliver([refusal]);
-    else if (header.sha256.length !== SHA256_BYTES) {
-      refuse(CODE.BAD_FRAME, `Cannot accept ${name}: the attachment has no SHA-256 digest.`);
-    } else {
-      refuse(
-        CODE.ATTACHMENT_TOO_LARGE,
-        `Cannot accept ${name}: it is ${
-          formatBytes(header.payloadLength)
-        }, over the server's limit of ${formatBytes(context.maxAttachment)}.`,
-      );
-    }
+    else refuse(CODE.BAD_FRAME, `Cannot accept ${name}: the attachment has no SHA-256 digest.`);
     return await peer.reader.skipPayload();
   }
   const sender = room.member(peer.id)!.username;
@@ -100,4 +101,9 @@ export async function receiveAttachment(
       backToSender ? " and back to the sender" : ""
     }`,
   );
+}
+
+/** `n` bytes exactly, and rounded when that is shorter: `104857600 bytes (100 MiB)`. */
+function exactBytes(n: number): string {
+  return n < 1024 ? `${n} bytes` : `${n} bytes (${formatBytes(n)})`;
 }
