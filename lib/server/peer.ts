@@ -13,7 +13,7 @@ import { FrameSender } from "../shared/net/frame_sender.ts";
 import { closeGracefully, isDisconnect } from "../shared/net/conn_helpers.ts";
 import type { StallMonitor } from "../shared/net/stall_monitor.ts";
 import { sleep } from "../shared/abortable.ts";
-import { errorText } from "../shared/error_text.ts";
+import { errorText, peerErrorText } from "../shared/error_text.ts";
 import { HistoryError } from "./history/history.ts";
 import type { ConnId } from "./room/outgoing.ts";
 import { type RateLimit, TokenBucket } from "./limits/rate_limit.ts";
@@ -115,7 +115,7 @@ function announceGone(id: ConnId, context: ServerContext): void {
 
 /** The history could not store what a user sent: only the sender hears of it. */
 function storeFailed(peer: Peer, error: HistoryError, context: ServerContext): void {
-  const reason = errorText(error.cause instanceof Error ? error.cause : error);
+  const reason = peerErrorText(error.cause instanceof Error ? error.cause : error);
   context.logger.info(`${error.message}; ${peer.label} was told, nobody else received it`);
   context.outbox.send([peer.id], {
     flags: FLAG.ERROR,
@@ -137,7 +137,7 @@ function readFailed(peer: Peer, error: unknown, context: ServerContext): void {
     outbox.send([peer.id], {
       flags: FLAG.ERROR,
       code: CODE.SERVER_ERROR,
-      payload: `The server failed: ${errorText(error)}`,
+      payload: `The server failed: ${peerErrorText(error)}`,
     });
   }
 }

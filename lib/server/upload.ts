@@ -18,7 +18,7 @@ import { formatBytes } from "../shared/format.ts";
 import { untilAborted } from "../shared/abortable.ts";
 import type { Peer } from "./outbox.ts";
 import type { ServerContext } from "./server_context.ts";
-import { errorText } from "../shared/error_text.ts";
+import { errorText, peerErrorText } from "../shared/error_text.ts";
 
 /**
  * Receives the attachment whose header `client` just sent. Refusals are the
@@ -75,7 +75,9 @@ export async function receiveAttachment(
     if (error instanceof FileCheckError) {
       return refuse(CODE.ATTACHMENT_HASH_MISMATCH, error.message);
     }
-    return refuse(CODE.SERVER_ERROR, `The server could not store ${name}: ${errorText(error)}`);
+    // The sender hears why without the server's paths; the log keeps the whole message.
+    logger.info(`Cannot store ${name} from ${sender}: ${errorText(error)}`);
+    return refuse(CODE.SERVER_ERROR, `The server could not store ${name}: ${peerErrorText(error)}`);
   }
   try {
     outbox.deliver(room.attachment(peer.id, {
