@@ -53,7 +53,12 @@ export async function receiveAttachment(
   if (refusal || header.sha256.length !== SHA256_BYTES) {
     // Say no at once, then skip what the sender streams anyway (at most --max-attachment).
     if (refusal) outbox.deliver([refusal]);
-    else refuse(CODE.BAD_FRAME, `Cannot accept ${name}: the attachment has no SHA-256 digest.`);
+    else {
+      refuse(
+        CODE.ATTACHMENT_NO_DIGEST,
+        `Cannot accept ${name}: the attachment has no SHA-256 digest.`,
+      );
+    }
     return await peer.reader.skipPayload();
   }
   const sender = room.member(peer.id)!.username;

@@ -191,8 +191,13 @@ export class Room {
     return null;
   }
 
-  /** A chat line from connection `id`: stored, then sent to every active user. */
-  chat(id: ConnId, text: string): Outgoing[] {
+  /**
+   * A chat line from connection `id`: stored, then sent to every active
+   * user. One trailing `\n` or `\r\n` (the assignment's newline) is dropped
+   * first, so chat payloads on the wire never end in one.
+   */
+  chat(id: ConnId, line: string): Outgoing[] {
+    const text = line.replace(/\r?\n$/, "");
     const member = this.#members.get(id);
     if (!member) return [error(id, CODE.NOT_JOINED, TEXT.notJoined)];
     if (text.trim().length === 0) return [error(id, CODE.INVALID_TEXT, TEXT.emptyMessage)];
