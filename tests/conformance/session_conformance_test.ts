@@ -157,6 +157,40 @@ Deno.test("§Usernames: Server and its look-alikes are refused with INVALID_USER
   }
 });
 
+Deno.test("§Usernames: a name whose key is an active user's is USERNAME_TAKEN, connection kept", async () => {
+  await using server = await startServer();
+  await using fun = await joined(server.port, "Fun");
+  await using other = await RawClient.connect(server.port);
+  for (const name of ["fun", "ＦＵＮ", "F\u057dn"]) {
+    await other.send({ flags: F.JOIN_REQUEST, username: name });
+    const reject = await other.next(F.JOIN_REJECT);
+    assert.equal(reject.code, 2, name);
+    assert.equal(
+      reject.text,
+      "The server rejects the join request. Another user is using this username.",
+    );
+  }
+  void fun;
+});
+
+Deno.test("§Errors: a second join on a joined connection is ALREADY_JOINED, connection kept", async () => {
+  await using server = await startServer();
+  await using fun = await joined(server.port, "Fun");
+  await fun.send({ flags: F.JOIN_REQUEST, username: "Other" });
+  assert.equal((await fun.next(F.ERROR)).code, 5);
+  await fun.send({ payload: "still Fun" });
+  assert.equal((await fun.next(0)).sender, "Fun");
+});
+
+Deno.test("§Errors: a quit before joining is NOT_JOINED, connection kept", async () => {
+  await using server = await startServer();
+  await using stranger = await RawClient.connect(server.port);
+  await stranger.send({ flags: F.QUIT_REQUEST });
+  assert.equal((await stranger.next(F.ERROR)).code, 4);
+  await stranger.send({ flags: F.JOIN_REQUEST, username: "Late" });
+  await stranger.next(F.JOIN_ACCEPT);
+});
+
 Deno.test("§Frames a client may send: any other combination is BAD_FRAME and closes", async (t) => {
   await using server = await startServer();
   const combinations = [
