@@ -42,7 +42,7 @@ export class BenchClient {
   ) {
     this.conn = conn;
     this.reader = reader;
-    this.sender = new FrameSender(conn, { maxQueuedBytes: Number.MAX_SAFE_INTEGER });
+    this.sender = new FrameSender(conn, { maxQueueBytes: Number.MAX_SAFE_INTEGER });
     this.done = "sink" in handler ? this.#sinkLoop(handler.sink) : this.#loop(handler);
   }
 

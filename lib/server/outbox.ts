@@ -12,7 +12,7 @@ import { ProtocolError } from "../shared/wire/protocol_error.ts";
 import type { FrameReader } from "../shared/net/frame_reader.ts";
 import type { FrameSender, PayloadSource } from "../shared/net/frame_sender.ts";
 import type { ConnId, Outgoing } from "./room/outgoing.ts";
-import type { HistoryEntry } from "./history/history.ts";
+import type { HistoryEntry, HistoryRange, HistoryStore } from "./history/history.ts";
 import type { Logger } from "../shared/log.ts";
 import { formatFrame } from "../shared/wire/trace.ts";
 import { replayStream } from "./replay.ts";
@@ -42,11 +42,15 @@ export interface OutboxOptions {
   logger: Logger;
   /** Log every frame sent and received. */
   trace: boolean;
+  /** Where replayed history is read from, page by page. */
+  history: HistoryStore;
 }
 
 /** Keeps the open connections and sends frames to them. */
 export class Outbox {
   #peers = new Map<ConnId, Peer>();
+  /** The replay each connection has under way or queued: at most one. */
+  #replays = new Map<ConnId, AbortController>();
   #options: OutboxOptions;
 
   /** Starts with no connections. */
@@ -67,6 +71,8 @@ export class Outbox {
   /** Stops sending to a connection: frames for it from now on are dropped. */
   remove(id: ConnId): void {
     this.#peers.delete(id);
+    this.#replays.get(id)?.abort();
+    this.#replays.delete(id);
   }
 
   /** Sends what the room decided, in order. */
@@ -80,7 +86,7 @@ export class Outbox {
           this.#live(item.to, item.entry);
           break;
         case "replay":
-          this.#replay(item.to, item.entries);
+          this.#replay(item.to, item);
           break;
         case "stream":
           this.#stream(item.to, item.frames);
@@ -117,17 +123,25 @@ export class Outbox {
 
   /**
    * Frames that go out one after another, each encoded only when the
-   * connection is ready for it: like the history, they do not count against
-   * the connection's queue limit (a joiner's avatars can pass 8 MiB).
+   * connection is ready for it, charged one encoded frame at a time (a
+   * joiner's avatars are megabytes together; the images belong to the room).
    */
   #stream(id: ConnId, frames: FrameInit[]): void {
-    this.#enqueue(id, new Uint8Array(0), () => this.#encoded(frames, id));
+    const peer = this.#peers.get(id);
+    if (!peer) return;
+    if (!peer.sender.stream((hold) => this.#encoded(frames, id, hold))) this.#dropGone(peer);
   }
 
-  async *#encoded(frames: FrameInit[], id: ConnId): AsyncGenerator<Uint8Array> {
+  async *#encoded(
+    frames: FrameInit[],
+    id: ConnId,
+    hold: (bytes: number) => void,
+  ): AsyncGenerator<Uint8Array> {
     for (const frame of frames) {
       this.#traceSent(frame, id);
-      yield encodeFrame(frame);
+      const bytes = encodeFrame(frame);
+      hold(bytes.length);
+      yield bytes;
     }
   }
 
@@ -138,21 +152,43 @@ export class Outbox {
     this.send(to, toSend.frame, entryBody(toSend));
   }
 
-  #replay(id: ConnId, entries: HistoryEntry[]): void {
+  /**
+   * A joiner's history: read page by page as the connection takes it. One
+   * replay per connection: a new one (it quit and joined again) cancels the
+   * one before, whose rest is not sent; the JOIN_ACCEPT queued since is then
+   * followed by exactly its own history.
+   */
+  #replay(id: ConnId, range: HistoryRange): void {
+    const peer = this.#peers.get(id);
+    if (!peer) return;
+    this.#replays.get(id)?.abort();
+    const cancel = new AbortController();
+    this.#replays.set(id, cancel);
     const options = {
       ...this.#options,
+      signal: cancel.signal,
       onFrame: (frame: FrameInit) => this.#traceSent(frame, id),
     };
-    this.#enqueue(id, new Uint8Array(0), () => replayStream(entries, options));
+    const replays = this.#replays;
+    const queued = peer.sender.stream(async function* (hold) {
+      try {
+        yield* replayStream(options.history, range, { ...options, hold });
+      } finally {
+        if (replays.get(id) === cancel) replays.delete(id);
+      }
+    }, { signal: cancel.signal });
+    if (!queued) this.#dropGone(peer);
   }
 
   /** Queues bytes (and a streamed body) for one connection; drops it if it is too far behind. */
   #enqueue(id: ConnId, bytes: Uint8Array, body?: PayloadSource): void {
     const peer = this.#peers.get(id);
     if (!peer) return;
-    if (!peer.sender.send(bytes, body)) {
-      this.#dropLagging(peer.label, peer.conn, " (or gone)");
-    }
+    if (!peer.sender.send(bytes, body)) this.#dropGone(peer);
+  }
+
+  #dropGone(peer: Peer): void {
+    this.#dropLagging(peer.label, peer.conn, " (or gone)");
   }
 
   #dropLagging(label: string, conn: Deno.TcpConn, why: string): void {

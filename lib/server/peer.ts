@@ -13,7 +13,7 @@ import { FrameSender } from "../shared/net/frame_sender.ts";
 import { closeGracefully, isDisconnect } from "../shared/net/conn_helpers.ts";
 import type { StallMonitor } from "../shared/net/stall_monitor.ts";
 import { sleep } from "../shared/abortable.ts";
-import { errorText } from "../shared/error_text.ts";
+import { errorText, peerErrorText } from "../shared/error_text.ts";
 import { HistoryError } from "./history/history.ts";
 import type { ConnId } from "./room/outgoing.ts";
 import { type RateLimit, TokenBucket } from "./limits/rate_limit.ts";
@@ -27,8 +27,8 @@ import type { ServerContext } from "./server_context.ts";
 export interface PeerOptions {
   /** Milliseconds a frame may stall half-received or half-sent. */
   stallTimeoutMs?: number;
-  /** Bytes of frames that may queue for one slow client before it is dropped. */
-  maxQueuedBytes?: number;
+  /** Each connection's budget (`FrameSender`'s `maxQueueBytes`). */
+  maxQueueBytes?: number;
   /** How fast each connection's frames are read; `false` for no limit. */
   rateLimit: RateLimit | false;
   /** Times every connection's writes. */
@@ -54,9 +54,7 @@ export async function servePeer(
     conn,
     reader: new FrameReader(conn, { stallTimeoutMs: options.stallTimeoutMs }),
     sender: new FrameSender(conn, {
-      maxQueuedBytes: options.maxQueuedBytes,
-      // How far behind a reader may fall in attachments: two of the largest.
-      maxQueuedStreamBytes: 2 * context.maxAttachment,
+      maxQueueBytes: options.maxQueueBytes,
       stallMonitor: options.stallMonitor,
       onError: (error) => outbox.sendFailed(label, conn, error),
     }),
@@ -117,7 +115,7 @@ function announceGone(id: ConnId, context: ServerContext): void {
 
 /** The history could not store what a user sent: only the sender hears of it. */
 function storeFailed(peer: Peer, error: HistoryError, context: ServerContext): void {
-  const reason = errorText(error.cause instanceof Error ? error.cause : error);
+  const reason = peerErrorText(error.cause instanceof Error ? error.cause : error);
   context.logger.info(`${error.message}; ${peer.label} was told, nobody else received it`);
   context.outbox.send([peer.id], {
     flags: FLAG.ERROR,
@@ -139,7 +137,7 @@ function readFailed(peer: Peer, error: unknown, context: ServerContext): void {
     outbox.send([peer.id], {
       flags: FLAG.ERROR,
       code: CODE.SERVER_ERROR,
-      payload: `The server failed: ${errorText(error)}`,
+      payload: `The server failed: ${peerErrorText(error)}`,
     });
   }
 }

@@ -50,8 +50,14 @@ export interface ServeOptions {
    * @default 30000
    */
   stallTimeoutMs?: number;
-  /** Bytes of frames that may queue for one slow client before it is dropped. @default 8388608 */
-  maxQueuedBytes?: number;
+  /**
+   * Each connection's budget: most bytes the server holds for it, queued or
+   * being written — frames, attachments waiting (768 KiB each, or their
+   * size), its history replay (the page it holds). Past it the client is too
+   * far behind and is dropped. Flag: `--max-queue`.
+   * @default 8388608 (8 MiB)
+   */
+  maxQueueBytes?: number;
   /** Most connections open at once; a newcomer past it gets a "server busy" ERROR. @default 1000 */
   maxConnections?: number;
   /** Most connections from one address (one IPv6 /64). @default 16 */
@@ -123,14 +129,19 @@ class Server implements ChatServer {
     });
     this.#peerOptions = {
       stallTimeoutMs: options.stallTimeoutMs,
-      maxQueuedBytes: options.maxQueuedBytes,
+      maxQueueBytes: options.maxQueueBytes,
       rateLimit: options.rateLimit ?? DEFAULT_RATE_LIMIT,
       stallMonitor: new StallMonitor(options.stallTimeoutMs ?? 30_000, { persistent: true }),
     };
     const downloadsDir = options.downloadsDir ?? "downloads";
     this.#context = {
       room: this.room,
-      outbox: new Outbox({ downloadsDir, logger: this.#log, trace: options.trace ?? false }),
+      outbox: new Outbox({
+        downloadsDir,
+        logger: this.#log,
+        trace: options.trace ?? false,
+        history: this.room.history,
+      }),
       logger: this.#log,
       downloadsDir,
       maxAttachment: options.maxAttachment ?? 100 * 1024 * 1024,

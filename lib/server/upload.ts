@@ -1,7 +1,9 @@
 /**
  * The server side of an upload: an ATTACHMENT frame from a user is checked,
  * streamed to disk, verified, recorded in the room and forwarded, or refused
- * with an ERROR frame to its sender while the rest of it is skipped.
+ * with an ERROR frame to its sender while the rest of it is skipped. One
+ * over --max-attachment is refused and its connection closed: the server
+ * does not read that much only to throw it away.
  *
  * @module
  */
@@ -16,7 +18,7 @@ import { formatBytes } from "../shared/format.ts";
 import { untilAborted } from "../shared/abortable.ts";
 import type { Peer } from "./outbox.ts";
 import type { ServerContext } from "./server_context.ts";
-import { errorText } from "../shared/error_text.ts";
+import { errorText, peerErrorText } from "../shared/error_text.ts";
 
 /**
  * Receives the attachment whose header `client` just sent. Refusals are the
@@ -35,22 +37,26 @@ export async function receiveAttachment(
     );
     outbox.send([peer.id], { flags: FLAG.ERROR, code, payload: text });
   };
-  const refusal = room.uploadRefusal(peer.id);
   outbox.traceReceived(peer.id, header);
-  if (
-    refusal || header.payloadLength > context.maxAttachment ||
-    header.sha256.length !== SHA256_BYTES
-  ) {
-    // Say no at once, then skip what the sender streams anyway (it cannot stop mid-frame).
+  if (header.payloadLength > context.maxAttachment) {
+    // Past what the server will read to skip: refused, and the connection
+    // closed (peer.ts sends the ERROR first and closes gracefully). A sender
+    // cannot stop mid-frame, so keeping it would mean reading it all.
+    throw new ProtocolError(
+      CODE.ATTACHMENT_TOO_LARGE,
+      `Cannot accept ${name}: it is ${header.payloadLength} bytes, over the server's limit of ${
+        exactBytes(context.maxAttachment)
+      }; closing the connection.`,
+    );
+  }
+  const refusal = room.uploadRefusal(peer.id);
+  if (refusal || header.sha256.length !== SHA256_BYTES) {
+    // Say no at once, then skip what the sender streams anyway (at most --max-attachment).
     if (refusal) outbox.deliver([refusal]);
-    else if (header.sha256.length !== SHA256_BYTES) {
-      refuse(CODE.BAD_FRAME, `Cannot accept ${name}: the attachment has no SHA-256 digest.`);
-    } else {
+    else {
       refuse(
-        CODE.ATTACHMENT_TOO_LARGE,
-        `Cannot accept ${name}: it is ${
-          formatBytes(header.payloadLength)
-        }, over the server's limit of ${formatBytes(context.maxAttachment)}.`,
+        CODE.ATTACHMENT_NO_DIGEST,
+        `Cannot accept ${name}: the attachment has no SHA-256 digest.`,
       );
     }
     return await peer.reader.skipPayload();
@@ -74,7 +80,9 @@ export async function receiveAttachment(
     if (error instanceof FileCheckError) {
       return refuse(CODE.ATTACHMENT_HASH_MISMATCH, error.message);
     }
-    return refuse(CODE.SERVER_ERROR, `The server could not store ${name}: ${errorText(error)}`);
+    // The sender hears why without the server's paths; the log keeps the whole message.
+    logger.info(`Cannot store ${name} from ${sender}: ${errorText(error)}`);
+    return refuse(CODE.SERVER_ERROR, `The server could not store ${name}: ${peerErrorText(error)}`);
   }
   try {
     outbox.deliver(room.attachment(peer.id, {
@@ -100,4 +108,9 @@ export async function receiveAttachment(
       backToSender ? " and back to the sender" : ""
     }`,
   );
+}
+
+/** `n` bytes exactly, and rounded when that is shorter: `104857600 bytes (100 MiB)`. */
+function exactBytes(n: number): string {
+  return n < 1024 ? `${n} bytes` : `${n} bytes (${formatBytes(n)})`;
 }

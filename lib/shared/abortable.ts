@@ -9,6 +9,13 @@
  * Waits `ms` milliseconds, or less if `until` comes first: an abort signal
  * firing, or a promise settling. Never rejects.
  *
+ * Whichever comes first, nothing is left behind: the timer is cleared and
+ * the `abort` listener removed. The signal is usually long-lived (a server's
+ * stop signal, waited on by every rate-limited read), so a listener left per
+ * call would pile up, and every later add would cost more. A promise cannot
+ * drop a callback, so pass only a short-lived one (it settles once and is
+ * gone).
+ *
  * @example
  * ```ts
  * await sleep(100, new AbortController().signal);
@@ -18,6 +25,7 @@ export function sleep(ms: number, until: AbortSignal | Promise<unknown>): Promis
   return new Promise((resolve) => {
     const done = () => {
       clearTimeout(timer);
+      if (until instanceof AbortSignal) until.removeEventListener("abort", done);
       resolve();
     };
     const timer = setTimeout(done, ms);

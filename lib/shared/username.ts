@@ -6,8 +6,10 @@
  */
 import { skeleton } from "./skeleton.ts";
 import { hasUnsafeChars } from "./text.ts";
+import { MAX_NAME_BYTES } from "./wire/layout.ts";
+import { utf8Length } from "./wire/wire_bytes.ts";
 
-/** Longest username, in characters (code points). */
+/** Longest username, in characters: code points after NFC. It must also fit 64 bytes of UTF-8. */
 export const MAX_USERNAME_CHARS = 32;
 
 /** The name the server uses for its announcements; no user may take it or a look-alike. */
@@ -34,8 +36,13 @@ const INVISIBLE_CHAR = /\p{Default_Ignorable_Code_Point}/u;
 export function usernameProblem(name: string): string | null {
   if (name.trim().length === 0) return "it is empty";
   if (name !== name.trim()) return "it starts or ends with a space";
-  if ([...name].length > MAX_USERNAME_CHARS) {
+  if ([...name.normalize("NFC")].length > MAX_USERNAME_CHARS) {
     return `it is longer than ${MAX_USERNAME_CHARS} characters`;
+  }
+  // The USERNAME field holds 64 bytes: a server never sees a longer name
+  // (its header is refused), so this is for clients, to say why early.
+  if (utf8Length(name) > MAX_NAME_BYTES) {
+    return `it is longer than ${MAX_NAME_BYTES} bytes of UTF-8`;
   }
   if (hasUnsafeChars(name)) return "it contains control or formatting characters";
   const invisible = INVISIBLE_CHAR.exec(name);

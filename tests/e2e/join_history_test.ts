@@ -5,7 +5,7 @@ import { startServer, TestClient, text } from "../support/harness.ts";
 Deno.test("a user joining a history far bigger than the send queue gets all of it", async () => {
   // 2 MiB of queue and 4 MiB of history: before the history was streamed,
   // the server queued it all at once and dropped the joiner as too slow.
-  await using srv = await startServer({ maxQueuedBytes: 2 * 1024 * 1024 });
+  await using srv = await startServer({ maxQueueBytes: 2 * 1024 * 1024 });
   const count = 40_000;
   const line = "x".repeat(60);
   for (let i = 0; i < count; i++) {

@@ -256,7 +256,7 @@ Deno.test("a paste longer than the burst is slowed, never cut: 100 lines, all in
 
 Deno.test("a member that stops reading is dropped and announced as left; the others never wait", async (t) => {
   await t.step("too far behind in messages (bounded queue)", async () => {
-    await using srv = await startServer({ rateLimit: false, maxQueuedBytes: 256 * 1024 });
+    await using srv = await startServer({ rateLimit: false, maxQueueBytes: 256 * 1024 });
     await using people = await Bystanders.start(srv.port);
     const slow = await frozenMember(srv.port, "Slow");
     try {
@@ -317,7 +317,7 @@ Deno.test("a member that stops reading is dropped and announced as left; the oth
 });
 
 Deno.test("a history larger than a user's send queue is replayed whole, not taken for a slow reader", async () => {
-  await using srv = await startServer({ maxQueuedBytes: 64 * 1024, rateLimit: false });
+  await using srv = await startServer({ maxQueueBytes: 64 * 1024, rateLimit: false });
   await using cool = await TestClient.join(srv.port, "Cool");
   const line = (i: number) => `${i} ${"h".repeat(10_000)}`;
   for (let i = 0; i < 100; i++) cool.say(line(i));

@@ -70,7 +70,7 @@ Deno.test("Room: a leaving user's seat is freed even when the history cannot rec
   assert.throws(() => room.quit(3), HistoryError);
   assert.equal(room.members.length, 0, "a quit frees it too");
   history.failing = false;
-  const [accept] = sentFrames(room.join(2, "Fun", peer).out);
+  const [accept] = sentFrames(room.join(2, "Fun", peer).out, room.history);
   assert.ok("frame" in accept && accept.frame.flags === FLAG.JOIN_ACCEPT);
 });
 

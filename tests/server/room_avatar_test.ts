@@ -54,6 +54,7 @@ Deno.test("Room sends a joining user's avatar to the others before the NEW_USER 
   room.join(1, "Cool", peer(1));
   const out = sentFrames(
     room.join(2, "Fun", peer(2), { avatar: { filename: "fun.png", bytes: FUN } }).out,
+    room.history,
   );
   const avatar = flat(out).find((o) => o.to.join() === "1" && frameOf(o).flags === FLAG.AVATAR)!;
   assert.equal(frameOf(avatar).username, "Fun");
@@ -72,6 +73,7 @@ Deno.test("Room sends a joining user every active avatar, its own included, befo
   room.chat(1, "Hi");
   const out = sentFrames(
     room.join(3, "Fun", peer(3), { avatar: { filename: "fun.png", bytes: FUN } }).out,
+    room.history,
   );
   assert.deepEqual(shape(out), [
     "3:JOIN_ACCEPT:Fun",
@@ -89,7 +91,7 @@ Deno.test("Room sends a joining user every active avatar, its own included, befo
 Deno.test("Room sends no AVATAR frame for users without an avatar", { permissions: "none" }, () => {
   const room = clockRoom();
   room.join(1, "Cool", peer(1));
-  const out = sentFrames(room.join(2, "Fun", peer(2)).out);
+  const out = sentFrames(room.join(2, "Fun", peer(2)).out, room.history);
   assert.equal(flat(out).filter((o) => frameOf(o).flags === FLAG.AVATAR).length, 0);
 });
 
@@ -104,6 +106,7 @@ Deno.test("Room sends a joiner the avatars of users who left, for their lines in
   room.disconnect(2); // no avatar: nothing to keep
   const out = sentFrames(
     room.join(3, "Fun", peer(3), { avatar: { filename: "fun.png", bytes: FUN } }).out,
+    room.history,
   );
   assert.deepEqual(shape(out).slice(0, 4), [
     "3:JOIN_ACCEPT:Fun",
@@ -127,7 +130,7 @@ Deno.test("Room sends no departed user's avatar whose lines are not in the histo
   room.join(2, "Plain", peer(2));
   room.chat(2, "one");
   room.chat(2, "two");
-  const out = sentFrames(room.join(3, "Fun", peer(3)).out);
+  const out = sentFrames(room.join(3, "Fun", peer(3)).out, room.history);
   assert.equal(flat(out).filter((o) => frameOf(o).flags === FLAG.AVATAR).length, 0);
 });
 
@@ -139,7 +142,7 @@ Deno.test("Room forgets a departed user's avatar once someone joins under that n
   room.quit(1);
   room.join(2, "COOL", peer(2)); // the name again (any case), with no avatar this time
   room.quit(2);
-  const out = sentFrames(room.join(3, "Fun", peer(3)).out);
+  const out = sentFrames(room.join(3, "Fun", peer(3)).out, room.history);
   assert.equal(flat(out).filter((o) => frameOf(o).flags === FLAG.AVATAR).length, 0);
 });
 
@@ -151,7 +154,7 @@ function avatarsAfterLeavers(count: number, avatar: Uint8Array) {
     room.join(i, name, peer(i), { avatar: { filename: "a.png", bytes: avatar } });
     room.quit(i);
   }
-  const out = flat(sentFrames(room.join(99, "Fun", peer(99)).out));
+  const out = flat(sentFrames(room.join(99, "Fun", peer(99)).out, room.history));
   const sent = out.filter((o) => frameOf(o).flags === FLAG.AVATAR).map((o) => frameOf(o).username);
   return { names, sent };
 }
@@ -181,6 +184,7 @@ Deno.test(
     const bytes = new TextEncoder().encode("<svg onload=alert(1)>");
     const out = sentFrames(
       room.join(1, "Cool", peer(1), { avatar: { filename: "x.svg", bytes } }).out,
+      room.history,
     );
     assert.equal(out.length, 1);
     assert.equal(frameOf(out[0]).flags, FLAG.JOIN_REJECT);
@@ -201,6 +205,7 @@ Deno.test("Room rejects an avatar over 256 KiB, naming its size", { permissions:
   bytes.set(COOL);
   const [reject] = sentFrames(
     room.join(1, "Cool", peer(1), { avatar: { filename: "big.png", bytes } }).out,
+    room.history,
   );
   assert.equal(frameOf(reject).code, CODE.INVALID_AVATAR);
   assert.equal(
@@ -217,14 +222,14 @@ Deno.test(
     await t.step("capacity is checked before the avatar", () => {
       const room = clockRoom(1);
       room.join(1, "Cool", peer(1));
-      const [reject] = sentFrames(room.join(2, "Fun", peer(2), { avatar }).out);
+      const [reject] = sentFrames(room.join(2, "Fun", peer(2), { avatar }).out, room.history);
       assert.equal(frameOf(reject).code, CODE.ROOM_FULL);
       assert.equal(payloadText(reject), TEXT.roomFull);
     });
     await t.step("the username is checked before the avatar", () => {
       const room = clockRoom();
       room.join(1, "Cool", peer(1));
-      const [reject] = sentFrames(room.join(2, "cool", peer(2), { avatar }).out);
+      const [reject] = sentFrames(room.join(2, "cool", peer(2), { avatar }).out, room.history);
       assert.equal(frameOf(reject).code, CODE.USERNAME_TAKEN);
       assert.equal(payloadText(reject), TEXT.usernameTaken);
     });
@@ -237,6 +242,7 @@ Deno.test("Room reduces an avatar's file name to a safe base name", { permission
     room.join(1, "Cool", peer(1), {
       avatar: { filename: "../../etc/\x1b[2Jcool.png", bytes: COOL },
     }).out,
+    room.history,
   );
   assert.equal(frameOf(flat(out)[1]).flags, FLAG.AVATAR);
   assert.equal(frameOf(flat(out)[1]).filename, "_[2Jcool.png");

@@ -30,7 +30,7 @@ Deno.test("Room accepts a join and announces it to everyone, the new user includ
 }, () => {
   const room = clockRoom();
   room.join(1, "Cool", peer(1001));
-  const out = sentFrames(room.join(2, "Fun", peer(1002)).out);
+  const out = sentFrames(room.join(2, "Fun", peer(1002)).out, room.history);
   assert.equal(frameOf(out[0]).flags, FLAG.JOIN_ACCEPT);
   assert.equal(frameOf(out[0]).username, "Fun");
   const announce = out.at(-1)!;
@@ -47,7 +47,7 @@ Deno.test("Room rejects a fourth user with the capacity text, before looking at 
   room.join(1, "Cool", peer(1));
   room.join(2, "Fun", peer(2));
   room.join(3, "Fire", peer(3));
-  const [reject] = sentFrames(room.join(4, "Cool", peer(4)).out);
+  const [reject] = sentFrames(room.join(4, "Cool", peer(4)).out, room.history);
   assert.deepEqual(reject.to, [4]);
   assert.equal(frameOf(reject).flags, FLAG.JOIN_REJECT);
   assert.equal(frameOf(reject).code, CODE.ROOM_FULL);
@@ -66,7 +66,7 @@ Deno.test(
       await t.step(name, () => {
         const room = clockRoom();
         room.join(1, "Fun", peer(1));
-        const [reject] = sentFrames(room.join(2, name, peer(2)).out);
+        const [reject] = sentFrames(room.join(2, name, peer(2)).out, room.history);
         assert.equal(frameOf(reject).code, CODE.USERNAME_TAKEN);
         assert.equal(
           payloadText(reject),
@@ -94,7 +94,7 @@ Deno.test(
     for (const [name, why] of cases) {
       await t.step(JSON.stringify(name), () => {
         const room = clockRoom();
-        const [reject] = sentFrames(room.join(1, name, peer(1)).out);
+        const [reject] = sentFrames(room.join(1, name, peer(1)).out, room.history);
         assert.equal(frameOf(reject).code, CODE.INVALID_USERNAME);
         assert.match(payloadText(reject), why);
         assert.equal(room.members.length, 0);
@@ -113,7 +113,7 @@ Deno.test("Room sends a joining user the whole history, in order, before the ann
   room.chat(2, "Hi Cool, are you there?");
   room.quit(2);
   room.chat(1, "Buy Fun.");
-  const out = sentFrames(room.join(3, "Fire", peer(3)).out);
+  const out = sentFrames(room.join(3, "Fire", peer(3)).out, room.history);
   assert.equal(frameOf(out[0]).number, 6);
   const replay = out.slice(1, 7);
   assert.ok(replay.every((o) => o.kind === "replay" && o.to[0] === 3));
@@ -138,7 +138,7 @@ Deno.test("Room keeps only the last entries for a joiner when historyLimit is se
   room.join(1, "Cool", peer(1));
   room.chat(1, "one");
   room.chat(1, "two");
-  const out = sentFrames(room.join(2, "Fun", peer(2)).out);
+  const out = sentFrames(room.join(2, "Fun", peer(2)).out, room.history);
   assert.equal(frameOf(out[0]).number, 2);
   assert.deepEqual(out.slice(1, 3).map(payloadText), ["one", "two"]);
 });
@@ -158,7 +158,7 @@ Deno.test("Room refuses messages, uploads and quits from users who have not join
 Deno.test("Room refuses a second join on a joined connection", { permissions: "none" }, () => {
   const room = clockRoom();
   room.join(1, "Cool", peer(1));
-  const [out] = sentFrames(room.join(1, "Other", peer(1)).out);
+  const [out] = sentFrames(room.join(1, "Other", peer(1)).out, room.history);
   assert.equal(frameOf(out).code, CODE.ALREADY_JOINED);
   assert.deepEqual(room.members.map((m) => m.username), ["Cool"]);
 });
@@ -174,7 +174,10 @@ Deno.test("Room tells the leaver and the others on quit, and frees the name", {
   assert.equal(frameOf(out).flags, FLAG.QUIT_ACCEPT);
   assert.equal(frameOf(out).username, "Fire");
   assert.equal(payloadText(out), "Fire left the chatroom.");
-  assert.equal(frameOf(sentFrames(room.join(3, "Fire", peer(3)).out)[0]).flags, FLAG.JOIN_ACCEPT);
+  assert.equal(
+    frameOf(sentFrames(room.join(3, "Fire", peer(3)).out, room.history)[0]).flags,
+    FLAG.JOIN_ACCEPT,
+  );
 });
 
 Deno.test("Room treats a vanished connection as a quit, told to the others only", {

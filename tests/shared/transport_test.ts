@@ -7,7 +7,7 @@ import { type FrameInit } from "../../lib/shared/wire/frame.ts";
 import { type ByteConn, writeAll } from "../../lib/shared/net/byte_conn.ts";
 import { closeGracefully, type HalfClosable } from "../../lib/shared/net/conn_helpers.ts";
 import { FrameReader } from "../../lib/shared/net/frame_reader.ts";
-import { FrameSender } from "../../lib/shared/net/frame_sender.ts";
+import { BODY_BUFFER_BYTES, FrameSender } from "../../lib/shared/net/frame_sender.ts";
 import { concatBytes } from "../../lib/shared/wire/bytes.ts";
 
 /** A connection that hands out `data` in reads of the given sizes, then ends. */
@@ -195,20 +195,7 @@ Deno.test(
   },
 );
 
-Deno.test("FrameSender refuses frames past its queue limit", { permissions: "none" }, async () => {
-  const conn: ByteConn = {
-    read: () => Promise.resolve(null),
-    write: () => new Promise(() => {}),
-    close() {},
-  };
-  const sender = new FrameSender(conn, { maxQueuedBytes: 100 });
-  assert.equal(sender.send(new Uint8Array(60)), true);
-  await Promise.resolve(); // the sender starts writing after this turn's frames are queued
-  assert.equal(sender.send(new Uint8Array(60)), true); // the first is already being written
-  assert.equal(sender.send(new Uint8Array(60)), false);
-});
-
-Deno.test("FrameSender counts streamed payloads against maxQueuedStreamBytes", {
+Deno.test("FrameSender refuses frames past its budget, counting the one being written", {
   permissions: "none",
 }, async () => {
   const conn: ByteConn = {
@@ -216,17 +203,47 @@ Deno.test("FrameSender counts streamed payloads against maxQueuedStreamBytes", {
     write: () => new Promise(() => {}),
     close() {},
   };
-  const sender = new FrameSender(conn, { maxQueuedStreamBytes: 1000 });
-  const header = encodeFrame({ flags: FLAG.ATTACHMENT, filename: "a", payloadLength: 800 });
-  const body = async function* () {};
-  assert.equal(sender.send(header, body), true, "the first is accepted");
+  const sender = new FrameSender(conn, { maxQueueBytes: 100 });
+  assert.equal(sender.send(new Uint8Array(60)), true);
   await Promise.resolve(); // the sender starts writing after this turn's frames are queued
-  assert.equal(sender.send(header, body), true, "one may always wait");
-  assert.equal(sender.queuedStreamBytes, 800);
-  assert.equal(sender.send(header, body), false, "1,600 bytes waiting is over the limit");
-  assert.equal(sender.send(encodeFrame({ payload: "chat" })), true, "small frames still go");
+  assert.equal(sender.queuedBytes, 60, "a frame being written is still held");
+  assert.equal(sender.send(new Uint8Array(40)), true, "exactly the budget");
+  assert.equal(sender.send(new Uint8Array(1)), false);
 });
 
+Deno.test("FrameSender accepts one frame over its budget into an empty queue", {
+  permissions: "none",
+}, () => {
+  const conn: ByteConn = {
+    read: () => Promise.resolve(null),
+    write: () => new Promise(() => {}),
+    close() {},
+  };
+  const sender = new FrameSender(conn, { maxQueueBytes: 100 });
+  assert.equal(sender.send(new Uint8Array(500)), true);
+  assert.equal(sender.send(new Uint8Array(1)), false);
+});
+
+Deno.test("FrameSender charges a streamed payload its read buffers, not its length", {
+  permissions: "none",
+}, async () => {
+  const conn: ByteConn = {
+    read: () => Promise.resolve(null),
+    write: () => new Promise(() => {}),
+    close() {},
+  };
+  const sender = new FrameSender(conn, { maxQueueBytes: 2 * BODY_BUFFER_BYTES + 10_000 });
+  const header = (size: number) =>
+    encodeFrame({ flags: FLAG.ATTACHMENT, filename: "a", payloadLength: size });
+  const body = async function* () {};
+  assert.equal(sender.send(header(800), body), true);
+  assert.equal(sender.queuedBytes, header(800).length + 800, "a small one costs its length");
+  await Promise.resolve();
+  assert.equal(sender.send(header(2 ** 30), body), true, "a GiB costs its buffers");
+  assert.equal(sender.send(header(2 ** 30), body), true);
+  assert.equal(sender.send(header(2 ** 30), body), false, "three waiting are over the budget");
+  assert.equal(sender.send(encodeFrame({ payload: "chat" })), true, "a small frame still fits");
+});
 Deno.test("FrameSender fails a write that makes no progress, but never times an idle peer", {
   permissions: "none",
 }, async () => {
@@ -368,3 +385,39 @@ Deno.test(
     }
   },
 );
+
+Deno.test("FrameSender charges a stream what it holds while it runs, and skips one cancelled", {
+  permissions: "none",
+}, async () => {
+  const writes: Uint8Array[] = [];
+  const conn: ByteConn = {
+    read: () => Promise.resolve(null),
+    write: (p) => {
+      writes.push(p.slice());
+      return Promise.resolve(p.length);
+    },
+    close() {},
+  };
+  const sender = new FrameSender(conn, { maxQueueBytes: 1000 });
+  const seen: number[] = [];
+  const cancel = new AbortController();
+  sender.stream(async function* (hold) {
+    seen.push(sender.queuedBytes);
+    hold(900);
+    seen.push(sender.queuedBytes);
+    yield new Uint8Array([1]);
+    seen.push(sender.queuedBytes);
+    hold(10);
+    yield new Uint8Array([2]);
+  });
+  assert.equal(sender.queuedBytes, 0, "a stream waiting holds nothing");
+  sender.stream(async function* () {
+    yield new Uint8Array([9]);
+  }, { signal: cancel.signal });
+  sender.send(new Uint8Array([3]));
+  cancel.abort();
+  await sender.flush();
+  assert.deepEqual(seen, [1, 901, 901], "its hold, plus the frame queued behind it");
+  assert.deepEqual(concatBytes(writes), new Uint8Array([1, 2, 3]), "the cancelled one is skipped");
+  assert.equal(sender.queuedBytes, 0, "all returned once written");
+});

@@ -50,25 +50,101 @@ export class HistoryError extends Error {
   }
 }
 
+/**
+ * Most entries {@linkcode HistoryStore.page} returns at once, whatever it is
+ * asked: a page is what a reader holds in memory (at 64 KiB a chat line,
+ * 1024 entries are 64 MiB, so readers ask for far fewer).
+ */
+export const MAX_PAGE_ENTRIES = 1024;
+
+/**
+ * A run of entries by position: from `fromSeq` to `toSeq`, both included,
+ * `count` of them (0 for none, with `fromSeq` past `toSeq`). A joiner's
+ * history is one, taken when it joins, so what is stored later is not
+ * replayed as well.
+ */
+export interface HistoryRange {
+  fromSeq: number;
+  toSeq: number;
+  count: number;
+}
+
 /** Where the room keeps its history. `append` is synchronous and durable when it returns. */
 export interface HistoryStore {
   /** Stores an entry and returns it numbered. Throws (a {@linkcode HistoryError}) if it could not be stored. */
   append(entry: NewEntry): HistoryEntry;
-  /** The last `limit` entries (all when `limit` is undefined), oldest first. */
+  /**
+   * The last `limit` entries (all when `limit` is undefined), oldest first,
+   * all in memory: for tests and start-up checks, never for a join (use
+   * {@linkcode HistoryStore.tail} and {@linkcode HistoryStore.page}).
+   */
   list(limit?: number): HistoryEntry[];
+  /**
+   * Up to `limit` entries whose seq is above `afterSeq`, oldest first; never
+   * more than {@linkcode MAX_PAGE_ENTRIES}. An indexed read: a reader pages
+   * through any history in constant memory.
+   */
+  page(afterSeq: number, limit: number): HistoryEntry[];
+  /** Where the last `limit` entries (all when undefined) are, without reading them. */
+  tail(limit?: number): HistoryRange;
+  /** True if `username` (exactly as stored) has an entry in `range`: an indexed look-up. */
+  hasEntriesBy(username: string, range: HistoryRange): boolean;
   /** Number of entries stored. */
   count(): number;
 }
 
+/** The range of the last `limit` of `count` entries numbered 1 to `count`, in a store that never deletes. */
+function tailOf(count: number, limit?: number): HistoryRange {
+  const n = limit === undefined ? count : Math.max(0, Math.min(limit, count));
+  return { fromSeq: count - n + 1, toSeq: count, count: n };
+}
+
+/** `limit` clamped to 0…{@linkcode MAX_PAGE_ENTRIES}, for a page read. */
+export function pageLimit(limit: number): number {
+  return Math.max(0, Math.min(Math.floor(limit), MAX_PAGE_ENTRIES));
+}
+
 /** A history kept in memory, lost when the process ends. */
 export class MemoryHistory implements HistoryStore {
+  /** Entry `seq` is at index `seq - 1`: nothing is ever removed. */
   #entries: HistoryEntry[] = [];
+  /** The seqs of each username's entries, ascending. */
+  #seqsBy = new Map<string, number[]>();
 
   /** Stores an entry in memory. */
   append(entry: NewEntry): HistoryEntry {
     const numbered = { ...entry, seq: this.#entries.length + 1 };
     this.#entries.push(numbered);
+    const seqs = this.#seqsBy.get(entry.username);
+    if (seqs) seqs.push(numbered.seq);
+    else this.#seqsBy.set(entry.username, [numbered.seq]);
     return numbered;
+  }
+
+  /** Up to `limit` entries after `afterSeq`, oldest first. */
+  page(afterSeq: number, limit: number): HistoryEntry[] {
+    const from = Math.max(0, Math.floor(afterSeq));
+    return this.#entries.slice(from, from + pageLimit(limit));
+  }
+
+  /** Where the last `limit` entries are. */
+  tail(limit?: number): HistoryRange {
+    return tailOf(this.#entries.length, limit);
+  }
+
+  /** True if `username` has an entry in `range`. */
+  hasEntriesBy(username: string, range: HistoryRange): boolean {
+    const seqs = this.#seqsBy.get(username);
+    if (!seqs || range.count === 0) return false;
+    // The first of its seqs at or after fromSeq, by binary search.
+    let lo = 0;
+    let hi = seqs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (seqs[mid] < range.fromSeq) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < seqs.length && seqs[lo] <= range.toSeq;
   }
 
   /** The last `limit` entries, oldest first. */

@@ -28,8 +28,10 @@ import {
   type EntryKind,
   type HistoryEntry,
   HistoryError,
+  type HistoryRange,
   type HistoryStore,
   type NewEntry,
+  pageLimit,
 } from "./history.ts";
 import { errorText } from "../../shared/error_text.ts";
 
@@ -55,6 +57,14 @@ CREATE TABLE IF NOT EXISTS history (
   sha256      BLOB,
   CHECK ((kind = 'attachment') = (stored_name IS NOT NULL))
 ) STRICT;`;
+
+/**
+ * Finds a username's entries in a range of seqs (an index on a rowid table
+ * holds the rowid too): whether a user who left has lines in a joiner's
+ * history, without reading that history. Created on open if missing, so a
+ * file written before it gets it too; older servers ignore it.
+ */
+const INDEXES = `CREATE INDEX IF NOT EXISTS history_by_username ON history (username);`;
 
 /**
  * The columns read back. A string holding a NUL comes back as a BLOB and is
@@ -109,6 +119,10 @@ export class SqliteHistory implements HistoryStore {
   #insert: StatementSync;
   #all: StatementSync;
   #last: StatementSync;
+  #page: StatementSync;
+  #span: StatementSync;
+  #lastSpan: StatementSync;
+  #byUser: StatementSync;
   #count: StatementSync;
   #closed = false;
 
@@ -126,6 +140,16 @@ export class SqliteHistory implements HistoryStore {
       `SELECT ${COLUMNS} FROM (SELECT * FROM history ORDER BY seq DESC LIMIT ?) ORDER BY seq`,
     );
     returnArrays(this.#last);
+    this.#page = db.prepare(`SELECT ${COLUMNS} FROM history WHERE seq > ? ORDER BY seq LIMIT ?`);
+    returnArrays(this.#page);
+    const span = "count(*) AS n, min(seq) AS lo, max(seq) AS hi";
+    this.#span = db.prepare(`SELECT ${span} FROM history`);
+    this.#lastSpan = db.prepare(
+      `SELECT ${span} FROM (SELECT seq FROM history ORDER BY seq DESC LIMIT ?)`,
+    );
+    this.#byUser = db.prepare(
+      "SELECT 1 AS found FROM history WHERE username = ? AND seq BETWEEN ? AND ? LIMIT 1",
+    );
     this.#count = db.prepare("SELECT count(*) AS n FROM history");
   }
 
@@ -153,6 +177,7 @@ export class SqliteHistory implements HistoryStore {
       db.exec("PRAGMA journal_mode = WAL");
       db.exec(`PRAGMA synchronous = ${options.sync === "full" ? "FULL" : "NORMAL"}`);
       if (fresh) create(db);
+      db.exec(INDEXES);
       if (options.maxPageCount) db.exec(`PRAGMA max_page_count = ${options.maxPageCount}`);
       return new SqliteHistory(path, db);
     } catch (error) {
@@ -187,6 +212,42 @@ export class SqliteHistory implements HistoryStore {
     try {
       const rows = limit === undefined ? this.#all.all() : this.#last.all(limit);
       return rows.map((row) => toEntry(row as unknown as Row));
+    } catch (error) {
+      throw wrap(error, `Cannot read the history ${this.path}`);
+    }
+  }
+
+  /** Up to `limit` entries after `afterSeq`, oldest first, at most `MAX_PAGE_ENTRIES`. */
+  page(afterSeq: number, limit: number): HistoryEntry[] {
+    try {
+      const rows = this.#page.all(afterSeq, pageLimit(limit));
+      return rows.map((row) => toEntry(row as unknown as Row));
+    } catch (error) {
+      throw wrap(error, `Cannot read the history ${this.path}`);
+    }
+  }
+
+  /** Where the last `limit` entries (all when undefined) are: one indexed count, no rows read. */
+  tail(limit?: number): HistoryRange {
+    try {
+      const row = (limit === undefined ? this.#span.get() : this.#lastSpan.get(limit)) as {
+        n: number;
+        lo: number | null;
+        hi: number | null;
+      };
+      const count = Number(row.n);
+      if (count === 0) return { fromSeq: 1, toSeq: 0, count: 0 };
+      return { fromSeq: Number(row.lo), toSeq: Number(row.hi), count };
+    } catch (error) {
+      throw wrap(error, `Cannot read the history ${this.path}`);
+    }
+  }
+
+  /** True if `username` has an entry in `range`: one look-up in the username index. */
+  hasEntriesBy(username: string, range: HistoryRange): boolean {
+    if (range.count === 0) return false;
+    try {
+      return this.#byUser.get(username, range.fromSeq, range.toSeq) !== undefined;
     } catch (error) {
       throw wrap(error, `Cannot read the history ${this.path}`);
     }

@@ -7,7 +7,7 @@
 import type { FrameInit } from "../../shared/wire/frame.ts";
 import type { Code } from "../../shared/wire/protocol_error.ts";
 import type { AvatarImage } from "../../shared/avatar.ts";
-import type { HistoryEntry } from "../history/history.ts";
+import type { HistoryEntry, HistoryRange } from "../history/history.ts";
 
 /** Identifies a connection inside the room. */
 export type ConnId = number;
@@ -35,7 +35,9 @@ export interface Member extends PeerAddress {
  * - `frame`: one frame held in memory, to each of `to`;
  * - `live`: a history entry just stored, to each of `to` (an attachment's
  *   file streams after its header);
- * - `replay`: a joiner's history, streamed to `to` as the connection takes it;
+ * - `replay`: a joiner's history, the entries of a {@linkcode HistoryRange}
+ *   taken at the join (read from the store page by page, streamed to `to` as
+ *   the connection takes it; a later join on the same connection cancels it);
  * - `stream`: frames that go out one after another to `to`, each encoded only
  *   when the connection is ready for it (a joiner's avatars, which together
  *   could pass the limit of what may wait in its queue).
@@ -43,7 +45,7 @@ export interface Member extends PeerAddress {
 export type Outgoing =
   | { kind: "frame"; to: ConnId[]; frame: FrameInit }
   | { kind: "live"; to: ConnId[]; entry: HistoryEntry }
-  | { kind: "replay"; to: ConnId; entries: HistoryEntry[] }
+  | ({ kind: "replay"; to: ConnId } & HistoryRange)
   | { kind: "stream"; to: ConnId; frames: FrameInit[] };
 
 /** What a join request led to, and what to send because of it. */

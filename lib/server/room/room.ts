@@ -112,7 +112,9 @@ export class Room {
    * joining user gets a JOIN_ACCEPT whose NUMBER counts the history frames
    * that follow it, then one AVATAR frame per active user who has an avatar
    * (itself included) and one per user who left with an avatar and has
-   * entries in that history, all as one stream, then the history; the
+   * entries in that history, all as one stream, then the history (the
+   * entries stored before this join, as a range read page by page when it is
+   * sent: what is stored later reaches the joiner live, not twice); the
    * others get the newcomer's AVATAR frame; then everyone (the new user too)
    * gets the NEW_USER announcement.
    */
@@ -135,7 +137,8 @@ export class Room {
         out: [{ kind: "frame", to: [id], frame: { flags: FLAG.JOIN_REJECT, code, payload: text } }],
       };
     }
-    const replay = this.#history.list(this.#historyLimit);
+    // Where the history is, not the history: it is read page by page as it is sent.
+    const replay = this.#history.tail(this.#historyLimit);
     const announcement = this.#append({
       kind: "join",
       timestamp: this.#now(),
@@ -156,22 +159,23 @@ export class Room {
     this.#departed.forget(key);
     const avatars = [
       ...this.members.filter((m) => m.avatar).map((m) => avatarFrame(m.username, m.avatar!)),
-      ...this.#departed.in(replay).map((d) => avatarFrame(d.username, d.avatar)),
+      ...this.#departed.in((name) => this.#history.hasEntriesBy(name, replay))
+        .map((d) => avatarFrame(d.username, d.avatar)),
     ];
     const accept = {
       flags: FLAG.JOIN_ACCEPT,
       username,
-      number: replay.length,
+      number: replay.count,
       timestamp: announcement.timestamp,
     };
     const out: Outgoing[] = [{ kind: "frame", to: [id], frame: accept }];
     if (avatars.length) out.push({ kind: "stream", to: id, frames: avatars });
-    if (replay.length) out.push({ kind: "replay", to: id, entries: replay });
+    if (replay.count) out.push({ kind: "replay", to: id, ...replay });
     if (member.avatar && others.length) {
       out.push({ kind: "frame", to: others, frame: avatarFrame(username, member.avatar) });
     }
     out.push({ kind: "live", to: this.#ids(), entry: announcement });
-    return { accepted: true, member, historyCount: replay.length, out };
+    return { accepted: true, member, historyCount: replay.count, out };
   }
 
   /** Why a join as `username` (with `avatar`) is refused, if it is: in the assignment's order. */
@@ -187,8 +191,13 @@ export class Room {
     return null;
   }
 
-  /** A chat line from connection `id`: stored, then sent to every active user. */
-  chat(id: ConnId, text: string): Outgoing[] {
+  /**
+   * A chat line from connection `id`: stored, then sent to every active
+   * user. One trailing `\n` or `\r\n` (the assignment's newline) is dropped
+   * first, so chat payloads on the wire never end in one.
+   */
+  chat(id: ConnId, line: string): Outgoing[] {
+    const text = line.replace(/\r?\n$/, "");
     const member = this.#members.get(id);
     if (!member) return [error(id, CODE.NOT_JOINED, TEXT.notJoined)];
     if (text.trim().length === 0) return [error(id, CODE.INVALID_TEXT, TEXT.emptyMessage)];

@@ -14,28 +14,63 @@ import { type ByteConn, CHUNK_SIZE, writeAll } from "./byte_conn.ts";
 export type PayloadSource = () => AsyncIterable<Uint8Array>;
 
 /**
- * A queued frame: its bytes alone when it is all in memory (the array a
- * broadcast shares between receivers, so queuing allocates nothing), or a
- * header with the payload that streams after it.
+ * Bytes produced on demand, frames whole: a joiner's history or avatars.
+ * `hold` tells the sender how many bytes the source holds in memory now (a
+ * page of history read, a frame encoded), so they count against the
+ * connection's budget while they are held.
  */
-type Job = Uint8Array | { bytes: Uint8Array; body: PayloadSource; bodyLength: number };
+export type StreamSource = (hold: (bytes: number) => void) => AsyncIterable<Uint8Array>;
+
+/** The default of {@linkcode FrameSenderOptions.maxQueueBytes}: 8 MiB. */
+export const DEFAULT_MAX_QUEUE_BYTES = 8 * 1024 * 1024;
+
+/**
+ * What a streamed payload holds while it is written: the buffers a file is
+ * read with (`readFileChunks` keeps three chunks of {@linkcode CHUNK_SIZE}).
+ * A payload is charged this (or its length, if shorter) from the moment it is
+ * queued: it takes no memory while it waits, but it will, and so a reader
+ * cannot have any number of them waiting.
+ */
+export const BODY_BUFFER_BYTES = 3 * CHUNK_SIZE;
+
+/**
+ * A queued job: a frame's bytes alone when it is all in memory (the array a
+ * broadcast shares between receivers, so queuing allocates nothing), or
+ * bytes with a payload or a stream after them, charged `cost`.
+ */
+type Job = Uint8Array | StreamJob;
+
+interface StreamJob {
+  bytes: Uint8Array;
+  body: StreamSource;
+  /** What the job is charged now: fixed for a payload, what it holds for a stream. */
+  cost: number;
+  /** Aborted before it starts: skipped (a stream holds nothing until it starts). */
+  signal?: AbortSignal;
+}
+
+/** Options for {@linkcode FrameSender.stream}. */
+export interface StreamOptions {
+  /**
+   * Cancels the stream if it has not started: it is skipped. A stream under
+   * way must watch the signal itself and end at a frame boundary.
+   */
+  signal?: AbortSignal;
+}
 
 /** Options for {@linkcode FrameSender}. */
 export interface FrameSenderOptions {
   /**
-   * Most bytes of in-memory frames that may wait to be written. Past this
-   * the peer is too far behind: {@linkcode FrameSender.send} returns false.
-   * @default 8388608
+   * The connection's budget: most bytes its queue may hold. Everything
+   * queued counts, until it is written: frames in memory their size, a
+   * streamed payload {@linkcode BODY_BUFFER_BYTES} (or its length), a stream
+   * (a joiner's history) what it holds at the time. Past it the peer is too
+   * far behind: {@linkcode FrameSender.send} returns false. One job is
+   * always accepted when nothing is queued, so a frame larger than the
+   * budget still reaches a peer that keeps up.
+   * @default 8388608 ({@linkcode DEFAULT_MAX_QUEUE_BYTES})
    */
-  maxQueuedBytes?: number;
-  /**
-   * Most bytes of streamed payloads (attachments) that may wait behind the
-   * one being written. They take no memory while they wait, but they are
-   * how far behind the peer is: past this, {@linkcode FrameSender.send}
-   * returns false. One payload is always accepted when none waits.
-   * @default Infinity
-   */
-  maxQueuedStreamBytes?: number;
+  maxQueueBytes?: number;
   /**
    * Milliseconds a write may make no progress (the peer stopped reading and
    * its buffers are full) before the sender fails with a `TIMEOUT`
@@ -62,10 +97,9 @@ export class FrameSender {
   /** Jobs to write; those before `#head` are written already (no shift() per frame). */
   #queue: Job[] = [];
   #head = 0;
+  /** Bytes charged to the connection: every job queued or under way. */
   #queued = 0;
   #max: number;
-  #streamQueued = 0;
-  #maxStream: number;
   #monitor?: StallMonitor;
   #watch = { writingSince: undefined as number | undefined, stalled: () => this.#stalled() };
   #running: Promise<void> | null = null;
@@ -75,21 +109,15 @@ export class FrameSender {
   /** Wraps a connection. */
   constructor(conn: ByteConn, options: FrameSenderOptions = {}) {
     this.#conn = conn;
-    this.#max = options.maxQueuedBytes ?? 8 * 1024 * 1024;
-    this.#maxStream = options.maxQueuedStreamBytes ?? Infinity;
+    this.#max = options.maxQueueBytes ?? DEFAULT_MAX_QUEUE_BYTES;
     this.#monitor = options.stallMonitor ??
       (options.writeTimeoutMs === undefined ? undefined : stallMonitorFor(options.writeTimeoutMs));
     this.#onError = options.onError;
   }
 
-  /** Bytes of in-memory frames waiting to be written. */
+  /** Bytes charged against the budget now: what is queued or being written. */
   get queuedBytes(): number {
     return this.#queued;
-  }
-
-  /** Bytes of streamed payloads waiting to be written (not counting the one under way). */
-  get queuedStreamBytes(): number {
-    return this.#streamQueued;
   }
 
   /** False once a write has failed. */
@@ -102,19 +130,39 @@ export class FrameSender {
    * Returns false, queuing nothing, if the peer is too far behind or gone.
    */
   send(bytes: Uint8Array, body?: PayloadSource): boolean {
-    if (this.#failed) return false;
-    if (this.#queued + bytes.length > this.#max && this.#head < this.#queue.length) {
-      return false;
+    if (!body) {
+      if (!this.#admit(bytes.length)) return false;
+      this.#push(bytes, bytes.length);
+      return true;
     }
-    const bodyLength = body ? declaredLength(bytes) : 0;
-    if (this.#streamQueued > 0 && this.#streamQueued + bodyLength > this.#maxStream) {
-      return false;
-    }
-    this.#queue.push(body ? { bytes, body, bodyLength } : bytes);
-    this.#queued += bytes.length;
-    this.#streamQueued += bodyLength;
-    this.#running ??= this.#pump();
+    const cost = bytes.length + Math.min(declaredLength(bytes), BODY_BUFFER_BYTES);
+    if (!this.#admit(cost)) return false;
+    this.#push({ bytes, body, cost }, cost);
     return true;
+  }
+
+  /**
+   * Queues a stream of whole frames, charged what it says it holds while it
+   * runs (nothing while it waits). Returns false if the peer is gone.
+   */
+  stream(source: StreamSource, options: StreamOptions = {}): boolean {
+    if (this.#failed) return false;
+    const { signal } = options;
+    if (signal?.aborted) return true;
+    this.#push({ bytes: EMPTY, body: source, cost: 0, signal }, 0);
+    return true;
+  }
+
+  /** May a job charged `cost` be queued? Within the budget, or into an empty queue. */
+  #admit(cost: number): boolean {
+    if (this.#failed) return false;
+    return this.#queued === 0 || this.#queued + cost <= this.#max;
+  }
+
+  #push(job: Job, cost: number): void {
+    this.#queue.push(job);
+    this.#queued += cost;
+    this.#running ??= this.#pump();
   }
 
   /** Resolves when everything queued so far has been written (or failed). */
@@ -134,16 +182,27 @@ export class FrameSender {
       while (this.#head < this.#queue.length && !this.#failed) {
         const job = this.#queue[this.#head];
         if (job instanceof Uint8Array) {
-          await this.#write(this.#takeFrames());
+          const { bytes, size } = this.#takeFrames();
+          await this.#write(bytes);
+          // Charged until written: a frame being written is still held.
+          if (!this.#failed) this.#queued -= size;
           continue;
         }
         this.#take(1);
-        this.#queued -= job.bytes.length;
-        this.#streamQueued -= job.bodyLength;
+        if (job.signal?.aborted) continue;
         await this.#write(job.bytes);
-        for await (const chunk of job.body()) {
-          if (this.#failed) break;
-          await this.#write(chunk);
+        const hold = (bytes: number) => {
+          if (this.#failed) return;
+          this.#queued += bytes - job.cost;
+          job.cost = bytes;
+        };
+        try {
+          for await (const chunk of job.body(hold)) {
+            if (this.#failed) break;
+            await this.#write(chunk);
+          }
+        } finally {
+          if (!this.#failed) this.#queued -= job.cost;
         }
       }
     } catch (error) {
@@ -161,7 +220,6 @@ export class FrameSender {
     this.#queue = [];
     this.#head = 0;
     this.#queued = 0;
-    this.#streamQueued = 0;
     this.#onError?.(error);
   }
 
@@ -204,7 +262,7 @@ export class FrameSender {
    * write of at most 256 KiB (or one bigger frame). A streamed job queued
    * behind them stays queued.
    */
-  #takeFrames(): Uint8Array {
+  #takeFrames(): { bytes: Uint8Array; size: number } {
     const queue = this.#queue;
     const head = this.#head;
     let end = head;
@@ -220,8 +278,7 @@ export class FrameSender {
       ? queue[head] as Uint8Array
       : joinBatch(queue.slice(head, end) as Uint8Array[]);
     this.#take(end - head);
-    this.#queued -= size;
-    return bytes;
+    return { bytes, size };
   }
 
   /** Drops the next `n` jobs, reusing the array once it is all written. */
@@ -236,6 +293,8 @@ export class FrameSender {
     }
   }
 }
+
+const EMPTY = new Uint8Array(0);
 
 /** The last batch {@linkcode joinBatch} joined: its parts, and the result. */
 let lastBatch: { parts: Uint8Array[]; joined: Uint8Array } = {

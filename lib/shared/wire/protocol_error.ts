@@ -5,7 +5,12 @@
  * @module
  */
 
-/** Stable codes carried in CODE, for rejects and errors. */
+/**
+ * Stable codes carried in CODE, for rejects and errors. Whether the
+ * connection survives follows from the code alone: below 100 the server
+ * keeps it, except ATTACHMENT_TOO_LARGE, SERVER_BUSY and SHUTTING_DOWN,
+ * which close it; 100 and up are protocol errors and always close it.
+ */
 export const CODE = {
   NONE: 0,
   ROOM_FULL: 1,
@@ -23,6 +28,11 @@ export const CODE = {
   SHUTTING_DOWN: 13,
   /** A join request's avatar is too big or not an image. */
   INVALID_AVATAR: 14,
+  /**
+   * An attachment without a SHA-256 digest: refused, its payload skipped,
+   * the connection kept (every code below 100 keeps it).
+   */
+  ATTACHMENT_NO_DIGEST: 15,
   BAD_MAGIC: 100,
   UNSUPPORTED_VERSION: 101,
   BAD_HEADER: 102,
