@@ -87,7 +87,7 @@ async function connect(port: number, index: number): Promise<Member> {
   const nick = `fan${index}`;
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
   conn.setNoDelay(true);
-  const sender = new FrameSender(conn, { maxQueuedBytes: Number.MAX_SAFE_INTEGER });
+  const sender = new FrameSender(conn, { maxQueueBytes: Number.MAX_SAFE_INTEGER });
   const member: Member = {
     index,
     answered: 0,
