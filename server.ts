@@ -31,6 +31,11 @@ Options:
                         nothing (default: survive the server being killed, kill -9 too)
   --stall-timeout T     drop a peer stuck mid-frame this long, e.g. 30s, 500ms (default 30s);
                         users idle at the menu or in the room are never dropped
+  --join-timeout T      close a connection that has not joined and sent no request for this
+                        long, e.g. 2m, 90s (default 2m); joined users are never timed
+  --min-payload-rate N  slowest a frame may arrive, bytes a second averaged over
+                        --payload-rate-window; K, M suffixes; 0 for none (default 1K)
+  --payload-rate-window T  the window of --min-payload-rate (default 10s)
   --max-connections N   most connections at once; past it, "server busy" (default ${DEFAULT_CONNECTION_LIMITS.maxConnections})
   --max-per-address N   most connections from one address (default ${DEFAULT_CONNECTION_LIMITS.maxPerAddress})
   --limit-loopback      apply --max-per-address to 127.0.0.1 and ::1 too (exempt by default)
@@ -59,6 +64,9 @@ function options(args: string[]) {
       "history-limit": { type: "string" },
       fsync: { type: "boolean", default: false },
       "stall-timeout": { type: "string", default: "30s" },
+      "join-timeout": { type: "string", default: "2m" },
+      "min-payload-rate": { type: "string", default: "1K" },
+      "payload-rate-window": { type: "string", default: "10s" },
       "max-connections": {
         type: "string",
         default: String(DEFAULT_CONNECTION_LIMITS.maxConnections),
@@ -92,6 +100,9 @@ function serveOptions(values: ReturnType<typeof options>): ServeOptions {
       ? undefined
       : parseCount("--history-limit", historyLimit),
     stallTimeoutMs: parseDuration("--stall-timeout", values["stall-timeout"]),
+    joinTimeoutMs: parseDuration("--join-timeout", values["join-timeout"]),
+    minPayloadRate: parseCount("--min-payload-rate", values["min-payload-rate"]),
+    payloadRateWindowMs: parseDuration("--payload-rate-window", values["payload-rate-window"]),
     maxConnections: parseCount("--max-connections", values["max-connections"], { min: 1 }),
     maxConnectionsPerAddress: parseCount("--max-per-address", values["max-per-address"], {
       min: 1,
