@@ -7,7 +7,8 @@
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { serve, type ServeOptions } from "./lib/server/serve.ts";
-import { Logger, streamSink } from "./lib/shared/log.ts";
+import { Logger } from "./lib/shared/log.ts";
+import { DEFAULT_LOG_QUEUE_BYTES, LogQueue } from "./lib/shared/log_queue.ts";
 import { parseCount, parseDuration, runMain } from "./lib/shared/cli.ts";
 import { HistoryError } from "./lib/server/history/history.ts";
 import { HISTORY_FILE, SqliteHistory } from "./lib/server/history/sqlite_history.ts";
@@ -43,6 +44,8 @@ Options:
                         read more slowly, never cut off (default ${DEFAULT_RATE_LIMIT.perSecond})
   --rate-burst N        frames a connection may send at once (default ${DEFAULT_RATE_LIMIT.burst})
   --no-rate-limit       read every connection as fast as it sends (for benchmarks)
+  --log-queue N         bytes of log lines that may wait for a slow stdout; past it lines are
+                        dropped and counted ("N log lines dropped"); K, M suffixes (default 1M)
   --trace               print every frame sent and received, with all its fields
   -h, --help            show this help
 
@@ -80,6 +83,7 @@ function options(args: string[]) {
       "rate-burst": { type: "string", default: String(DEFAULT_RATE_LIMIT.burst) },
       "no-rate-limit": { type: "boolean", default: false },
       trace: { type: "boolean", default: false },
+      "log-queue": { type: "string", default: String(DEFAULT_LOG_QUEUE_BYTES) },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
@@ -123,7 +127,11 @@ async function main(args: string[]): Promise<number> {
     return 0;
   }
   const settings = serveOptions(values);
-  const logger = new Logger(streamSink(Deno.stdout));
+  // Never written synchronously: a stdout nobody reads must not stop the server.
+  const logQueue = new LogQueue(Deno.stdout, {
+    maxBytes: parseCount("--log-queue", values["log-queue"], { min: 1024 }),
+  });
+  const logger = new Logger(logQueue.sink);
   listenAddress = `${values.host}:${values.port}`;
   const dataDir = values["data-dir"];
   if (dataDir !== ".") await Deno.mkdir(dataDir, { recursive: true });
@@ -141,6 +149,8 @@ async function main(args: string[]): Promise<number> {
   await server.close();
   history.close();
   logger.info(`History closed: ${history.path}`);
+  // The last lines, if stdout takes them soon; a stdout nobody reads must not hold the exit.
+  await Promise.race([logQueue.flush(), new Promise((r) => setTimeout(r, 1000))]);
   return 0;
 }
 

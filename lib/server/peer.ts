@@ -31,6 +31,9 @@ import type { ServerContext } from "./server_context.ts";
  */
 export const MAX_UNJOINED_PAYLOAD = MAX_AVATAR_BYTES;
 
+/** Connections opened, and closed, logged a second: enough for a class, not for a flood. */
+const CONNECTION_LOG = { intervalMs: 1000, lines: 20 };
+
 /** How each connection is read and written. */
 export interface PeerOptions {
   /** Milliseconds a frame may stall half-received or half-sent, or a header take to arrive. */
@@ -85,7 +88,8 @@ export async function servePeer(
   };
   const bucket = options.rateLimit ? new TokenBucket(options.rateLimit, Date.now()) : null;
   outbox.add(peer);
-  logger.info(`Connection ${peer.label} opened`);
+  // Floods of connections must not flood the log (a slow stdout drops lines).
+  logger.infoThrottled("opened", `Connection ${peer.label} opened`, CONNECTION_LOG);
   let joined = false;
   try {
     while (!context.stopping.aborted) {
@@ -120,7 +124,7 @@ export async function servePeer(
     // the limit): read on, so that it finishes and reads our ERROR before we
     // close; closing on unread bytes would send a reset that can destroy it.
     await closeGracefully(conn, { maxBytes: MAX_HEADER_SIZE + MAX_MESSAGE_PAYLOAD });
-    logger.info(`Connection ${peer.label} closed`);
+    logger.infoThrottled("closed", `Connection ${peer.label} closed`, CONNECTION_LOG);
   }
 }
 
@@ -189,8 +193,10 @@ function storeFailed(peer: Peer, error: HistoryError, context: ServerContext): v
 function readFailed(peer: Peer, error: unknown, context: ServerContext): void {
   const { logger, outbox } = context;
   if (error instanceof ProtocolError) {
-    logger.info(
+    logger.infoThrottled(
+      `protocol-${error.code}`,
       `Protocol error from ${peer.label}: ${error.message} [${codeName(error.code)}]; closing it`,
+      CONNECTION_LOG,
     );
     outbox.send([peer.id], { flags: FLAG.ERROR, code: error.code, payload: error.message });
   } else if (!context.stopping.aborted && !isDisconnect(error)) {
