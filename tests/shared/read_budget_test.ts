@@ -30,7 +30,10 @@ Deno.test({
       budget.progress(t, 1);
       assert.equal(budget.check(t), 1000 - t);
     }
-    assert.throws(() => budget.check(1000), timeout(/header took over 1000 ms to arrive \(10 bytes/));
+    assert.throws(
+      () => budget.check(1000),
+      timeout(/header took over 1000 ms to arrive \(10 bytes/),
+    );
   },
 });
 
