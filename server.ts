@@ -6,8 +6,10 @@
  */
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { withoutTaskSeparator } from "./lib/shared/task_args.ts";
 import { serve, type ServeOptions } from "./lib/server/serve.ts";
-import { Logger, streamSink } from "./lib/shared/log.ts";
+import { Logger } from "./lib/shared/log.ts";
+import { DEFAULT_LOG_QUEUE_BYTES, LogQueue } from "./lib/shared/log_queue.ts";
 import { parseCount, parseDuration, runMain } from "./lib/shared/cli.ts";
 import { HistoryError } from "./lib/server/history/history.ts";
 import { HISTORY_FILE, SqliteHistory } from "./lib/server/history/sqlite_history.ts";
@@ -31,6 +33,11 @@ Options:
                         nothing (default: survive the server being killed, kill -9 too)
   --stall-timeout T     drop a peer stuck mid-frame this long, e.g. 30s, 500ms (default 30s);
                         users idle at the menu or in the room are never dropped
+  --join-timeout T      close a connection that has not joined and sent no request for this
+                        long, e.g. 2m, 90s (default 2m); joined users are never timed
+  --min-payload-rate N  slowest a frame may arrive, bytes a second averaged over
+                        --payload-rate-window; K, M suffixes; 0 for none (default 1K)
+  --payload-rate-window T  the window of --min-payload-rate (default 10s)
   --max-connections N   most connections at once; past it, "server busy" (default ${DEFAULT_CONNECTION_LIMITS.maxConnections})
   --max-per-address N   most connections from one address (default ${DEFAULT_CONNECTION_LIMITS.maxPerAddress})
   --limit-loopback      apply --max-per-address to 127.0.0.1 and ::1 too (exempt by default)
@@ -38,6 +45,11 @@ Options:
                         read more slowly, never cut off (default ${DEFAULT_RATE_LIMIT.perSecond})
   --rate-burst N        frames a connection may send at once (default ${DEFAULT_RATE_LIMIT.burst})
   --no-rate-limit       read every connection as fast as it sends (for benchmarks)
+  --max-queue N         bytes the server may hold for one connection (frames, files and
+                        history waiting to be sent); past it the client is dropped as too
+                        far behind; K, M suffixes (default 8M)
+  --log-queue N         bytes of log lines that may wait for a slow stdout; past it lines are
+                        dropped and counted ("N log lines dropped"); K, M suffixes (default 1M)
   --trace               print every frame sent and received, with all its fields
   -h, --help            show this help
 
@@ -48,7 +60,7 @@ let listenAddress = "";
 
 function options(args: string[]) {
   return parseArgs({
-    args,
+    args: withoutTaskSeparator(args),
     options: {
       port: { type: "string", default: "18000" },
       host: { type: "string", default: "0.0.0.0" },
@@ -59,6 +71,9 @@ function options(args: string[]) {
       "history-limit": { type: "string" },
       fsync: { type: "boolean", default: false },
       "stall-timeout": { type: "string", default: "30s" },
+      "join-timeout": { type: "string", default: "2m" },
+      "min-payload-rate": { type: "string", default: "1K" },
+      "payload-rate-window": { type: "string", default: "10s" },
       "max-connections": {
         type: "string",
         default: String(DEFAULT_CONNECTION_LIMITS.maxConnections),
@@ -72,6 +87,8 @@ function options(args: string[]) {
       "rate-burst": { type: "string", default: String(DEFAULT_RATE_LIMIT.burst) },
       "no-rate-limit": { type: "boolean", default: false },
       trace: { type: "boolean", default: false },
+      "log-queue": { type: "string", default: String(DEFAULT_LOG_QUEUE_BYTES) },
+      "max-queue": { type: "string", default: "8M" },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
@@ -92,11 +109,15 @@ function serveOptions(values: ReturnType<typeof options>): ServeOptions {
       ? undefined
       : parseCount("--history-limit", historyLimit),
     stallTimeoutMs: parseDuration("--stall-timeout", values["stall-timeout"]),
+    joinTimeoutMs: parseDuration("--join-timeout", values["join-timeout"]),
+    minPayloadRate: parseCount("--min-payload-rate", values["min-payload-rate"]),
+    payloadRateWindowMs: parseDuration("--payload-rate-window", values["payload-rate-window"]),
     maxConnections: parseCount("--max-connections", values["max-connections"], { min: 1 }),
     maxConnectionsPerAddress: parseCount("--max-per-address", values["max-per-address"], {
       min: 1,
     }),
     limitLoopback: values["limit-loopback"],
+    maxQueueBytes: parseCount("--max-queue", values["max-queue"], { min: 64 * 1024 }),
     rateLimit: values["no-rate-limit"] ? false : {
       perSecond: parseCount("--rate-limit", values["rate-limit"], { min: 1 }),
       burst: parseCount("--rate-burst", values["rate-burst"], { min: 1 }),
@@ -112,7 +133,11 @@ async function main(args: string[]): Promise<number> {
     return 0;
   }
   const settings = serveOptions(values);
-  const logger = new Logger(streamSink(Deno.stdout));
+  // Never written synchronously: a stdout nobody reads must not stop the server.
+  const logQueue = new LogQueue(Deno.stdout, {
+    maxBytes: parseCount("--log-queue", values["log-queue"], { min: 1024 }),
+  });
+  const logger = new Logger(logQueue.sink);
   listenAddress = `${values.host}:${values.port}`;
   const dataDir = values["data-dir"];
   if (dataDir !== ".") await Deno.mkdir(dataDir, { recursive: true });
@@ -130,6 +155,8 @@ async function main(args: string[]): Promise<number> {
   await server.close();
   history.close();
   logger.info(`History closed: ${history.path}`);
+  // The last lines, if stdout takes them soon; a stdout nobody reads must not hold the exit.
+  await Promise.race([logQueue.flush(), new Promise((r) => setTimeout(r, 1000))]);
   return 0;
 }
 

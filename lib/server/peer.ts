@@ -7,7 +7,8 @@
  */
 import { CODE, codeName, ProtocolError } from "../shared/wire/protocol_error.ts";
 import { FLAG } from "../shared/wire/flags.ts";
-import { MAX_MESSAGE_PAYLOAD } from "../shared/wire/layout.ts";
+import { MAX_HEADER_SIZE, MAX_MESSAGE_PAYLOAD } from "../shared/wire/layout.ts";
+import { MAX_AVATAR_BYTES } from "../shared/avatar.ts";
 import { FrameReader } from "../shared/net/frame_reader.ts";
 import { FrameSender } from "../shared/net/frame_sender.ts";
 import { closeGracefully, isDisconnect } from "../shared/net/conn_helpers.ts";
@@ -23,12 +24,31 @@ import { dispatch } from "./dispatch.ts";
 import { receiveAttachment } from "./upload.ts";
 import type { ServerContext } from "./server_context.ts";
 
+/**
+ * Largest payload a connection that has not joined may send in one frame:
+ * a join request's avatar. Its other frames (report and quit requests, a
+ * chat line that is refused anyway) carry nothing it needs.
+ */
+export const MAX_UNJOINED_PAYLOAD = MAX_AVATAR_BYTES;
+
+/** Connections opened, and closed, logged a second: enough for a class, not for a flood. */
+const CONNECTION_LOG = { intervalMs: 1000, lines: 20 };
+
 /** How each connection is read and written. */
 export interface PeerOptions {
-  /** Milliseconds a frame may stall half-received or half-sent. */
+  /** Milliseconds a frame may stall half-received or half-sent, or a header take to arrive. */
   stallTimeoutMs?: number;
   /** Each connection's budget (`FrameSender`'s `maxQueueBytes`). */
   maxQueueBytes?: number;
+  /** Slowest a payload may arrive, in bytes a second averaged over `payloadRateWindowMs`; 0 for none. */
+  minPayloadRate?: number;
+  /** The window the payload rate is averaged over, in milliseconds. */
+  payloadRateWindowMs?: number;
+  /**
+   * Milliseconds a connection that has not joined may go without sending a
+   * complete frame (a report request resets it) before it is closed.
+   */
+  joinTimeoutMs: number;
   /** How fast each connection's frames are read; `false` for no limit. */
   rateLimit: RateLimit | false;
   /** Times every connection's writes. */
@@ -52,7 +72,11 @@ export async function servePeer(
   const peer: Peer = {
     id,
     conn,
-    reader: new FrameReader(conn, { stallTimeoutMs: options.stallTimeoutMs }),
+    reader: new FrameReader(conn, {
+      stallTimeoutMs: options.stallTimeoutMs,
+      minBytesPerSecond: options.minPayloadRate,
+      rateWindowMs: options.payloadRateWindowMs,
+    }),
     sender: new FrameSender(conn, {
       maxQueueBytes: options.maxQueueBytes,
       stallMonitor: options.stallMonitor,
@@ -62,9 +86,12 @@ export async function servePeer(
   };
   const bucket = options.rateLimit ? new TokenBucket(options.rateLimit, Date.now()) : null;
   outbox.add(peer);
-  logger.info(`Connection ${peer.label} opened`);
+  // Floods of connections must not flood the log (a slow stdout drops lines).
+  logger.infoThrottled("opened", `Connection ${peer.label} opened`, CONNECTION_LOG);
+  let joined = false;
   try {
     while (!context.stopping.aborted) {
+      joined = awaitJoin(peer, joined, options.joinTimeoutMs, context);
       // Too fast: read this connection later; TCP backpressure slows its sender.
       const wait = bucket?.take(Date.now()) ?? 0;
       if (wait > 0) await sleep(wait, context.stopping);
@@ -75,7 +102,8 @@ export async function servePeer(
         if (request === "attachment") {
           await receiveAttachment(peer, header, context);
         } else {
-          const payload = await peer.reader.readPayload(header, MAX_MESSAGE_PAYLOAD);
+          const max = request === "join" || !joined ? MAX_UNJOINED_PAYLOAD : MAX_MESSAGE_PAYLOAD;
+          const payload = await peer.reader.readPayload(header, max);
           outbox.traceReceived(id, header, payload);
           dispatch(peer, { request, header, payload }, context);
         }
@@ -90,9 +118,44 @@ export async function servePeer(
     outbox.remove(id);
     announceGone(id, context);
     await peer.sender.flush();
-    await closeGracefully(conn);
-    logger.info(`Connection ${peer.label} closed`);
+    // A peer refused mid-frame may still be sending it (a join request over
+    // the limit): read on, so that it finishes and reads our ERROR before we
+    // close; closing on unread bytes would send a reset that can destroy it.
+    await closeGracefully(conn, { maxBytes: MAX_HEADER_SIZE + MAX_MESSAGE_PAYLOAD });
+    logger.infoThrottled("closed", `Connection ${peer.label} closed`, CONNECTION_LOG);
   }
+}
+
+/**
+ * Between frames: a connection that has not joined must send its next
+ * complete frame within `timeoutMs` (each one restarts the time), one that
+ * joined is never timed. Returns whether it has joined.
+ */
+function awaitJoin(
+  peer: Peer,
+  joined: boolean,
+  timeoutMs: number,
+  context: ServerContext,
+): boolean {
+  const now = context.room.member(peer.id) !== undefined;
+  if (now) {
+    if (!joined) peer.reader.setDeadline(undefined);
+  } else {
+    peer.reader.setDeadline(
+      Date.now() + timeoutMs,
+      `Cannot wait any longer: this connection has not joined the chatroom within ${
+        formatDuration(timeoutMs)
+      } of its last request; connect again to join`,
+    );
+  }
+  return now;
+}
+
+/** `120000` as "2 minutes", `1500` as "1500 ms". */
+function formatDuration(ms: number): string {
+  if (ms % 60_000 === 0) return `${ms / 60_000} minute${ms === 60_000 ? "" : "s"}`;
+  if (ms % 1000 === 0) return `${ms / 1000} second${ms === 1000 ? "" : "s"}`;
+  return `${ms} ms`;
 }
 
 /** A connection closed: if it had joined, the others hear that its user left. */
@@ -128,8 +191,10 @@ function storeFailed(peer: Peer, error: HistoryError, context: ServerContext): v
 function readFailed(peer: Peer, error: unknown, context: ServerContext): void {
   const { logger, outbox } = context;
   if (error instanceof ProtocolError) {
-    logger.info(
+    logger.infoThrottled(
+      `protocol-${error.code}`,
       `Protocol error from ${peer.label}: ${error.message} [${codeName(error.code)}]; closing it`,
+      CONNECTION_LOG,
     );
     outbox.send([peer.id], { flags: FLAG.ERROR, code: error.code, payload: error.message });
   } else if (!context.stopping.aborted && !isDisconnect(error)) {

@@ -23,6 +23,12 @@ import { Outbox } from "./outbox.ts";
 import { type PeerOptions, servePeer } from "./peer.ts";
 import type { ServerContext } from "./server_context.ts";
 
+/** How long a connection may stay without joining, by default: 2 minutes. */
+export const DEFAULT_JOIN_TIMEOUT_MS = 120_000;
+
+/** Slowest a payload may arrive by default, in bytes a second: 1 KiB/s. */
+export const DEFAULT_MIN_PAYLOAD_RATE = 1024;
+
 /** Options for {@linkcode serve}. */
 export interface ServeOptions {
   /** Address to listen on. @default "0.0.0.0" */
@@ -58,6 +64,22 @@ export interface ServeOptions {
    * @default 8388608 (8 MiB)
    */
   maxQueueBytes?: number;
+   * Slowest a frame's payload may arrive, in bytes a second, averaged over
+   * `payloadRateWindowMs` (the first window is the grace period), so a peer
+   * that trickles a frame (slowloris) is closed with a TIMEOUT error while
+   * an upload over a slow link is not; 0 for no minimum. A whole header must
+   * arrive within `stallTimeoutMs` of its first byte. @default 1024
+   */
+  minPayloadRate?: number;
+  /** The window, in milliseconds, `minPayloadRate` is averaged over. @default 10000 */
+  payloadRateWindowMs?: number;
+  /**
+   * Milliseconds a connection that has not joined may go without sending a
+   * complete frame before it is closed with a TIMEOUT error: idle
+   * connections must not hold the slots. Each frame restarts it (a report
+   * loop at the menu stays); a joined user is never timed. @default 120000
+   */
+  joinTimeoutMs?: number;
   /** Most connections open at once; a newcomer past it gets a "server busy" ERROR. @default 1000 */
   maxConnections?: number;
   /** Most connections from one address (one IPv6 /64). @default 16 */
@@ -130,6 +152,9 @@ class Server implements ChatServer {
     this.#peerOptions = {
       stallTimeoutMs: options.stallTimeoutMs,
       maxQueueBytes: options.maxQueueBytes,
+      minPayloadRate: options.minPayloadRate ?? DEFAULT_MIN_PAYLOAD_RATE,
+      payloadRateWindowMs: options.payloadRateWindowMs,
+      joinTimeoutMs: options.joinTimeoutMs ?? DEFAULT_JOIN_TIMEOUT_MS,
       rateLimit: options.rateLimit ?? DEFAULT_RATE_LIMIT,
       stallMonitor: new StallMonitor(options.stallTimeoutMs ?? 30_000, { persistent: true }),
     };

@@ -9,11 +9,19 @@ import { clock } from "./format.ts";
 /** Receives whole lines (without the newline). */
 export type LineSink = (line: string) => void;
 
+/** Options for {@linkcode Logger.infoThrottled}. */
+export interface ThrottleOptions {
+  /** The interval. @default 1000 */
+  intervalMs?: number;
+  /** Lines of one key logged per interval. @default 1 */
+  lines?: number;
+}
+
 /** Writes timestamped lines: `[HH:MM:SS] text`. */
 export class Logger {
   #sink: LineSink;
   #now: () => number;
-  #quiet = new Map<string, { until: number; skipped: number }>();
+  #quiet = new Map<string, { until: number; logged: number; skipped: number }>();
 
   /** Creates a logger writing to `sink`. */
   constructor(sink: LineSink, now: () => number = Date.now) {
@@ -28,19 +36,26 @@ export class Logger {
 
   /**
    * Logs one event of a kind that can come in floods (refused connections,
-   * failed accepts): at most one line per `key` every `intervalMs`; the next
-   * line logged says how many were left out.
+   * failed accepts, connections opened and closed): at most `lines` lines
+   * per `key` every `intervalMs`; the next line logged says how many were
+   * left out.
    */
-  infoThrottled(key: string, text: string, intervalMs = 1000): void {
+  infoThrottled(key: string, text: string, options: ThrottleOptions = {}): void {
+    const { intervalMs = 1000, lines = 1 } = options;
     const now = this.#now();
-    const state = this.#quiet.get(key);
-    if (state && now < state.until) {
+    let state = this.#quiet.get(key);
+    if (!state || now >= state.until) {
+      state = { until: now + intervalMs, logged: 0, skipped: state?.skipped ?? 0 };
+      this.#quiet.set(key, state);
+    }
+    if (state.logged >= lines) {
       state.skipped++;
       return;
     }
-    const skipped = state?.skipped ? ` (${state.skipped} more like it not logged)` : "";
+    const skipped = state.skipped ? ` (${state.skipped} more like it not logged)` : "";
+    state.logged++;
+    state.skipped = 0;
     this.info(text + skipped);
-    this.#quiet.set(key, { until: now + intervalMs, skipped: 0 });
   }
 
   /** Logs a line as it is (used for `--trace`). */

@@ -11,6 +11,7 @@ import { MAX_HEADER_SIZE, MAX_MESSAGE_PAYLOAD } from "../wire/layout.ts";
 import { BufferRing } from "../wire/bytes.ts";
 import { MAX_TIMER_DELAY_MS } from "./stall_monitor.ts";
 import { type ByteConn, CHUNK_SIZE, CHUNK_VALID_FOR } from "./byte_conn.ts";
+import { ReadBudget, type ReadBudgetOptions } from "./read_budget.ts";
 
 /**
  * The read buffer a {@linkcode FrameReader} starts with. Small, because a
@@ -28,15 +29,21 @@ const BUSY_READ_BUFFER = 64 * 1024;
  */
 const DIRECT_READ_MIN = 64 * 1024;
 
-/** Options for {@linkcode FrameReader}. */
-export interface FrameReaderOptions {
-  /**
-   * Milliseconds a frame may stall half-received before the reader gives up
-   * with a `TIMEOUT` error. Waiting *between* frames is never timed.
-   * @default 30000
-   */
-  stallTimeoutMs?: number;
-}
+/**
+ * Options for {@linkcode FrameReader}: how long a peer may take
+ * ({@linkcode ReadBudget}). Waiting *between* frames is never timed, unless
+ * {@linkcode FrameReader.setDeadline} says so; inside a frame, a peer that
+ * sends nothing for `stallTimeoutMs`, takes longer than that for a whole
+ * header, or sends a payload slower than `minBytesPerSecond` is given up
+ * on with a `TIMEOUT` error.
+ */
+export type FrameReaderOptions = ReadBudgetOptions;
+
+/** What {@linkcode FrameReader} waits for when it reads. */
+type Phase = "idle" | "header" | "payload";
+
+/** A read that {@linkcode ReadBudget.check} must look at again. */
+const CHECK_AGAIN = Symbol("check again");
 
 /**
  * Reads frames from a connection.
@@ -52,13 +59,22 @@ export class FrameReader {
   #end = 0;
   /** True if the last read filled all the space it was given. */
   #filled = false;
-  #stallMs: number;
+  #budget: ReadBudget;
   #pending = 0;
 
   /** Wraps a connection. */
   constructor(conn: ByteConn, options: FrameReaderOptions = {}) {
     this.#conn = conn;
-    this.#stallMs = options.stallTimeoutMs ?? 30_000;
+    this.#budget = new ReadBudget(options);
+  }
+
+  /**
+   * From `at` (a `Date.now()` time) on, reads fail with a `TIMEOUT`
+   * {@linkcode ProtocolError} saying `why`, even between frames (e.g. a
+   * peer that must join in time); `undefined` lifts it.
+   */
+  setDeadline(at: number | undefined, why?: string): void {
+    this.#budget.setDeadline(at, why);
   }
 
   /** Bytes buffered but not yet consumed. */
@@ -66,7 +82,7 @@ export class FrameReader {
     return this.#end - this.#start;
   }
 
-  async #fill(midFrame: boolean): Promise<number | null> {
+  async #fill(phase: Phase): Promise<number | null> {
     if (this.#start === this.#end) {
       this.#start = this.#end = 0;
       if (this.#filled && this.#buf.length < BUSY_READ_BUFFER) {
@@ -87,27 +103,38 @@ export class FrameReader {
       this.#end = size;
     }
     const space = this.#buf.length - this.#end;
-    const read = this.#conn.read(this.#buf.subarray(this.#end));
-    const n = midFrame ? await this.#withStallTimer(read) : await read;
+    const n = await this.#read(this.#buf.subarray(this.#end), phase);
     if (n !== null) this.#end += n;
     this.#filled = n === space;
     return n;
   }
 
-  async #withStallTimer<T>(p: Promise<T>): Promise<T> {
+  /**
+   * One read from the connection within the budget: the read is raced with
+   * a timer until it returns or a rule is broken (the read is then left
+   * behind; the connection is being closed).
+   */
+  async #read(into: Uint8Array, phase: Phase): Promise<number | null> {
+    if (phase === "idle") this.#budget.idle();
+    let wait = this.#budget.check(Date.now());
+    const read = this.#conn.read(into);
+    while (true) {
+      const n = wait === Infinity ? await read : await this.#within(read, wait);
+      if (n !== CHECK_AGAIN) {
+        if (n !== null) this.#budget.progress(Date.now(), n);
+        return n;
+      }
+      wait = this.#budget.check(Date.now());
+    }
+  }
+
+  async #within<T>(p: Promise<T>, ms: number): Promise<T | typeof CHECK_AGAIN> {
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        reject(
-          new ProtocolError(
-            CODE.TIMEOUT,
-            `Cannot read frame: the peer sent nothing for ${this.#stallMs} ms in the middle of a frame`,
-          ),
-        );
-      }, Math.min(this.#stallMs, MAX_TIMER_DELAY_MS));
+    const expired = new Promise<typeof CHECK_AGAIN>((resolve) => {
+      timer = setTimeout(() => resolve(CHECK_AGAIN), Math.min(ms, MAX_TIMER_DELAY_MS));
     });
     try {
-      return await Promise.race([p, timeout]);
+      return await Promise.race([p, expired]);
     } finally {
       clearTimeout(timer);
     }
@@ -124,18 +151,25 @@ export class FrameReader {
         `Cannot read the next header: ${this.#pending} payload bytes of the previous frame are unread`,
       );
     }
+    let started = false;
     while (true) {
       const decoded = decodeHeader(this.#buf.subarray(this.#start, this.#end));
       if (decoded) {
         this.#start += decoded.headerSize;
         this.#pending = decoded.header.payloadLength;
+        this.#budget.startPayload(Date.now(), Math.min(this.#pending, this.buffered));
         return decoded.header;
       }
       if (this.#end - this.#start >= MAX_HEADER_SIZE) {
         throw new ProtocolError(CODE.BAD_HEADER, "Cannot decode frame: header too long");
       }
       const midFrame = this.#end > this.#start;
-      const n = await this.#fill(midFrame);
+      if (midFrame && !started) {
+        // The whole header must come within the stall time, however it trickles.
+        this.#budget.startHeader(Date.now(), this.buffered);
+        started = true;
+      }
+      const n = await this.#fill(midFrame ? "header" : "idle");
       if (n === null) {
         if (!midFrame) return null;
         throw new ProtocolError(
@@ -217,7 +251,7 @@ export class FrameReader {
     const chunk = buf.subarray(0, size);
     let at = 0;
     while (at < size) {
-      const n = await this.#withStallTimer(this.#conn.read(chunk.subarray(at)));
+      const n = await this.#read(chunk.subarray(at), "payload");
       if (n === null) throw truncatedPayload(this.#pending - at);
       at += n;
     }
@@ -227,12 +261,20 @@ export class FrameReader {
 
   /** Reads more of the current payload into the buffer; a stream that ends here is cut short. */
   async #fillPayload(): Promise<void> {
-    if (await this.#fill(true) === null) throw truncatedPayload(this.#pending);
+    if (await this.#fill("payload") === null) throw truncatedPayload(this.#pending);
   }
 
-  /** Reads and discards the rest of the current payload. */
+  /**
+   * Reads and discards the rest of the current payload, through the read
+   * buffer: a refused attachment, however large, costs no memory of its own.
+   */
   async skipPayload(): Promise<void> {
-    for await (const _ of this.payloadChunks()) { /* discard */ }
+    while (this.#pending > 0) {
+      if (this.#end === this.#start) await this.#fillPayload();
+      const take = Math.min(this.#pending, this.#end - this.#start);
+      this.#start += take;
+      this.#pending -= take;
+    }
   }
 
   /** Reads a whole frame whose payload is at most `max` bytes. */

@@ -1,0 +1,119 @@
+/**
+ * A log sink that never blocks: lines go to a bounded queue that one
+ * asynchronous writer drains, so a reader that stops reading (a paused
+ * terminal, a full pipe) stalls only the log, never the server.
+ *
+ * @module
+ */
+import type { LineSink } from "./log.ts";
+import { clock } from "./wire/trace.ts";
+
+/** Where a {@linkcode LogQueue} writes: `Deno.stdout`, or any writer. */
+export interface AsyncWriter {
+  write(p: Uint8Array): Promise<number>;
+}
+
+/** Options for {@linkcode LogQueue}. */
+export interface LogQueueOptions {
+  /** Most bytes of lines waiting to be written; past it lines are dropped and counted. @default 1048576 */
+  maxBytes?: number;
+  /** The clock, for the "dropped" line's time. @default Date.now */
+  now?: () => number;
+}
+
+/** Bytes of log lines that may wait for a slow reader, by default: 1 MiB. */
+export const DEFAULT_LOG_QUEUE_BYTES = 1024 * 1024;
+
+/**
+ * Lines queued for an {@linkcode AsyncWriter}. When the queue is full, a
+ * line is dropped and counted; once there is room again, a line saying
+ * `N log lines dropped` goes out before the next one.
+ *
+ * @example
+ * ```ts
+ * const queue = new LogQueue(Deno.stdout);
+ * const logger = new Logger(queue.sink);
+ * ```
+ */
+export class LogQueue {
+  #writer: AsyncWriter;
+  #maxBytes: number;
+  #now: () => number;
+  #encoder = new TextEncoder();
+  #lines: Uint8Array[] = [];
+  #bytes = 0;
+  #dropped = 0;
+  #writing: Promise<void> | undefined;
+  #failed = false;
+
+  /** Creates a queue writing to `writer`. */
+  constructor(writer: AsyncWriter, options: LogQueueOptions = {}) {
+    this.#writer = writer;
+    this.#maxBytes = options.maxBytes ?? DEFAULT_LOG_QUEUE_BYTES;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Lines dropped since the last "dropped" line went out. */
+  get dropped(): number {
+    return this.#dropped;
+  }
+
+  /** Bytes waiting to be written. */
+  get queuedBytes(): number {
+    return this.#bytes;
+  }
+
+  /** Queues a line (a bound function, to pass as a {@linkcode LineSink}). */
+  readonly sink: LineSink = (line) => {
+    const bytes = this.#encoder.encode(line + "\n");
+    if (this.#failed || this.#bytes + bytes.length > this.#maxBytes) {
+      this.#dropped++;
+      return;
+    }
+    if (this.#dropped > 0) this.#noteDropped();
+    this.#push(bytes);
+    this.#writing ??= this.#drain();
+  };
+
+  /** Resolves once every queued line is written (or the writer failed). */
+  async flush(): Promise<void> {
+    while (this.#writing) await this.#writing;
+  }
+
+  #noteDropped(): void {
+    const n = this.#dropped;
+    this.#dropped = 0;
+    this.#push(
+      this.#encoder.encode(`[${clock(this.#now())}] ${n} log line${n === 1 ? "" : "s"} dropped\n`),
+    );
+  }
+
+  #push(bytes: Uint8Array): void {
+    this.#lines.push(bytes);
+    this.#bytes += bytes.length;
+  }
+
+  async #drain(): Promise<void> {
+    try {
+      while (this.#lines.length > 0) {
+        const batch = this.#lines.splice(0, 256);
+        const size = batch.reduce((n, b) => n + b.length, 0);
+        const joined = new Uint8Array(size);
+        let at = 0;
+        for (const line of batch) {
+          joined.set(line, at);
+          at += line.length;
+        }
+        for (let done = 0; done < size;) done += await this.#writer.write(joined.subarray(done));
+        this.#bytes -= size;
+      }
+    } catch (_) {
+      // stdout is gone (a closed pipe): nowhere to report it; later lines are counted as dropped.
+      this.#failed = true;
+      this.#lines = [];
+      this.#bytes = 0;
+    } finally {
+      this.#writing = undefined;
+    }
+  }
+}

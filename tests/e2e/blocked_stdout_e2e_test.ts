@@ -1,0 +1,105 @@
+/**
+ * A server whose stdout nobody reads (a paused terminal, a full pipe: a
+ * pipe holds 64 KiB) must go on serving, and stop at once on SIGTERM: its
+ * log is queued, dropped and counted when full, never written
+ * synchronously. The server runs as a real subprocess; its stdout pipe is
+ * read only when the test says so.
+ */
+import assert from "node:assert/strict";
+import { FLAG } from "../../lib/shared/wire/flags.ts";
+import { encodeFrame } from "../../lib/shared/wire/encode_frame.ts";
+import { TestClient } from "../support/harness.ts";
+import { Bystanders } from "../support/bystanders.ts";
+import { denoLauncher } from "../support/program_process.ts";
+
+/** Reads `stdout` until `pattern` shows, then stops reading (the pipe fills up again). */
+async function readUntil(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  pattern: RegExp,
+): Promise<RegExpExecArray> {
+  const decoder = new TextDecoder();
+  let text = "";
+  while (true) {
+    const match = pattern.exec(text);
+    if (match) return match;
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`stdout ended before ${pattern}; it said:\n${text.slice(-2000)}`);
+    text += decoder.decode(value, { stream: true });
+  }
+}
+
+/** Makes the server log `count` lines (report requests), and waits for every answer. */
+async function logLines(port: number, count: number): Promise<void> {
+  await using flooder = await TestClient.connect(port);
+  const request = encodeFrame({ flags: FLAG.REPORT_REQUEST });
+  const burst = new Uint8Array(request.length * count);
+  for (let i = 0; i < count; i++) burst.set(request, i * request.length);
+  await flooder.sendRaw(burst);
+  for (let i = 0; i < count; i++) {
+    await flooder.next((f) => f.flags === FLAG.REPORT_RESPONSE, 5000);
+  }
+}
+
+Deno.test({
+  name:
+    "a server whose stdout is never read keeps serving, reports the lines it dropped, and exits 0 on SIGTERM within 5 s",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "chatroom-stdout-" });
+    const launcher = denoLauncher("server");
+    const child = new Deno.Command(launcher.command, {
+      args: [
+        ...launcher.args,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--no-rate-limit",
+        "--log-queue",
+        "16K",
+      ],
+      cwd: dir,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const stderr = child.stderr.pipeThrough(new TextDecoderStream()).pipeTo(
+      new WritableStream({
+        write: (text) => void Deno.stderr.write(new TextEncoder().encode(text)),
+      }),
+    );
+    const stdout = child.stdout.getReader();
+    try {
+      const [, port] = await readUntil(stdout, /listening on 127\.0\.0\.1:(\d+)/);
+      // 3,000 report lines, about 200 KiB: three times what the pipe holds, past the 16 KiB queue.
+      await logLines(Number(port), 3000);
+      {
+        await using people = await Bystanders.start(Number(port));
+        await people.assertHealthy(dir);
+        // Someone reads stdout again: the queue drains, and says what it left out.
+        people.cool.say("log me");
+        await people.fun.nextText("log me");
+        await readUntil(stdout, /\] \d+ log lines dropped\n/);
+      }
+      // Blocked again, then stopped.
+      await logLines(Number(port), 3000);
+      const started = Date.now();
+      child.kill("SIGTERM");
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const status = await Promise.race([
+        child.status,
+        new Promise<null>((r) => timer = setTimeout(() => r(null), 5000)),
+      ]);
+      clearTimeout(timer);
+      if (!status) child.kill("SIGKILL");
+      assert.ok(status, "the server did not exit within 5 s of SIGTERM");
+      assert.equal(status.code, 0);
+      assert.ok(Date.now() - started < 5000);
+    } finally {
+      await child.status;
+      await stdout.cancel();
+      await stderr;
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});

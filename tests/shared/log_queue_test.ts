@@ -1,0 +1,32 @@
+import assert from "node:assert/strict";
+import { LogQueue } from "../../lib/shared/log_queue.ts";
+
+Deno.test({
+  name: "LogQueue never waits for its writer: past its size it drops lines, then says how many",
+  permissions: "none",
+  fn: async () => {
+    const written: string[] = [];
+    let unblock = () => {};
+    let blocked = new Promise<void>((r) => unblock = r);
+    const writer = {
+      async write(p: Uint8Array) {
+        await blocked;
+        written.push(new TextDecoder().decode(p));
+        return p.length;
+      },
+    };
+    const queue = new LogQueue(writer, { maxBytes: 100, now: () => 0 });
+    for (let i = 0; i < 20; i++) queue.sink(`line ${i}`); // 7 or 8 bytes each: 13 fit in 100
+    assert.equal(queue.dropped, 7);
+    unblock();
+    await queue.flush();
+    blocked = Promise.resolve();
+    queue.sink("after");
+    await queue.flush();
+    const text = written.join("");
+    assert.ok(text.startsWith("line 0\nline 1\n"));
+    assert.ok(text.includes("line 12\n") && !text.includes("line 13\n"));
+    assert.ok(text.endsWith("[00:00:00] 7 log lines dropped\nafter\n"), text);
+    assert.equal(queue.dropped, 0);
+  },
+});
