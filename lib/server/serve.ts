@@ -64,6 +64,7 @@ export interface ServeOptions {
    * @default 8388608 (8 MiB)
    */
   maxQueueBytes?: number;
+  /**
    * Slowest a frame's payload may arrive, in bytes a second, averaged over
    * `payloadRateWindowMs` (the first window is the grace period), so a peer
    * that trickles a frame (slowloris) is closed with a TIMEOUT error while

@@ -6,7 +6,7 @@
  * @module
  */
 import type { LineSink } from "./log.ts";
-import { clock } from "./wire/trace.ts";
+import { clock } from "./format.ts";
 
 /** Where a {@linkcode LogQueue} writes: `Deno.stdout`, or any writer. */
 export interface AsyncWriter {
