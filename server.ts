@@ -16,6 +16,7 @@ import { HISTORY_FILE, SqliteHistory } from "./lib/server/history/sqlite_history
 import { DEFAULT_RATE_LIMIT } from "./lib/server/limits/rate_limit.ts";
 import { DEFAULT_CONNECTION_LIMITS } from "./lib/server/limits/conn_limits.ts";
 import { errorText } from "./lib/shared/error_text.ts";
+import { clock } from "./lib/shared/format.ts";
 
 const USAGE = `Usage: server [options]
 
@@ -29,6 +30,8 @@ Options:
   --data-dir DIR        where the history (${HISTORY_FILE}) and downloads/ live (default .)
   --downloads DIR       where received attachments are stored (default DIR/downloads)
   --history-limit N     most history entries sent to a joining user (default all)
+  --fresh               start with an empty history; the old one is kept, under a dated
+                        name, in history-archive/
   --fsync               wait for the disk on every message, so even a power loss loses
                         nothing (default: survive the server being killed, kill -9 too)
   --stall-timeout T     drop a peer stuck mid-frame this long, e.g. 30s, 500ms (default 30s);
@@ -55,6 +58,9 @@ Options:
 
 The deno task and the built programs may only use ${HISTORY_FILE} and downloads/ in the folder
 they run in; for another --data-dir, run from source with --allow-read and --allow-write on it.`;
+
+/** Where `--fresh` keeps the histories it set aside, inside the data folder. */
+const ARCHIVE_DIR = "history-archive";
 
 let listenAddress = "";
 
@@ -88,6 +94,7 @@ function options(args: string[]) {
       "no-rate-limit": { type: "boolean", default: false },
       trace: { type: "boolean", default: false },
       "log-queue": { type: "string", default: String(DEFAULT_LOG_QUEUE_BYTES) },
+      fresh: { type: "boolean", default: false },
       "max-queue": { type: "string", default: "8M" },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -139,17 +146,23 @@ async function main(args: string[]): Promise<number> {
   });
   const logger = new Logger(logQueue.sink);
   listenAddress = `${values.host}:${values.port}`;
+  // Listen first: a busy port must not cost the history a file or a rename.
+  const listener = Deno.listen({ hostname: settings.hostname!, port: settings.port! });
   const dataDir = values["data-dir"];
   if (dataDir !== ".") await Deno.mkdir(dataDir, { recursive: true });
-  using history = SqliteHistory.open(join(dataDir, HISTORY_FILE), {
+  const historyPath = join(dataDir, HISTORY_FILE);
+  const archived = values.fresh
+    ? await archiveHistory(historyPath, join(dataDir, ARCHIVE_DIR))
+    : null;
+  using history = SqliteHistory.open(historyPath, {
     sync: values.fsync ? "full" : "normal",
   });
-  logger.info(`History: ${history.path}, ${history.count()} entries`);
+  logger.info(historyLine(history, archived));
   // Listen for signals before announcing the port, so a stop right after it is clean too.
   const stop = Promise.withResolvers<string>();
   const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
   for (const signal of signals) Deno.addSignalListener(signal, () => stop.resolve(signal));
-  const server = await serve({ ...settings, history, logger });
+  const server = await serve({ ...settings, history, logger, listener });
   const signal = await stop.promise;
   logger.info(`Received ${signal}; shutting down`);
   await server.close();
@@ -173,7 +186,10 @@ function startupProblem(error: unknown): string | undefined {
   // Exit 1 and touch nothing: a supervisor restarting us gets the same line again, no damage.
   if (error instanceof HistoryError) return error.message;
   if (error instanceof Deno.errors.AddrInUse) {
-    return `cannot listen on ${listenAddress}: the port is already in use`;
+    const port = Number(listenAddress.split(":").pop());
+    return `cannot listen on ${listenAddress}: the port is already in use (is another server running?); try --port ${
+      port > 0 && port < 65535 ? port + 1 : 18001
+    }`;
   }
   if (error instanceof Deno.errors.NotCapable) {
     // The binaries and `deno task server` may only touch ./chatroom.db and ./downloads (see scripts/targets.ts).
@@ -183,4 +199,44 @@ function startupProblem(error: unknown): string | undefined {
     // An unwritable folder, a file where a folder should be, …
     return `cannot start: ${errorText(error)}`;
   }
+}
+
+/**
+ * Sets the history at `path` aside for `--fresh`: opened and closed once
+ * (SQLite folds in a write-ahead log a crash left behind), then moved into
+ * `archiveDir` under a dated name. Returns that name, or null if there was
+ * no history.
+ */
+async function archiveHistory(path: string, archiveDir: string): Promise<string | null> {
+  try {
+    await Deno.stat(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw error;
+  }
+  SqliteHistory.open(path).close();
+  await Deno.mkdir(archiveDir, { recursive: true });
+  const stamp = new Date().toISOString().slice(0, 19).replaceAll(":", "-");
+  const target = join(archiveDir, `chatroom-${stamp}.db`);
+  await Deno.rename(path, target);
+  return target;
+}
+
+/** The start-up line about the history: how many entries from when, or what --fresh kept. */
+function historyLine(history: SqliteHistory, archived: string | null): string {
+  if (archived) {
+    return `History: ${history.path} starts empty (--fresh); the old one is ${archived}`;
+  }
+  const count = history.count();
+  if (count === 0) return `History: ${history.path}, empty`;
+  const last = history.list(1)[0];
+  const when = new Date(last.timestamp);
+  const day = `${when.getFullYear()}-${String(when.getMonth() + 1).padStart(2, "0")}-${
+    String(when.getDate()).padStart(2, "0")
+  }`;
+  return `History: ${history.path}, ${count} ${
+    count === 1 ? "entry" : "entries"
+  }, the last from ${day} ${
+    clock(last.timestamp)
+  }; start with --fresh for an empty one (the old one is kept)`;
 }

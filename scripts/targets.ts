@@ -27,8 +27,8 @@ export type Program = typeof PROGRAMS[number];
 export const PERMISSIONS: Readonly<Record<Program, readonly string[]>> = {
   server: [
     "--allow-net",
-    "--allow-read=downloads,chatroom.db",
-    "--allow-write=downloads,chatroom.db",
+    "--allow-read=downloads,chatroom.db,history-archive",
+    "--allow-write=downloads,chatroom.db,history-archive",
   ],
   client: ["--allow-net", "--allow-read", "--allow-write=downloads", "--allow-run"],
 };

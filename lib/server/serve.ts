@@ -31,6 +31,12 @@ export const DEFAULT_MIN_PAYLOAD_RATE = 1024;
 
 /** Options for {@linkcode serve}. */
 export interface ServeOptions {
+  /**
+   * A listener already open (server.ts listens before it touches the
+   * history, so a busy port costs nothing); `hostname` and `port` are then
+   * not used. @default a new one on `hostname`:`port`
+   */
+  listener?: Deno.TcpListener;
   /** Address to listen on. @default "0.0.0.0" */
   hostname?: string;
   /** Port to listen on; 0 picks a free one. @default 18000 */
@@ -197,7 +203,7 @@ class Server implements ChatServer {
     if (missing.length > 20) {
       this.#log.info(`…and ${missing.length - 20} more attachment records whose file is missing`);
     }
-    this.#listener = Deno.listen({
+    this.#listener = this.#options.listener ?? Deno.listen({
       hostname: this.#options.hostname ?? "0.0.0.0",
       port: this.#options.port ?? 18000,
     });

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { FLAG } from "../../lib/shared/wire/flags.ts";
 import { TestClient } from "../support/harness.ts";
 import { denoLauncher, ProgramProcess } from "../support/program_process.ts";
+import { SqliteHistory } from "../../lib/server/history/sqlite_history.ts";
 
 async function startServerProcess(cwd: string, port = 0) {
   const server = ProgramProcess.start(
@@ -75,7 +76,7 @@ Deno.test({
   },
 });
 
-Deno.test("server says which port is busy instead of a stack trace", async () => {
+Deno.test("server says which port is busy, suggests the next one, and creates no history", async () => {
   const cwd = await Deno.makeTempDir();
   const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   try {
@@ -87,8 +88,13 @@ Deno.test("server says which port is busy instead of a stack trace", async () =>
     assert.equal((await server.exited()).code, 1);
     assert.match(
       server.stderr,
-      /^server: cannot listen on 127\.0\.0\.1:\d+: the port is already in use/,
+      new RegExp(
+        `^server: cannot listen on 127\\.0\\.0\\.1:${taken.addr.port}: the port is already in use .*; try --port ${
+          taken.addr.port + 1
+        }`,
+      ),
     );
+    await assert.rejects(Deno.stat(`${cwd}/chatroom.db`), Deno.errors.NotFound);
   } finally {
     taken.close();
     await Deno.remove(cwd, { recursive: true });
@@ -104,6 +110,54 @@ Deno.test("server misuse prints one line and usage, exit code 2", async () => {
     assert.equal((await server.exited()).code, 2);
     assert.match(server.stderr, /^server: --max-users must be a whole number from 1 to /);
     assert.match(server.stderr, /Usage: server \[options\]/);
+  } finally {
+    await Deno.remove(cwd, { recursive: true });
+  }
+});
+
+Deno.test("server --fresh starts with an empty history and keeps the old one under a dated name", async () => {
+  const cwd = await Deno.makeTempDir();
+  try {
+    const start = (args: string[] = []) =>
+      ProgramProcess.start(
+        denoLauncher("server"),
+        ["--host", "127.0.0.1", "--port", "0", ...args],
+        {
+          cwd,
+        },
+      );
+    {
+      await using first = start();
+      const [, port] = await first.waitFor(/listening on 127\.0\.0\.1:(\d+)/);
+      await using cool = await TestClient.join(Number(port), "Cool");
+      cool.say("Hi");
+      await cool.next((f) => f.sender === "Cool");
+    }
+    {
+      await using again = start();
+      const [line] = await again.waitFor(
+        /History: chatroom\.db, \d+ entries, the last from .*--fresh.*/,
+      );
+      assert.match(line, /the last from \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}/);
+    }
+    await using fresh = start(["--fresh"]);
+    const [, archived] = await fresh.waitFor(
+      /History: chatroom\.db starts empty \(--fresh\); the old one is (history-archive\/chatroom-[\dT-]+\.db)/,
+    );
+    const [, port] = await fresh.waitFor(/listening on 127\.0\.0\.1:(\d+)/);
+    await using fun = await TestClient.connect(Number(port));
+    fun.send({ flags: FLAG.JOIN_REQUEST, username: "Fun" });
+    const accept = await fun.next((f) => (f.flags & FLAG.JOIN_ACCEPT) !== 0);
+    assert.equal(accept.number, 0, "the fresh history is empty");
+    const old = SqliteHistory.open(`${cwd}/${archived}`);
+    try {
+      assert.ok(
+        old.list().some((e) => e.kind === "chat" && e.text === "Hi"),
+        "the old history is kept",
+      );
+    } finally {
+      old.close();
+    }
   } finally {
     await Deno.remove(cwd, { recursive: true });
   }

@@ -22,8 +22,8 @@ const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const PERMISSIONS = {
   server: [
     "--allow-net",
-    "--allow-read=downloads,chatroom.db",
-    "--allow-write=downloads,chatroom.db",
+    "--allow-read=downloads,chatroom.db,history-archive",
+    "--allow-write=downloads,chatroom.db,history-archive",
   ],
   client: ["--allow-net", "--allow-read", "--allow-write=downloads"],
   gui: ["--allow-net", "--allow-read", "--allow-write=downloads", "--allow-run"],
