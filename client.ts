@@ -11,6 +11,7 @@ import { TtyConsole } from "./lib/client/terminal/tty_console.ts";
 import { TerminalApp } from "./lib/client/terminal/terminal_app.ts";
 import { runGui } from "./lib/gui/run_gui.ts";
 import { streamSink } from "./lib/shared/log.ts";
+import { writeAllSync } from "./lib/shared/net/byte_conn.ts";
 import { freeSpace } from "./lib/client/free_space.ts";
 import { withoutTaskSeparator } from "./lib/shared/task_args.ts";
 import { checkWritable } from "./lib/shared/check_writable.ts";
@@ -88,8 +89,7 @@ async function main(args: string[]): Promise<number> {
   const encoder = new TextEncoder();
   const write = (text: string) => {
     const bytes = encoder.encode(text);
-    let at = 0;
-    while (at < bytes.length) at += Deno.stdout.writeSync(bytes.subarray(at));
+    writeAllSync(Deno.stdout, bytes);
   };
   const onInterrupt = () => app.interrupt();
   const tty = interactive

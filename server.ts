@@ -17,6 +17,7 @@ import { DEFAULT_RATE_LIMIT } from "./lib/server/limits/rate_limit.ts";
 import { DEFAULT_CONNECTION_LIMITS } from "./lib/server/limits/conn_limits.ts";
 import { errorText } from "./lib/shared/error_text.ts";
 import { clock } from "./lib/shared/format.ts";
+import { sleep } from "./lib/shared/abortable.ts";
 
 const USAGE = `Usage: server [options]
 
@@ -169,7 +170,7 @@ async function main(args: string[]): Promise<number> {
   history.close();
   logger.info(`History closed: ${history.path}`);
   // The last lines, if stdout takes them soon; a stdout nobody reads must not hold the exit.
-  await Promise.race([logQueue.flush(), new Promise((r) => setTimeout(r, 1000))]);
+  await sleep(1000, logQueue.flush());
   return 0;
 }
 

@@ -11,7 +11,7 @@
  * @module
  */
 import { LatencyHistogram } from "./stats.ts";
-import { wallMs } from "./worker_io.ts";
+import { runWorker, wallMs } from "./worker_io.ts";
 
 /** Longest a phase may wait for missing messages after its last send. */
 export const GRACE_MS = 10_000;
@@ -181,4 +181,27 @@ export function lineField(line: Uint8Array, field: number): number {
 async function sleepUntil(wall: number): Promise<void> {
   const ms = wall - wallMs();
   if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Serves the bench runner's commands to a fan-out load generator: `join`
+ * (its own, per protocol), then the two phases, paced by `phases` over
+ * `members`.
+ */
+export async function runFanoutWorker(
+  phases: FanoutPhases,
+  members: FanoutMember[],
+  join: (port: number, first: number, count: number) => Promise<void>,
+): Promise<void> {
+  await runWorker(async (command) => {
+    switch (command.cmd) {
+      case "join":
+        return await join(Number(command.port), Number(command.first), Number(command.count));
+      case "steady":
+        return await phases.steady(members, command as unknown as SteadyCommand);
+      case "saturate":
+        return await phases.saturate(members, command as unknown as SaturateCommand);
+    }
+    throw new Error(`Unknown command ${command.cmd}`);
+  });
 }

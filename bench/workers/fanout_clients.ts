@@ -24,10 +24,8 @@ import {
   type FanoutMember,
   FanoutPhases,
   lineField,
-  type SaturateCommand,
-  type SteadyCommand,
+  runFanoutWorker,
 } from "../support/fanout_phases.ts";
-import { runWorker } from "../support/worker_io.ts";
 
 interface Member extends FanoutMember {
   /** `fan<index>`. */
@@ -38,17 +36,7 @@ interface Member extends FanoutMember {
 const members: Member[] = [];
 const phases = new FanoutPhases({ echoesToSender: true });
 
-await runWorker(async (command) => {
-  switch (command.cmd) {
-    case "join":
-      return await join(Number(command.port), Number(command.first), Number(command.count));
-    case "steady":
-      return await phases.steady(members, command as unknown as SteadyCommand);
-    case "saturate":
-      return await phases.saturate(members, command as unknown as SaturateCommand);
-  }
-  throw new Error(`Unknown command ${command.cmd}`);
-});
+await runFanoutWorker(phases, members, join);
 await Promise.all(members.map((m) => m.client.close()));
 
 async function join(port: number, first: number, count: number): Promise<void> {

@@ -20,10 +20,9 @@ import {
   type FanoutMember,
   FanoutPhases,
   lineField,
-  type SaturateCommand,
-  type SteadyCommand,
+  runFanoutWorker,
 } from "../support/fanout_phases.ts";
-import { runWorker, wallMs } from "../support/worker_io.ts";
+import { wallMs } from "../support/worker_io.ts";
 
 /** The channel every client joins. */
 export const CHANNEL = "#room";
@@ -51,17 +50,7 @@ interface Member extends FanoutMember {
 const members: Member[] = [];
 const phases = new FanoutPhases({ echoesToSender: false });
 
-await runWorker(async (command) => {
-  switch (command.cmd) {
-    case "join":
-      return await join(Number(command.port), Number(command.first), Number(command.count));
-    case "steady":
-      return await phases.steady(members, command as unknown as SteadyCommand);
-    case "saturate":
-      return await phases.saturate(members, command as unknown as SaturateCommand);
-  }
-  throw new Error(`Unknown command ${command.cmd}`);
-});
+await runFanoutWorker(phases, members, join);
 await Promise.all(members.map(async (m) => {
   await m.sender.flush();
   m.conn.close();

@@ -5,6 +5,7 @@
  * @module
  */
 import { clock } from "./format.ts";
+import { writeAllSync } from "./net/byte_conn.ts";
 
 /** Receives whole lines (without the newline). */
 export type LineSink = (line: string) => void;
@@ -73,7 +74,6 @@ export function streamSink(stream: { writeSync(p: Uint8Array): number }): LineSi
     const text = line + "\n";
     const { read, written } = encoder.encodeInto(text, scratch);
     const bytes = read === text.length ? scratch.subarray(0, written) : encoder.encode(text);
-    let at = 0;
-    while (at < bytes.length) at += stream.writeSync(bytes.subarray(at));
+    writeAllSync(stream, bytes);
   };
 }

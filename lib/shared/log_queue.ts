@@ -7,6 +7,8 @@
  */
 import type { LineSink } from "./log.ts";
 import { clock } from "./format.ts";
+import { concatBytes } from "./wire/bytes.ts";
+import { writeAll } from "./net/byte_conn.ts";
 
 /** Where a {@linkcode LogQueue} writes: `Deno.stdout`, or any writer. */
 export interface AsyncWriter {
@@ -97,15 +99,9 @@ export class LogQueue {
     try {
       while (this.#lines.length > 0) {
         const batch = this.#lines.splice(0, 256);
-        const size = batch.reduce((n, b) => n + b.length, 0);
-        const joined = new Uint8Array(size);
-        let at = 0;
-        for (const line of batch) {
-          joined.set(line, at);
-          at += line.length;
-        }
-        for (let done = 0; done < size;) done += await this.#writer.write(joined.subarray(done));
-        this.#bytes -= size;
+        const joined = concatBytes(batch);
+        await writeAll(this.#writer, joined);
+        this.#bytes -= joined.length;
       }
     } catch (_) {
       // stdout is gone (a closed pipe): nowhere to report it; later lines are counted as dropped.

@@ -195,14 +195,15 @@ Deno.test(
   },
 );
 
+/** A connection whose writes never complete: what is queued stays queued. */
+function stuckConn(): ByteConn {
+  return { read: () => Promise.resolve(null), write: () => new Promise(() => {}), close() {} };
+}
+
 Deno.test("FrameSender refuses frames past its budget, counting the one being written", {
   permissions: "none",
 }, async () => {
-  const conn: ByteConn = {
-    read: () => Promise.resolve(null),
-    write: () => new Promise(() => {}),
-    close() {},
-  };
+  const conn = stuckConn();
   const sender = new FrameSender(conn, { maxQueueBytes: 100 });
   assert.equal(sender.send(new Uint8Array(60)), true);
   await Promise.resolve(); // the sender starts writing after this turn's frames are queued
@@ -214,11 +215,7 @@ Deno.test("FrameSender refuses frames past its budget, counting the one being wr
 Deno.test("FrameSender accepts one frame over its budget into an empty queue", {
   permissions: "none",
 }, () => {
-  const conn: ByteConn = {
-    read: () => Promise.resolve(null),
-    write: () => new Promise(() => {}),
-    close() {},
-  };
+  const conn = stuckConn();
   const sender = new FrameSender(conn, { maxQueueBytes: 100 });
   assert.equal(sender.send(new Uint8Array(500)), true);
   assert.equal(sender.send(new Uint8Array(1)), false);
@@ -227,11 +224,7 @@ Deno.test("FrameSender accepts one frame over its budget into an empty queue", {
 Deno.test("FrameSender charges a streamed payload its read buffers, not its length", {
   permissions: "none",
 }, async () => {
-  const conn: ByteConn = {
-    read: () => Promise.resolve(null),
-    write: () => new Promise(() => {}),
-    close() {},
-  };
+  const conn = stuckConn();
   const sender = new FrameSender(conn, { maxQueueBytes: 2 * BODY_BUFFER_BYTES + 10_000 });
   const header = (size: number) =>
     encodeFrame({ flags: FLAG.ATTACHMENT, filename: "a", payloadLength: size });

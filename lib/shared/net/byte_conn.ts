@@ -23,9 +23,15 @@ export const CHUNK_SIZE = 256 * 1024;
 export const CHUNK_VALID_FOR = 1;
 
 /** Writes every byte of `bytes`, looping over short writes. */
-export async function writeAll(conn: ByteConn, bytes: Uint8Array): Promise<void> {
+export async function writeAll(conn: Pick<ByteConn, "write">, bytes: Uint8Array): Promise<void> {
   let at = 0;
   while (at < bytes.length) {
     at += await conn.write(bytes.subarray(at));
   }
+}
+
+/** {@linkcode writeAll} for a synchronous writer, such as `Deno.stdout` in a terminal program. */
+export function writeAllSync(out: { writeSync(p: Uint8Array): number }, bytes: Uint8Array): void {
+  let at = 0;
+  while (at < bytes.length) at += out.writeSync(bytes.subarray(at));
 }
