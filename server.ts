@@ -16,7 +16,7 @@ import { HISTORY_FILE, SqliteHistory } from "./lib/server/history/sqlite_history
 import { DEFAULT_RATE_LIMIT } from "./lib/server/limits/rate_limit.ts";
 import { DEFAULT_CONNECTION_LIMITS } from "./lib/server/limits/conn_limits.ts";
 import { errorText } from "./lib/shared/error_text.ts";
-import { clock } from "./lib/shared/format.ts";
+import { dateTime } from "./lib/shared/format.ts";
 import { sleep } from "./lib/shared/abortable.ts";
 
 const USAGE = `Usage: server [options]
@@ -231,13 +231,7 @@ function historyLine(history: SqliteHistory, archived: string | null): string {
   const count = history.count();
   if (count === 0) return `History: ${history.path}, empty`;
   const last = history.list(1)[0];
-  const when = new Date(last.timestamp);
-  const day = `${when.getFullYear()}-${String(when.getMonth() + 1).padStart(2, "0")}-${
-    String(when.getDate()).padStart(2, "0")
-  }`;
-  return `History: ${history.path}, ${count} ${
-    count === 1 ? "entry" : "entries"
-  }, the last from ${day} ${
-    clock(last.timestamp)
+  return `History: ${history.path}, ${count} ${count === 1 ? "entry" : "entries"}, the last from ${
+    dateTime(last.timestamp)
   }; start with --fresh for an empty one (the old one is kept)`;
 }

@@ -42,7 +42,12 @@ export function stamp(timestamp: number, now: number = Date.now()): string {
   const today = new Date(now);
   const sameDay = d.getFullYear() === today.getFullYear() && d.getMonth() === today.getMonth() &&
     d.getDate() === today.getDate();
-  if (sameDay) return clock(timestamp);
+  return sameDay ? clock(timestamp) : dateTime(timestamp);
+}
+
+/** `YYYY-MM-DD HH:MM:SS` of a timestamp in local time. */
+export function dateTime(timestamp: number): string {
+  const d = new Date(timestamp);
   const date = [d.getFullYear(), d.getMonth() + 1, d.getDate()]
     .map((n, i) => String(n).padStart(i === 0 ? 4 : 2, "0"))
     .join("-");
