@@ -223,10 +223,10 @@ Deno.test("§Errors: a code of 100 and up closes the connection (BAD_MAGIC)", as
   await client.closed();
 });
 
-Deno.test("§Frame layout: bits 14-15 of FLAGS set are BAD_HEADER and close", async () => {
+Deno.test("§Frame layout: bit 15 of FLAGS set is BAD_HEADER and closes", async () => {
   await using server = await startServer();
   await using client = await RawClient.connect(server.port);
-  await client.send({ flags: 0x4000 });
+  await client.send({ flags: 0x8000 });
   assert.equal((await client.next(F.ERROR)).code, 102);
   await client.closed();
 });

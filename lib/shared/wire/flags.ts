@@ -33,6 +33,16 @@ export const FLAG = {
    * only to users who asked for it with {@linkcode JOIN_OPTION.ECHO}.
    */
   ECHO: 1 << 13,
+  /**
+   * From the server only: a frame of an attachment forwarded while it is
+   * still arriving (cut-through), sent only to users who asked for it with
+   * {@linkcode JOIN_OPTION.STREAM}. With ATTACHMENT it begins a transfer
+   * (NUMBER its id, PAYLOAD the file's size as 8 bytes); alone it carries the
+   * next bytes of transfer NUMBER, or none to say the file is stored; with
+   * ERROR (CODE ATTACHMENT_DISCARDED) it tells the receiver to discard it.
+   * See "Attachments as they arrive" in `docs/PROTOCOL.md`.
+   */
+  STREAM: 1 << 14,
 } as const;
 
 /**
@@ -43,6 +53,8 @@ export const FLAG = {
 export const JOIN_OPTION = {
   /** Confirm my own attachments with an ECHO header instead of sending them back. */
   ECHO: 1 << 0,
+  /** Forward others' attachments as they arrive, in STREAM frames, instead of once stored. */
+  STREAM: 1 << 1,
 } as const;
 
 /** Every flag bit this version defines; any other bit set is a protocol error. */

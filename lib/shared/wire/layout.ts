@@ -49,3 +49,8 @@ export const MAX_HEADER_SIZE: number = FIXED_HEADER_SIZE + 2 * MAX_NAME_BYTES +
 export const MAX_MESSAGE_PAYLOAD = 1024 * 1024;
 /** Largest payload the codec can describe: 2^53 − 1 bytes, far beyond any disk. */
 export const MAX_PAYLOAD_LENGTH: number = Number.MAX_SAFE_INTEGER;
+/**
+ * Largest payload of one STREAM frame carrying attachment bytes: 256 KiB, the
+ * chunk size the server reads uploads in (far under MAX_MESSAGE_PAYLOAD).
+ */
+export const MAX_STREAM_CHUNK = 256 * 1024;

@@ -33,6 +33,12 @@ export const CODE = {
    * the connection kept (every code below 100 keeps it).
    */
   ATTACHMENT_NO_DIGEST: 15,
+  /**
+   * An attachment forwarded as it arrived (STREAM) is not in the room after
+   * all: its upload broke off or failed the server's check. The receiver
+   * deletes what it has of it; the connection is kept.
+   */
+  ATTACHMENT_DISCARDED: 16,
   BAD_MAGIC: 100,
   UNSUPPORTED_VERSION: 101,
   BAD_HEADER: 102,
