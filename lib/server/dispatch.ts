@@ -37,6 +37,7 @@ export function dispatch(peer: Peer, read: ReadRequest, context: ServerContext):
       const decision = room.join(id, header.username, peer.conn.remoteAddr, {
         avatar,
         echo: (header.number & JOIN_OPTION.ECHO) !== 0,
+        stream: (header.number & JOIN_OPTION.STREAM) !== 0,
       });
       outbox.deliver(decision.out);
       if (decision.accepted) {

@@ -19,6 +19,9 @@ import { replayStream } from "./replay.ts";
 import { entryBody, entryToSend } from "./entry_payload.ts";
 import { entryFrame } from "./room/entry_frame.ts";
 import { closeQuietly } from "../shared/net/conn_helpers.ts";
+import { MAX_STREAM_CHUNK } from "../shared/wire/layout.ts";
+import { STREAM_LAG_BYTES, type Transfer, type TransferInfo, Transfers } from "./room/transfers.ts";
+import { fileDataFrames } from "./transfer_file.ts";
 
 /** One open connection, joined or not. */
 export interface Peer {
@@ -51,6 +54,8 @@ export class Outbox {
   #peers = new Map<ConnId, Peer>();
   /** The replay each connection has under way or queued: at most one. */
   #replays = new Map<ConnId, AbortController>();
+  /** Uploads being forwarded as they arrive. */
+  #transfers = new Transfers();
   #options: OutboxOptions;
 
   /** Starts with no connections. */
@@ -73,6 +78,7 @@ export class Outbox {
     this.#peers.delete(id);
     this.#replays.get(id)?.abort();
     this.#replays.delete(id);
+    this.#transfers.forget(id);
   }
 
   /** Sends what the room decided, in order. */
@@ -91,6 +97,9 @@ export class Outbox {
         case "stream":
           this.#stream(item.to, item.frames);
           break;
+        case "end":
+          this.#end(item.transfer, item.entry);
+          break;
       }
     }
   }
@@ -102,6 +111,100 @@ export class Outbox {
       if (!this.#peers.has(id)) continue;
       this.#traceSent(init, id);
       this.#enqueue(id, bytes, body);
+    }
+  }
+
+  /**
+   * Opens a transfer of an upload that is starting, to those of `to` with
+   * room for one more (see {@linkcode Transfers.open}), and sends them its
+   * BEGIN. The others get the classic frame once it is stored.
+   */
+  beginTransfer(info: TransferInfo, to: ConnId[]): Transfer {
+    const transfer = this.#transfers.open(info, to.filter((id) => this.#peers.has(id)));
+    if (transfer.receivers.length) this.send(transfer.receivers, transfer.beginFrame());
+    return transfer;
+  }
+
+  /**
+   * The next bytes of an upload, as they arrive: one DATA frame (the one
+   * copy of `chunk`, which the reader reuses), queued to every receiver
+   * still live. One whose queue would pass {@linkcode STREAM_LAG_BYTES} is
+   * behind from here on. Never waits: the uploader does not wait on anyone.
+   */
+  forward(transfer: Transfer, chunk: Uint8Array): void {
+    for (let at = 0; at < chunk.length; at += MAX_STREAM_CHUNK) {
+      const part = chunk.subarray(at, Math.min(chunk.length, at + MAX_STREAM_CHUNK));
+      const live = transfer.live;
+      if (live.length) this.#forwardPart(transfer, live, part);
+      transfer.advance(part.length);
+    }
+  }
+
+  #forwardPart(transfer: Transfer, live: ConnId[], part: Uint8Array): void {
+    const init = transfer.dataFrame(part);
+    const bytes = encodeFrame(init);
+    for (const id of live) {
+      const peer = this.#peers.get(id);
+      if (!peer) {
+        transfer.drop(id);
+        continue;
+      }
+      if (peer.sender.queuedBytes + bytes.length > STREAM_LAG_BYTES) {
+        transfer.fallBehind(id);
+        this.#options.logger.info(
+          `${peer.label} is behind on transfer ${transfer.id} at byte ${transfer.forwarded}; it gets the rest from the stored file`,
+        );
+        continue;
+      }
+      if (this.#options.trace) {
+        this.#traceSent({ ...init, payload: undefined, payloadLength: part.length }, id);
+      }
+      if (!peer.sender.send(bytes)) this.#dropGone(peer);
+    }
+  }
+
+  /**
+   * The upload failed (broke off, failed its digest, could not be stored or
+   * recorded, or the server is shutting down): every receiver of the
+   * transfer, live or behind, is told to discard it, and why.
+   */
+  discard(transfer: Transfer, reason: string): void {
+    if (this.#transfers.get(transfer.id) !== transfer) return;
+    this.#transfers.close(transfer);
+    this.send(transfer.receivers, transfer.discardFrame(reason));
+  }
+
+  /** Is `transfer` still open (neither ended nor discarded)? */
+  isOpen(transfer: Transfer): boolean {
+    return this.#transfers.get(transfer.id) === transfer;
+  }
+
+  /**
+   * The upload of `id` is stored and recorded as `entry`: END to the live
+   * receivers; one behind at byte k first gets the rest from the stored
+   * file, read as its connection takes it (charged what it holds), then END.
+   */
+  #end(id: number, entry: HistoryEntry): void {
+    const transfer = this.#transfers.get(id);
+    if (!transfer) return;
+    this.#transfers.close(transfer);
+    const end = transfer.endFrame(entry);
+    const behind = transfer.behind;
+    const late = new Set(behind.map((b) => b.id));
+    this.send(transfer.receivers.filter((r) => !late.has(r)), end);
+    const path = `${this.#options.downloadsDir}/${entry.attachment!.storedName}`;
+    for (const { id: to, at } of behind) {
+      const peer = this.#peers.get(to);
+      if (!peer) continue;
+      const options = { path, from: at, transfer, end, logger: this.#options.logger };
+      const queued = peer.sender.stream((hold) =>
+        fileDataFrames({
+          ...options,
+          hold,
+          onFrame: (frame: FrameInit) => this.#traceSent(frame, to),
+        })
+      );
+      if (!queued) this.#dropGone(peer);
     }
   }
 

@@ -1,6 +1,7 @@
 /**
  * The server side of an upload: an ATTACHMENT frame from a user is checked,
- * streamed to disk, verified, recorded in the room and forwarded, or refused
+ * streamed to disk (and, as it arrives, to those who asked for STREAM),
+ * verified, recorded in the room and forwarded, or refused
  * with an ERROR frame to its sender while the rest of it is skipped. One
  * over --max-attachment is refused and its connection closed: the server
  * does not read that much only to throw it away.
@@ -62,24 +63,52 @@ export async function receiveAttachment(
     return await peer.reader.skipPayload();
   }
   const sender = room.member(peer.id)!.username;
-  logger.info(`Receiving attachment ${name} (${formatBytes(header.payloadLength)}) from ${sender}`);
+  const size = header.payloadLength;
+  logger.info(`Receiving attachment ${name} (${formatBytes(size)}) from ${sender}`);
+  // Forwarded as it arrives to those who asked for STREAM (after the checks above).
+  const transfer = outbox.beginTransfer(
+    { sender, filename: name, sha256: header.sha256, size, timestamp: Date.now() },
+    room.streamReceivers(peer.id),
+  );
+  const discard = (why: string) => {
+    if (transfer.receivers.length) outbox.discard(transfer, why);
+  };
+  let received = 0;
   let stored;
   try {
     const chunks = untilAborted(peer.reader.payloadChunks(), context.stopping);
-    stored = await receiveFile(chunks, context.downloadsDir, name, {
-      size: header.payloadLength,
-      sha256: header.sha256,
-    });
+    stored = await receiveFile(
+      forwarded(chunks, (chunk) => {
+        received += chunk.length;
+        outbox.forward(transfer, chunk);
+      }),
+      context.downloadsDir,
+      name,
+      { size, sha256: header.sha256 },
+    );
   } catch (error) {
     if (context.stopping.aborted) {
+      discard(`${sender}'s upload of ${name} was cut off by the server's shutdown.`);
       logger.info(`Upload of ${name} from ${sender} aborted by the shutdown; nothing stored`);
       throw error;
     }
-    if (error instanceof ProtocolError) throw error;
-    await peer.reader.skipPayload();
+    if (error instanceof ProtocolError) {
+      discard(
+        `${sender}'s upload of ${name} broke off after ${formatBytes(received)} of ${
+          formatBytes(size)
+        }.`,
+      );
+      throw error;
+    }
+    await peer.reader.skipPayload().catch((skip) => {
+      discard(`${sender}'s upload of ${name} broke off.`);
+      throw skip;
+    });
     if (error instanceof FileCheckError) {
+      discard(`${sender}'s upload of ${name} was damaged in transit (its SHA-256 does not match).`);
       return refuse(CODE.ATTACHMENT_HASH_MISMATCH, error.message);
     }
+    discard(`The server could not store ${sender}'s upload of ${name}.`);
     // The sender hears why without the server's paths; the log keeps the whole message.
     logger.info(`Cannot store ${name} from ${sender}: ${errorText(error)}`);
     return refuse(CODE.SERVER_ERROR, `The server could not store ${name}: ${peerErrorText(error)}`);
@@ -90,14 +119,17 @@ export async function receiveAttachment(
       storedName: stored.name,
       size: stored.size,
       sha256: stored.sha256,
-    }));
+    }, transfer.receivers.length ? { id: transfer.id, to: transfer.receivers } : undefined));
   } catch (error) {
+    discard(`The server could not record ${sender}'s upload of ${name}.`);
     // Not in the history, so not in downloads/ either: no record without a file, no file without one.
     await Deno.remove(stored.path).catch((removal) =>
       logger.info(`Cannot remove ${stored.path}: ${errorText(removal)}`)
     );
     throw error;
   }
+  // Not recorded after all (the room refused it): no transfer may stay open.
+  if (outbox.isOpen(transfer)) discard(`${sender}'s upload of ${name} was not recorded.`);
   // The sender is sent the file back unless it asked for an ECHO header instead.
   const backToSender = !room.member(peer.id)?.echo;
   const others = room.members.length - 1;
@@ -108,6 +140,17 @@ export async function receiveAttachment(
       backToSender ? " and back to the sender" : ""
     }`,
   );
+}
+
+/** `chunks`, each handed to `onChunk` (forwarded to the receivers) before it is stored. */
+async function* forwarded(
+  chunks: AsyncIterable<Uint8Array>,
+  onChunk: (chunk: Uint8Array) => void,
+): AsyncGenerator<Uint8Array> {
+  for await (const chunk of chunks) {
+    onChunk(chunk);
+    yield chunk;
+  }
 }
 
 /** `n` bytes exactly, and rounded when that is shorter: `104857600 bytes (100 MiB)`. */

@@ -204,6 +204,7 @@ export const F = {
   AVATAR: 0x0800,
   NOTICE: 0x1000,
   ECHO: 0x2000,
+  STREAM: 0x4000,
 } as const;
 
 /** Connects and joins as `username`, returning after the client's own NEW_USER. */

@@ -9,6 +9,7 @@ import type { FrameInit } from "../../lib/shared/wire/frame.ts";
 import type { ConnId, Outgoing } from "../../lib/server/room/outgoing.ts";
 import type { HistoryEntry, HistoryStore } from "../../lib/server/history/history.ts";
 import { entryFrame } from "../../lib/server/room/entry_frame.ts";
+import { transferEndFrame } from "../../lib/server/room/transfers.ts";
 
 /** One frame, whom it goes to, and the kind of item it came from. */
 export interface SentFrame {
@@ -39,6 +40,8 @@ export function sentFrames(out: Outgoing[], history?: HistoryStore): SentFrame[]
       }
       case "stream":
         return o.frames.map((frame) => ({ kind: o.kind, to: [o.to], frame }));
+      case "end":
+        return [{ kind: o.kind, to: o.to, frame: transferEndFrame(o.transfer, o.entry) }];
     }
   });
 }

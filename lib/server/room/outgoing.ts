@@ -28,6 +28,8 @@ export interface Member extends PeerAddress {
   avatar?: AvatarImage;
   /** Its own attachments come back as an ECHO header, not in full. */
   echo?: boolean;
+  /** Others' attachments come as they arrive, in STREAM frames (JOIN_OPTION.STREAM). */
+  stream?: boolean;
 }
 
 /**
@@ -40,13 +42,17 @@ export interface Member extends PeerAddress {
  *   the connection takes it; a later join on the same connection cancels it);
  * - `stream`: frames that go out one after another to `to`, each encoded only
  *   when the connection is ready for it (a joiner's avatars, which together
- *   could pass the limit of what may wait in its queue).
+ *   could pass the limit of what may wait in its queue);
+ * - `end`: the END of transfer `transfer` (an attachment forwarded as it
+ *   arrived, now stored as `entry`) to its receivers `to`; a receiver that
+ *   fell behind gets the rest of the file first.
  */
 export type Outgoing =
   | { kind: "frame"; to: ConnId[]; frame: FrameInit }
   | { kind: "live"; to: ConnId[]; entry: HistoryEntry }
   | ({ kind: "replay"; to: ConnId } & HistoryRange)
-  | { kind: "stream"; to: ConnId; frames: FrameInit[] };
+  | { kind: "stream"; to: ConnId; frames: FrameInit[] }
+  | { kind: "end"; transfer: number; to: ConnId[]; entry: HistoryEntry };
 
 /** What a join request led to, and what to send because of it. */
 export type JoinDecision =

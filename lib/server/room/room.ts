@@ -33,6 +33,11 @@ export interface JoinOptions {
    * @default false
    */
   echo?: boolean;
+  /**
+   * The client asked (JOIN_OPTION.STREAM) to get others' attachments as
+   * they arrive, as transfers of STREAM frames. @default false
+   */
+  stream?: boolean;
 }
 
 /** Options for {@linkcode Room}. */
@@ -148,6 +153,7 @@ export class Room {
     const others = this.#ids();
     const member: Member = { id, username, ...peer, joinedAt: announcement.timestamp };
     if (options.echo) member.echo = true;
+    if (options.stream) member.stream = true;
     const avatar = options.avatar;
     if (avatar) {
       const name = avatarFileName(avatar.filename, imageType(avatar.bytes)!);
@@ -226,11 +232,27 @@ export class Room {
   }
 
   /**
+   * Who gets an upload from `id` as it arrives: every member that asked for
+   * STREAM, except the uploader when it asked for an ECHO instead.
+   */
+  streamReceivers(id: ConnId): ConnId[] {
+    return this.members.filter((m) => m.stream && !(m.id === id && m.echo)).map((m) => m.id);
+  }
+
+  /**
    * An attachment from `id`, already stored and hash-checked: recorded, then
    * sent to every member. A sender who asked for echoes gets an
    * {@linkcode echoFrame} instead (it has the bytes); the others come first.
+   * The receivers of `transfer` (the upload forwarded as it arrived) get its
+   * END instead of the whole frame, whether they are members still or not;
+   * the other members (no STREAM, joined during the upload, or with too
+   * many transfers open) get the classic frame.
    */
-  attachment(id: ConnId, stored: StoredAttachment): Outgoing[] {
+  attachment(
+    id: ConnId,
+    stored: StoredAttachment,
+    transfer?: { id: number; to: ConnId[] },
+  ): Outgoing[] {
     const member = this.#members.get(id);
     if (!member) return [error(id, CODE.NOT_JOINED, TEXT.notJoined)];
     const entry = this.#append({
@@ -240,11 +262,15 @@ export class Room {
       text: "",
       attachment: stored,
     });
-    if (!member.echo) return [{ kind: "live", to: this.#ids(), entry }];
-    return [
-      { kind: "live", to: this.#ids().filter((other) => other !== id), entry },
-      { kind: "frame", to: [id], frame: echoFrame(entry) },
-    ];
+    const streamed = new Set(transfer?.to);
+    const out: Outgoing[] = [];
+    if (transfer) out.push({ kind: "end", transfer: transfer.id, to: transfer.to, entry });
+    const classic = this.#ids().filter((other) =>
+      !streamed.has(other) && !(member.echo && other === id)
+    );
+    if (classic.length || !transfer) out.push({ kind: "live", to: classic, entry });
+    if (member.echo) out.push({ kind: "frame", to: [id], frame: echoFrame(entry) });
+    return out;
   }
 
   /**
