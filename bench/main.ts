@@ -126,6 +126,7 @@ async function main(args: string[]): Promise<number> {
     figures.relay3_ratio = figures.relay3_mb_s / figures.raw_mb_s;
     // How close to what the scenario's own hash check allows with no server at all.
     figures.relay_vs_hashed = figures.relay_mb_s / figures.hashed_mb_s;
+    figures.relay3_vs_hashed = figures.relay3_mb_s / figures.hashed_mb_s;
   }
   const context = {
     machine: describeMachine(),

@@ -48,20 +48,22 @@ export class BenchClient {
 
   /**
    * Connects to 127.0.0.1:`port` (TCP_NODELAY, as the real client) and joins
-   * as `username`, asking for ECHO headers as the real client does; every
-   * frame after the JOIN_ACCEPT goes to `handler`.
+   * as `username`, asking for ECHO headers as the real client does (or for
+   * the JOIN_OPTION bits `options`); every frame after the JOIN_ACCEPT goes
+   * to `handler`.
    */
   static async join(
     port: number,
     username: string,
     handler: FrameHandler | { sink: FrameSink } = skipFrame,
+    options: number = JOIN_OPTION.ECHO,
   ): Promise<BenchClient> {
     const conn = await Deno.connect({ hostname: "127.0.0.1", port });
     conn.setNoDelay(true);
     const reader = new FrameReader(conn);
     await writeAll(
       conn,
-      encodeFrame({ flags: FLAG.JOIN_REQUEST, username, number: JOIN_OPTION.ECHO }),
+      encodeFrame({ flags: FLAG.JOIN_REQUEST, username, number: options }),
     );
     while (true) {
       const header = await reader.readHeader();
