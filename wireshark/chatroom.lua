@@ -45,8 +45,9 @@ local FLAGS = {
   { "AVATAR", "avatar_flag", 0x0800, "AVATAR (ours: a user's avatar image)" },
   { "NOTICE", "notice_flag", 0x1000, "NOTICE (ours: a server announcement)" },
   { "ECHO", "echo_flag", 0x2000, "ECHO (ours: your own attachment, stored)" },
+  { "STREAM", "stream_flag", 0x4000, "STREAM (ours: an attachment as it arrives)" },
 }
-local KNOWN_FLAGS = 0x3fff
+local KNOWN_FLAGS = 0x7fff
 local FLAG = {}
 for _, f in ipairs(FLAGS) do FLAG[f[1]] = f[3] end
 
@@ -67,6 +68,7 @@ local CODES = {
   [13] = "SHUTTING_DOWN",
   [14] = "INVALID_AVATAR",
   [15] = "ATTACHMENT_NO_DIGEST",
+  [16] = "ATTACHMENT_DISCARDED",
   [100] = "BAD_MAGIC",
   [101] = "UNSUPPORTED_VERSION",
   [102] = "BAD_HEADER",
@@ -109,7 +111,7 @@ local F = {
 for _, f in ipairs(FLAGS) do
   F[f[2]] = ProtoField.uint16("chatroom." .. f[2], f[4], base.DEC, nil, f[3])
 end
-F.unknown_flags = ProtoField.uint16("chatroom.unknown_flags", "Undefined bits 14-15", base.HEX, nil, 0xc000)
+F.unknown_flags = ProtoField.uint16("chatroom.unknown_flags", "Undefined bit 15", base.HEX, nil, 0x8000)
 
 local field_list = {}
 for _, f in pairs(F) do field_list[#field_list + 1] = f end
@@ -195,6 +197,12 @@ local function preview(s, max)
 end
 
 local function kind_of(flags)
+  -- A transfer's frames (STREAM): BEGIN, DATA or END, DISCARD.
+  if bit.band(flags, FLAG.STREAM) ~= 0 then
+    if bit.band(flags, FLAG.ERROR) ~= 0 then return "STREAM_DISCARD" end
+    if bit.band(flags, FLAG.ATTACHMENT) ~= 0 then return "STREAM_BEGIN" end
+    return "STREAM_DATA"
+  end
   local names = {}
   for _, f in ipairs(FLAGS) do
     if f[1] ~= "HISTORY" and f[1] ~= "ECHO" and bit.band(flags, f[3]) ~= 0 then
@@ -223,6 +231,14 @@ local function summary(h, text)
   if bit.band(h.flags, FLAG.ECHO) ~= 0 then parts[#parts + 1] = "ECHO" end
   local line = table.concat(parts, " ")
   local say = text and preview(text, 120) or nil
+  if kind == "STREAM_BEGIN" then
+    return string.format("STREAM BEGIN #%d %s %s", h.number, h.filename, h.sender)
+  elseif kind == "STREAM_DATA" then
+    if h.payload_length == 0 then return string.format("STREAM END #%d %s", h.number, h.filename) end
+    return string.format("STREAM DATA #%d %s", h.number, human_size(h.payload_length))
+  elseif kind == "STREAM_DISCARD" then
+    return string.format("STREAM DISCARD #%d: %s", h.number, say or "")
+  end
   if kind == "CHAT" then
     if h.sender ~= "" then line = line .. " " .. h.sender end
     return line .. ": " .. (say or "")
@@ -254,6 +270,7 @@ local function add_info(pinfo, state, text)
 end
 
 local function is_binary(flags)
+  if bit.band(flags, FLAG.STREAM) ~= 0 then return bit.band(flags, FLAG.ERROR) == 0 end
   return bit.band(flags, FLAG.ATTACHMENT + FLAG.AVATAR) ~= 0
 end
 
@@ -294,7 +311,7 @@ local function dissect_header(tvb, offset, h, sub)
   for _, f in ipairs(FLAGS) do fi:add(F[f[2]], tvb(offset + 4, 2)) end
   if bit.band(h.flags, bit.bnot(KNOWN_FLAGS)) ~= 0 then
     fi:add(F.unknown_flags, tvb(offset + 4, 2))
-    fi:add_proto_expert_info(E.bad_header, "Flag bits 14-15 must be 0")
+    fi:add_proto_expert_info(E.bad_header, "Flag bit 15 must be 0")
   end
   sub:add(F.kind, kind_of(h.flags)):set_generated()
   local ci = sub:add(F.code, tvb(offset + 6, 2))
@@ -308,7 +325,12 @@ local function dissect_header(tvb, offset, h, sub)
   elseif kind == "JOIN_ACCEPT" then
     ni:append_text(" (history frames that follow)")
   elseif kind == "JOIN_REQUEST" then
-    ni:append_text(bit.band(h.number, 1) ~= 0 and " (join options: ECHO)" or " (join options: none)")
+    local options = {}
+    if bit.band(h.number, 1) ~= 0 then options[#options + 1] = "ECHO" end
+    if bit.band(h.number, 2) ~= 0 then options[#options + 1] = "STREAM" end
+    ni:append_text(" (join options: " .. (#options > 0 and table.concat(options, "|") or "none") .. ")")
+  elseif bit.band(h.flags, FLAG.STREAM) ~= 0 then
+    ni:append_text(" (transfer id)")
   end
   local ms = h.timestamp
   local ns = NSTime.new((ms / 1000):tonumber(), (ms % 1000):tonumber() * 1000000)

@@ -406,6 +406,7 @@ export const FRAME_FIELDS = [
   "chatroom.avatar_flag",
   "chatroom.notice_flag",
   "chatroom.echo_flag",
+  "chatroom.stream_flag",
   "chatroom.code",
   "chatroom.sender",
   "chatroom.timestamp",
@@ -532,6 +533,7 @@ const CODE_NAMES: Record<number, string> = {
   13: "SHUTTING_DOWN",
   14: "INVALID_AVATAR",
   15: "ATTACHMENT_NO_DIGEST",
+  16: "ATTACHMENT_DISCARDED",
   100: "BAD_MAGIC",
   101: "UNSUPPORTED_VERSION",
   102: "BAD_HEADER",
@@ -574,7 +576,7 @@ const FLAG_NAMES = [
   "QUIT_ACCEPT_FLAG",
   "ATTACHMENT_FLAG",
 ];
-const EXTRA_NAMES = ["HISTORY", "ERROR", "AVATAR", "NOTICE", "ECHO"];
+const EXTRA_NAMES = ["HISTORY", "ERROR", "AVATAR", "NOTICE", "ECHO", "STREAM"];
 
 /**
  * A frame decoded by tshark, written the way `--trace` writes a frame (after
@@ -583,7 +585,8 @@ const EXTRA_NAMES = ["HISTORY", "ERROR", "AVATAR", "NOTICE", "ECHO"];
 export function asTrace(frame: WireFrame): string {
   const f = frame.fields;
   const flag = (name: string) => f[`chatroom.${name.toLowerCase()}`];
-  const binary = flag("ATTACHMENT_FLAG") === "1" || f["chatroom.avatar_flag"] === "1";
+  const data = f["chatroom.stream_flag"] === "1" && f["chatroom.error_flag"] !== "1";
+  const binary = flag("ATTACHMENT_FLAG") === "1" || f["chatroom.avatar_flag"] === "1" || data;
   const length = Number(f["chatroom.payload_length"]);
   let payload = '""';
   if (length > 0 && binary) payload = `<${length} bytes>`;

@@ -18,10 +18,16 @@ import {
   wireFrames,
   workDir,
 } from "./capture.ts";
+import { encodeFrame } from "../../lib/shared/wire/encode_frame.ts";
+import { FrameReader } from "../../lib/shared/net/frame_reader.ts";
+import { writeAll } from "../../lib/shared/net/byte_conn.ts";
 
 const JOIN_REQUEST = 0x0004;
 const QUIT_REQUEST = 0x0040;
 const QUIT_ACCEPT = 0x0080;
+const ATTACHMENT = 0x0100;
+const ERROR = 0x0400;
+const STREAM = 0x4000;
 
 /** A server, a capture of its port and a scratch folder, for one test. */
 async function setUp(name: string) {
@@ -123,6 +129,54 @@ Deno.test("tshark marks bad magic, an unknown version, a bad header and a header
   const codes = frames.filter((f) => f.fields["chatroom.error_flag"] === "1")
     .map((f) => f.fields["chatroom.code"]);
   assert.deepEqual(codes.slice(0, 3), ["100", "101", "102"]);
+  assert.equal(await dissectorFailures(capture.file, server.port), "", "no Lua errors");
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("tshark shows a transfer's BEGIN, DATA, END and DISCARD (code 16) as the server traced them", async () => {
+  const { dir, server, capture } = await setUp("stream");
+  let funPort = 0;
+  try {
+    const fun = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+    funPort = fun.localAddr.port;
+    const funReader = new FrameReader(fun);
+    await writeAll(fun, encodeFrame({ flags: JOIN_REQUEST, username: "Fun", number: 2 }));
+    const fire = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+    await writeAll(fire, encodeFrame({ flags: JOIN_REQUEST, username: "Fire", number: 1 }));
+    const file = new Uint8Array(300_000).fill(42);
+    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", file));
+    const upload = (sha256: Uint8Array) =>
+      encodeFrame({ flags: ATTACHMENT, filename: "s.bin", sha256, payload: file });
+    await writeAll(fire, upload(digest));
+    await writeAll(fire, upload(new Uint8Array(32)));
+    // Fun reads until the second transfer's DISCARD.
+    for (;;) {
+      const frame = await funReader.readFrame(file.length);
+      if (!frame) throw new Error("the server closed Fun's connection");
+      if (frame.flags === (STREAM | ERROR)) break;
+    }
+    fun.close();
+    fire.close();
+  } finally {
+    await capture.stop(server.port);
+    await server.stop();
+  }
+  const frames = await wireFrames(capture.file, server.port);
+  const funId = [...server.connections()].find(([, port]) => port === funPort)![0];
+  assert.deepEqual(onConnection(frames, funPort).received, serverTrace(server, funId).received);
+  const kinds = await tshark(capture.file, server.port, [
+    "-Y",
+    "chatroom.stream_flag == 1",
+    "-T",
+    "fields",
+    "-e",
+    "chatroom.kind",
+    "-e",
+    "chatroom.code",
+  ]);
+  assert.match(kinds, /STREAM_BEGIN/);
+  assert.match(kinds, /STREAM_DATA/);
+  assert.match(kinds, /STREAM_DISCARD\t16/);
   assert.equal(await dissectorFailures(capture.file, server.port), "", "no Lua errors");
   await Deno.remove(dir, { recursive: true });
 });

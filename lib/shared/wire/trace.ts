@@ -28,6 +28,7 @@ const EXTRA_FLAGS = [
   ["AVATAR", FLAG.AVATAR],
   ["NOTICE", FLAG.NOTICE],
   ["ECHO", FLAG.ECHO],
+  ["STREAM", FLAG.STREAM],
 ] as const;
 
 /** Longest payload preview in a trace line, in characters. */
@@ -65,7 +66,9 @@ export function formatFrame(
 
 function previewPayload(header: FrameHeader, payload?: Uint8Array): string {
   if (header.payloadLength === 0) return '""';
-  if (!payload || header.flags & (FLAG.ATTACHMENT | FLAG.AVATAR)) {
+  // A transfer's DATA (STREAM without ERROR) is file bytes too; a DISCARD's payload is text.
+  const data = (header.flags & (FLAG.STREAM | FLAG.ERROR)) === FLAG.STREAM;
+  if (!payload || data || header.flags & (FLAG.ATTACHMENT | FLAG.AVATAR)) {
     return `<${header.payloadLength} bytes>`;
   }
   const text = decodeText(payload);
