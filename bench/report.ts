@@ -64,6 +64,7 @@ export const FIGURES: FigureSpec[] = [
   { name: "relay3_vs_hashed", unit: "× hashed", digits: 2, target: { op: ">=", value: 0.5 } },
   { name: "relay_first_byte_ms", unit: "ms", digits: 1, target: { op: "<=", value: 20 } },
   { name: "relay_end_after_upload_ms", unit: "ms", digits: 0 },
+  { name: "relay_behind_receivers", unit: "", digits: 0 },
   { name: "relay_rss_growth_mib", unit: "MiB", digits: 1, target: { op: "<=", value: 64 } },
   { name: "fanout_p50_ms", unit: "ms", digits: 2 },
   {

@@ -36,6 +36,11 @@ export interface RelayResult {
    * the kernel) to the receiver's END: what storing, checking and recording adds.
    */
   relay_end_after_upload_ms: number;
+  /**
+   * Receivers, over every relay of the scenario, that fell behind (their queue
+   * at the server passed 1 MiB) and got the rest from the stored file.
+   */
+  relay_behind_receivers: number;
 }
 
 const RSS_SAMPLE_MS = 5;
@@ -80,12 +85,15 @@ export async function measureRelay(config: RelayConfig): Promise<RelayResult> {
     clearInterval(sampler);
   }
   const peak = Math.max(sampled, server.peakRssKib());
+  const log = await Deno.readTextFile(`${server.dir}/server.log`);
+  const behind = log.match(/is behind on transfer \d+/g)?.length ?? 0;
   return {
     relay_mb_s: median(one.map((r) => r.mbS)),
     relay3_mb_s: median(three.map((r) => r.mbS)),
     relay_rss_growth_mib: (peak - before) / 1024,
     relay_first_byte_ms: median(one.map((r) => r.firstByteMs)),
     relay_end_after_upload_ms: median(one.map((r) => r.endAfterUploadMs)),
+    relay_behind_receivers: behind,
   };
 }
 
