@@ -21,7 +21,7 @@ import { entryFrame } from "./room/entry_frame.ts";
 import { closeQuietly } from "../shared/net/conn_helpers.ts";
 import { MAX_STREAM_CHUNK } from "../shared/wire/layout.ts";
 import { STREAM_LAG_BYTES, type Transfer, type TransferInfo, Transfers } from "./room/transfers.ts";
-import { fileDataFrames } from "./transfer_file.ts";
+import { fileDataFrames, type GrowingFile } from "./transfer_file.ts";
 
 /** One open connection, joined or not. */
 export interface Peer {
@@ -56,6 +56,8 @@ export class Outbox {
   #replays = new Map<ConnId, AbortController>();
   /** Uploads being forwarded as they arrive. */
   #transfers = new Transfers();
+  /** The file each open transfer is being written to, for receivers that fall behind. */
+  #files = new Map<number, GrowingFile>();
   #options: OutboxOptions;
 
   /** Starts with no connections. */
@@ -119,8 +121,9 @@ export class Outbox {
    * room for one more (see {@linkcode Transfers.open}), and sends them its
    * BEGIN. The others get the classic frame once it is stored.
    */
-  beginTransfer(info: TransferInfo, to: ConnId[]): Transfer {
+  beginTransfer(info: TransferInfo, to: ConnId[], file: GrowingFile): Transfer {
     const transfer = this.#transfers.open(info, to.filter((id) => this.#peers.has(id)));
+    this.#files.set(transfer.id, file);
     if (transfer.receivers.length) this.send(transfer.receivers, transfer.beginFrame());
     return transfer;
   }
@@ -150,10 +153,7 @@ export class Outbox {
         continue;
       }
       if (peer.sender.queuedBytes + bytes.length > STREAM_LAG_BYTES) {
-        transfer.fallBehind(id);
-        this.#options.logger.info(
-          `${peer.label} is behind on transfer ${transfer.id} at byte ${transfer.forwarded}; it gets the rest from the stored file`,
-        );
+        this.#fallBehind(transfer, peer);
         continue;
       }
       if (this.#options.trace) {
@@ -164,6 +164,34 @@ export class Outbox {
   }
 
   /**
+   * Receiver `peer` would have more than {@linkcode STREAM_LAG_BYTES} queued:
+   * it gets no more DATA live, but a stream job that reads the rest from the
+   * server's copy as it is written, as fast as the connection takes it, and
+   * ends with END (or stops for the DISCARD queued after it). The uploader
+   * and the other receivers go on as before.
+   */
+  #fallBehind(transfer: Transfer, peer: Peer): void {
+    const file = this.#files.get(transfer.id)!;
+    const from = transfer.forwarded;
+    transfer.fallBehind(peer.id);
+    this.#options.logger.info(
+      `${peer.label} is behind on transfer ${transfer.id} at byte ${from}; it gets the rest from the server's file`,
+    );
+    const queued = peer.sender.stream((hold) =>
+      fileDataFrames({
+        file,
+        from,
+        transfer,
+        hold,
+        logger: this.#options.logger,
+        onFrame: (frame: FrameInit) => this.#traceSent(frame, peer.id),
+        onUnreadable: () => transfer.drop(peer.id),
+      })
+    );
+    if (!queued) this.#dropGone(peer);
+  }
+
+  /**
    * The upload failed (broke off, failed its digest, could not be stored or
    * recorded, or the server is shutting down): every receiver of the
    * transfer, live or behind, is told to discard it, and why.
@@ -171,6 +199,8 @@ export class Outbox {
   discard(transfer: Transfer, reason: string): void {
     if (this.#transfers.get(transfer.id) !== transfer) return;
     this.#transfers.close(transfer);
+    this.#files.get(transfer.id)?.failed();
+    this.#files.delete(transfer.id);
     this.send(transfer.receivers, transfer.discardFrame(reason));
   }
 
@@ -181,31 +211,19 @@ export class Outbox {
 
   /**
    * The upload of `id` is stored and recorded as `entry`: END to the live
-   * receivers; one behind at byte k first gets the rest from the stored
-   * file, read as its connection takes it (charged what it holds), then END.
+   * receivers; those behind get it from their stream job after the rest.
    */
   #end(id: number, entry: HistoryEntry): void {
     const transfer = this.#transfers.get(id);
     if (!transfer) return;
     this.#transfers.close(transfer);
     const end = transfer.endFrame(entry);
-    const behind = transfer.behind;
-    const late = new Set(behind.map((b) => b.id));
-    this.send(transfer.receivers.filter((r) => !late.has(r)), end);
-    const path = `${this.#options.downloadsDir}/${entry.attachment!.storedName}`;
-    for (const { id: to, at } of behind) {
-      const peer = this.#peers.get(to);
-      if (!peer) continue;
-      const options = { path, from: at, transfer, end, logger: this.#options.logger };
-      const queued = peer.sender.stream((hold) =>
-        fileDataFrames({
-          ...options,
-          hold,
-          onFrame: (frame: FrameInit) => this.#traceSent(frame, to),
-        })
-      );
-      if (!queued) this.#dropGone(peer);
-    }
+    this.#files.get(id)?.stored(
+      `${this.#options.downloadsDir}/${entry.attachment!.storedName}`,
+      end,
+    );
+    this.#files.delete(id);
+    this.send(transfer.live, end);
   }
 
   /** Logs a frame received from connection `id`, if tracing; `payload` if it is in memory. */

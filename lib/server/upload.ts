@@ -19,6 +19,7 @@ import { formatBytes } from "../shared/format.ts";
 import { untilAborted } from "../shared/abortable.ts";
 import type { Peer } from "./outbox.ts";
 import type { ServerContext } from "./server_context.ts";
+import { GrowingFile } from "./transfer_file.ts";
 import { errorText, peerErrorText } from "../shared/error_text.ts";
 
 /**
@@ -66,13 +67,14 @@ export async function receiveAttachment(
   const size = header.payloadLength;
   logger.info(`Receiving attachment ${name} (${formatBytes(size)}) from ${sender}`);
   // Forwarded as it arrives to those who asked for STREAM (after the checks above).
+  const file = new GrowingFile();
   const transfer = outbox.beginTransfer(
     { sender, filename: name, sha256: header.sha256, size, timestamp: Date.now() },
     room.streamReceivers(peer.id),
+    file,
   );
-  const discard = (why: string) => {
-    if (transfer.receivers.length) outbox.discard(transfer, why);
-  };
+  // Closes the transfer, telling its receivers (if any are left) why.
+  const discard = (why: string) => outbox.discard(transfer, why);
   let received = 0;
   let stored;
   try {
@@ -84,7 +86,7 @@ export async function receiveAttachment(
       }),
       context.downloadsDir,
       name,
-      { size, sha256: header.sha256 },
+      { size, sha256: header.sha256, onWritten: (temp, n) => file.grew(temp, n) },
     );
   } catch (error) {
     if (context.stopping.aborted) {

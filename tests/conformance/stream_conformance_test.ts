@@ -234,7 +234,7 @@ Deno.test("§Attachments as they arrive: a receiver that stops reading slows nei
   assert.ok((await fire.next(F.ECHO)).timestamp > 0n, "the upload was stored and recorded");
   await server.waitForLog(/behind on transfer \d+ at byte \d+/);
   const slowGot = await readTransfer(slow);
-  assert.equal(slowGot.last.flags, F.STREAM, "Slow got END too");
+  assert.equal(slowGot.last.flags, F.STREAM, `Slow got END too, not ${slowGot.last.text}`);
   assert.equal(slowGot.bytes.length, size);
   assert.deepEqual(await sha256(new Uint8Array(slowGot.bytes)), digest);
 });

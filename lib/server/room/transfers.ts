@@ -153,6 +153,8 @@ export function transferEndFrame(id: number, entry: HistoryEntry): FrameInit {
 export class Transfers {
   #next = 1;
   #open = new Map<number, Transfer>();
+  /** The receivers each open transfer holds a slot of (those dropped since included). */
+  #slots = new Map<number, ConnId[]>();
   #perConn = new Map<ConnId, number>();
 
   /**
@@ -163,6 +165,7 @@ export class Transfers {
     const to = candidates.filter((id) => (this.#perConn.get(id) ?? 0) < MAX_OPEN_TRANSFERS);
     const transfer = new Transfer(this.#nextId(), info, to);
     this.#open.set(transfer.id, transfer);
+    this.#slots.set(transfer.id, to);
     for (const id of to) this.#perConn.set(id, (this.#perConn.get(id) ?? 0) + 1);
     return transfer;
   }
@@ -179,8 +182,12 @@ export class Transfers {
 
   /** The transfer ended (END or DISCARD queued to every receiver): its slots are free. */
   close(transfer: Transfer): void {
-    if (!this.#open.delete(transfer.id)) return;
-    for (const id of transfer.receivers) {
+    if (this.#open.get(transfer.id) !== transfer) return;
+    this.#open.delete(transfer.id);
+    const slots = this.#slots.get(transfer.id)!;
+    this.#slots.delete(transfer.id);
+    for (const id of slots) {
+      if (!this.#perConn.has(id)) continue; // forgotten: closed
       const n = (this.#perConn.get(id) ?? 1) - 1;
       if (n > 0) this.#perConn.set(id, n);
       else this.#perConn.delete(id);

@@ -36,6 +36,12 @@ export interface ReceiveFileOptions {
    * every join would otherwise pile up duplicates). @default false
    */
   reuseIdentical?: boolean;
+  /**
+   * Told the hidden temporary file's path and how many bytes are written to
+   * it so far: once with 0 when it is created, then after each write (the
+   * server serves a receiver that fell behind from it while it grows).
+   */
+  onWritten?: (temp: string, written: number) => void;
 }
 
 /** A received file failed its size or hash check. */
@@ -66,6 +72,9 @@ export async function receiveFile(
   const headParts: Uint8Array[] = [];
   let kept = 0;
   let size = 0;
+  let written = 0;
+  const onWritten = options.onWritten;
+  onWritten?.(temp, 0);
   // The write of one chunk runs (off the main thread) while the next is
   // received and hashed; at most one write is in flight.
   let writing: Promise<void> = Promise.resolve();
@@ -80,7 +89,9 @@ export async function receiveFile(
           kept += part.length;
         }
         await writing;
-        writing = writeAll(file, chunk);
+        writing = onWritten
+          ? writeAll(file, chunk).then(() => onWritten(temp, written += chunk.length))
+          : writeAll(file, chunk);
         writing.catch(() => {/* awaited (and thrown) before the next write or below */});
       }
       await writing;
