@@ -60,7 +60,8 @@ export class BenchClient {
   ): Promise<BenchClient> {
     const conn = await Deno.connect({ hostname: "127.0.0.1", port });
     conn.setNoDelay(true);
-    const reader = new FrameReader(conn);
+    // A client: it keeps its chunk buffers between payloads (STREAM frames).
+    const reader = new FrameReader(conn, { keepChunkBuffers: true });
     await writeAll(
       conn,
       encodeFrame({ flags: FLAG.JOIN_REQUEST, username, number: options }),

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { encodeFrame } from "../../lib/shared/wire/encode_frame.ts";
 import { FLAG } from "../../lib/shared/wire/flags.ts";
-import { type ByteConn, CHUNK_SIZE } from "../../lib/shared/net/byte_conn.ts";
+import { type ByteConn, CHUNK_SIZE, CHUNK_VALID_FOR } from "../../lib/shared/net/byte_conn.ts";
 import { FrameReader } from "../../lib/shared/net/frame_reader.ts";
 import { FrameSender } from "../../lib/shared/net/frame_sender.ts";
 
@@ -194,3 +194,50 @@ Deno.test("FrameSenders that queued the same broadcast frames each write exactly
   assert.deepEqual(written.get("b"), [new Uint8Array([...f1, ...f2])]);
   assert.deepEqual(written.get("c"), [new Uint8Array([...f1, ...f3])]);
 });
+
+/** The buffers payloadChunks() gives for each of `frames` (read one after another), and their bytes. */
+async function chunksOf(frames: Uint8Array[], keepChunkBuffers: boolean) {
+  const wire = new Uint8Array(frames.reduce((n, f) => n + f.length, 0));
+  let at = 0;
+  for (const f of frames) {
+    wire.set(f, at);
+    at += f.length;
+  }
+  const reader = new FrameReader(fakeConn(wire, [CHUNK_SIZE * 2]), { keepChunkBuffers });
+  const buffers: ArrayBufferLike[] = [];
+  const payloads: Uint8Array[] = [];
+  for (;;) {
+    const header = await reader.readHeader();
+    if (!header) return { buffers, payloads };
+    const parts: Uint8Array[] = [];
+    for await (const chunk of reader.payloadChunks()) {
+      buffers.push(chunk.buffer);
+      parts.push(chunk.slice());
+    }
+    const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    parts.reduce((at, p) => (bytes.set(p, at), at + p.length), 0);
+    payloads.push(bytes);
+  }
+}
+
+Deno.test(
+  "keepChunkBuffers: STREAM-sized payloads one after another reuse the reader's chunk buffers",
+  {
+    permissions: "none",
+  },
+  async () => {
+    const data = [100_000, 200_000, 150_000, 262_144, 1, 90_000, 200_000, 120_000].map((n, i) =>
+      pattern(n).map((b) => b ^ i)
+    );
+    const frames = data.map((payload) => encodeFrame({ flags: FLAG.STREAM, number: 1, payload }));
+    const kept = await chunksOf(frames, true);
+    assert.deepEqual(kept.payloads, data, "every payload exact");
+    assert.ok(
+      new Set(kept.buffers).size <= 3,
+      `${new Set(kept.buffers).size} buffers for 3 payloads`,
+    );
+    const fresh = await chunksOf(frames, false);
+    assert.deepEqual(fresh.payloads, kept.payloads);
+    assert.equal(new Set(fresh.buffers).size, fresh.buffers.length, "without it, new buffers each");
+  },
+);

@@ -37,7 +37,17 @@ const DIRECT_READ_MIN = 64 * 1024;
  * header, or sends a payload slower than `minBytesPerSecond` is given up
  * on with a `TIMEOUT` error.
  */
-export type FrameReaderOptions = ReadBudgetOptions;
+export type FrameReaderOptions = ReadBudgetOptions & {
+  /**
+   * Keep the buffers {@linkcode FrameReader.payloadChunks} streams into from
+   * one payload to the next, instead of new ones per payload: for a client
+   * that receives an attachment as many STREAM frames (a fresh 256 KiB
+   * buffer per frame costs page faults and garbage). A server, with
+   * thousands of connections that mostly wait, leaves it off.
+   * @default false
+   */
+  keepChunkBuffers?: boolean;
+};
 
 /** What {@linkcode FrameReader} waits for when it reads. */
 type Phase = "idle" | "header" | "payload";
@@ -61,11 +71,15 @@ export class FrameReader {
   #filled = false;
   #budget: ReadBudget;
   #pending = 0;
+  /** The chunk buffers, kept between payloads when `keepChunkBuffers` asked for it. */
+  #ring?: BufferRing;
+  #keepRing: boolean;
 
   /** Wraps a connection. */
   constructor(conn: ByteConn, options: FrameReaderOptions = {}) {
     this.#conn = conn;
     this.#budget = new ReadBudget(options);
+    this.#keepRing = options.keepChunkBuffers ?? false;
   }
 
   /**
@@ -224,8 +238,11 @@ export class FrameReader {
    * {@linkcode CHUNK_VALID_FOR} more (copy what you keep longer).
    */
   async *payloadChunks(): AsyncGenerator<Uint8Array> {
-    // The ring lives as long as this payload: an idle connection holds none.
-    const ring = new BufferRing(CHUNK_VALID_FOR + 1, CHUNK_SIZE);
+    // The ring lives as long as this payload (an idle connection holds none),
+    // unless the reader keeps it; its turns go on across payloads, so a chunk
+    // stays valid for CHUNK_VALID_FOR more requests either way.
+    const ring = this.#ring ?? new BufferRing(CHUNK_VALID_FOR + 1, CHUNK_SIZE);
+    if (this.#keepRing) this.#ring = ring;
     while (this.#pending > 0) {
       if (this.#end === this.#start && this.#pending >= DIRECT_READ_MIN) {
         yield await this.#readDirect(ring.next(), Math.min(this.#pending, CHUNK_SIZE));
