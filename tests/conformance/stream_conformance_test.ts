@@ -238,3 +238,39 @@ Deno.test("§Attachments as they arrive: a receiver that stops reading slows nei
   assert.equal(slowGot.bytes.length, size);
   assert.deepEqual(await sha256(new Uint8Array(slowGot.bytes)), digest);
 });
+
+Deno.test("§Attachments as they arrive: a receiver with 8 transfers open gets a ninth upload as the classic frame", async () => {
+  await using server = await startServer({ maxUsers: 10 });
+  await using fun = await joined(server.port, "Fun", STREAM);
+  const uploaders: RawClient[] = [];
+  try {
+    for (let i = 1; i <= 9; i++) uploaders.push(await joined(server.port, `Up${i}`, ECHO));
+    const bytes = fileBytes(300_000);
+    const header = await uploadHeader("part.bin", bytes);
+    // Eight uploads stay open: all but their last bytes are sent.
+    for (const up of uploaders.slice(0, 8)) {
+      await up.send(header);
+      await up.send(bytes.subarray(0, 1000));
+    }
+    const open = new Set<number>();
+    while (open.size < 8) {
+      const frame = await fun.next(F.STREAM);
+      if (frame.flags === (F.ATTACHMENT | F.STREAM)) open.add(frame.number);
+    }
+    await uploaders[8].send(header);
+    await uploaders[8].send(bytes);
+    const ninth = await fun.next(F.ATTACHMENT);
+    assert.equal(ninth.flags, F.ATTACHMENT, "the classic frame, not a ninth BEGIN");
+    assert.equal(ninth.sender, "Up9");
+    assert.deepEqual(ninth.payload, bytes);
+    for (const up of uploaders.slice(0, 8)) await up.send(bytes.subarray(1000));
+    const ended = new Set<number>();
+    while (ended.size < 8) {
+      const frame = await fun.next(F.STREAM);
+      assert.ok(open.has(frame.number));
+      if (frame.payloadLength === 0n) ended.add(frame.number);
+    }
+  } finally {
+    for (const up of uploaders) await up[Symbol.asyncDispose]();
+  }
+});
