@@ -6,77 +6,15 @@
  * a message and leaves nothing in downloads/.
  */
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { ChatSession } from "../../lib/client/session.ts";
 import type { RoomEvent } from "../../lib/client/room_event.ts";
 import type { TransferProgress } from "../../lib/client/attachment_streams.ts";
 import { FLAG, hasFlag, JOIN_OPTION } from "../../lib/shared/wire/flags.ts";
-import { type FrameInit } from "../../lib/shared/wire/frame.ts";
 import { MAX_STREAM_CHUNK } from "../../lib/shared/wire/layout.ts";
 import { CODE } from "../../lib/shared/wire/protocol_error.ts";
-import { putUint64 } from "../../lib/shared/wire/wire_bytes.ts";
 import { type FakePeer, FakeServer } from "../support/fake_server.ts";
 import { Recorder } from "../support/recorder.ts";
-
-const BEGAN = Date.UTC(2024, 0, 2, 20, 36, 0);
-const STORED = Date.UTC(2024, 0, 2, 20, 36, 22);
-
-/** A file as the fake server streams it. */
-interface FakeFile {
-  name: string;
-  bytes: Uint8Array;
-  sender?: string;
-}
-
-function sha256(bytes: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash("sha256").update(bytes).digest());
-}
-
-function sizeBytes(size: number): Uint8Array {
-  const out = new Uint8Array(8);
-  putUint64(out, 0, size);
-  return out;
-}
-
-/** The frames of a transfer, as the contract defines them. */
-const frames = {
-  begin(id: number, file: FakeFile, size = file.bytes.length): FrameInit {
-    return {
-      flags: FLAG.ATTACHMENT | FLAG.STREAM,
-      number: id,
-      sender: file.sender ?? "Fun",
-      filename: file.name,
-      sha256: sha256(file.bytes),
-      timestamp: BEGAN,
-      payload: sizeBytes(size),
-    };
-  },
-  data(id: number, bytes: Uint8Array): FrameInit {
-    return { flags: FLAG.STREAM, number: id, payload: bytes };
-  },
-  end(id: number, file: FakeFile): FrameInit {
-    return {
-      flags: FLAG.STREAM,
-      number: id,
-      sender: file.sender ?? "Fun",
-      filename: file.name,
-      sha256: sha256(file.bytes),
-      timestamp: STORED,
-    };
-  },
-  discard(id: number, reason: string): FrameInit {
-    return {
-      flags: FLAG.STREAM | FLAG.ERROR,
-      code: CODE.ATTACHMENT_DISCARDED,
-      number: id,
-      timestamp: STORED,
-      payload: reason,
-    };
-  },
-  chat(text: string): FrameInit {
-    return { sender: "Cool", timestamp: STORED, payload: text };
-  },
-};
+import { STREAM_STORED as STORED, streamFrames as frames } from "../support/stream_frames.ts";
 
 /** A session in its own downloads folder, recording its events and progress. */
 class StreamClient implements AsyncDisposable {
