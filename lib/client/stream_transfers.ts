@@ -191,7 +191,7 @@ export class StreamTransfers {
       );
     }
     // A payload of its own (not a reused buffer): it may wait in the file's queue.
-    const chunk = await reader.readPayload(header, MAX_STREAM_CHUNK);
+    const chunk = await reader.readWholePayload(header, MAX_STREAM_CHUNK);
     transfer.received += length;
     if (!transfer.file) return;
     this.#options.onProgress?.({
