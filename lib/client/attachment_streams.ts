@@ -14,11 +14,18 @@ import { safeFileName } from "../shared/files/safe_file_name.ts";
 import { errorText } from "../shared/error_text.ts";
 import { DEFAULT_MAX_DOWNLOAD, downloadRefusal, type FreeSpace } from "./download_limit.ts";
 
-/** How far a file transfer has got; uploads and downloads each run one at a time. */
+/**
+ * How far a file transfer has got. Uploads run one at a time, and so do
+ * whole-frame downloads; downloads forwarded as they arrive (STREAM) may
+ * run several at once, told apart by `id`. A streamed download given up
+ * short of its size reports `done` = `total` once, so displays drop it.
+ */
 export interface TransferProgress {
   direction: "upload" | "download";
   /** The file name as sent (upload) or as announced by the server (download). */
   filename: string;
+  /** The transfer id of a download forwarded as it arrives; absent otherwise. */
+  id?: number;
   /** Bytes handed to the connection (upload) or received (download) so far. */
   done: number;
   /** Size of the whole file in bytes. */

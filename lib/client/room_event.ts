@@ -51,6 +51,16 @@ export type RoomEvent =
     /** The saved file, or why it could not be saved. */
     file: ReceivedFile | { error: string };
   }
+  | {
+    /** An attachment forwarded as it arrived was given up: nothing of it is kept. */
+    type: "discarded";
+    /** When the server gave it up (when it was told, if the server did not say). */
+    timestamp: number;
+    sender: string;
+    filename: string;
+    /** The server's reason, e.g. `Fire's upload of big.bin broke off after 12.0 MiB of 100 MiB.` */
+    reason: string;
+  }
   | { type: "avatar"; username: string; filename: string; bytes: Uint8Array }
   | { type: "error"; code: number; text: string }
   | { type: "left" }

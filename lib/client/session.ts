@@ -30,6 +30,8 @@ import { ConnectionError, RequestError } from "./connection_error.ts";
 import { DEFAULT_MAX_DOWNLOAD, type FreeSpace } from "./download_limit.ts";
 import { PendingRequest } from "./pending_request.ts";
 import { receiveAttachment } from "./receive_attachment.ts";
+import { isStreamFrame, StreamTransfers } from "./stream_transfers.ts";
+import { StreamViolation } from "./stream_violation.ts";
 import { frameEvent, type ReportedUser, reportedUsers, type RoomEvent } from "./room_event.ts";
 import { UploadLedger } from "./upload_ledger.ts";
 
@@ -88,6 +90,8 @@ export class ChatSession {
   #quitting = false;
   #historyLeft = 0;
   #uploads = new UploadLedger();
+  /** The transfers open on the current connection (a new set for each). */
+  #streams?: StreamTransfers;
 
   /** Creates a session; nothing is connected until an action needs it. */
   constructor(options: ChatSessionOptions) {
@@ -115,7 +119,15 @@ export class ChatSession {
     this.#conn = conn;
     this.#sender = new FrameSender(conn, { onError: () => this.close() });
     const reader = new FrameReader(conn as ByteConn, { stallTimeoutMs: 60_000 });
-    this.#loop = this.#readLoop(conn, reader);
+    const streams = new StreamTransfers({
+      downloadsDir: this.#options.downloadsDir ?? "downloads",
+      keepHead: this.#options.keepHead ?? 64 * 1024,
+      maxBytes: this.#options.maxDownload ?? DEFAULT_MAX_DOWNLOAD,
+      freeSpace: this.#options.freeSpace,
+      onProgress: this.#options.onProgress,
+    });
+    this.#streams = streams;
+    this.#loop = this.#readLoop(conn, reader, streams);
   }
 
   /** Asks for the list of active users. */
@@ -142,8 +154,9 @@ export class ChatSession {
     const init = {
       flags: FLAG.JOIN_REQUEST,
       username,
-      // Servers that predate join options ignore NUMBER and send our files back in full.
-      number: JOIN_OPTION.ECHO,
+      // Servers that predate join options ignore NUMBER and send our files back in full;
+      // servers that predate STREAM send others' files whole, once stored.
+      number: JOIN_OPTION.ECHO | JOIN_OPTION.STREAM,
       filename: avatar?.filename,
       payload: avatar?.bytes,
     };
@@ -241,7 +254,11 @@ export class ChatSession {
     this.#sender.send(frame.bytes, body);
   }
 
-  async #readLoop(conn: Deno.TcpConn, reader: FrameReader): Promise<void> {
+  async #readLoop(
+    conn: Deno.TcpConn,
+    reader: FrameReader,
+    streams: StreamTransfers,
+  ): Promise<void> {
     let reason = "The server closed the connection.";
     try {
       while (true) {
@@ -250,7 +267,9 @@ export class ChatSession {
         await this.#handle(reader, header);
       }
     } catch (error) {
-      if (error instanceof ProtocolError) {
+      if (error instanceof StreamViolation) {
+        reason = `The server broke the protocol: ${error.message}; the connection was closed.`;
+      } else if (error instanceof ProtocolError) {
         reason = `The server sent something this client cannot read: ${error.message}`;
       } else if (error instanceof Error && this.#conn === conn) {
         reason = `The connection to the server was lost: ${error.message}`;
@@ -265,6 +284,8 @@ export class ChatSession {
     const wasInRoom = this.#username !== null || this.#quitting;
     this.#username = null;
     this.#uploads.clear();
+    // Nothing half-received stays behind, whatever ended the connection.
+    await streams.abortAll();
     if (wasOurs && wasInRoom && !this.#quitting) {
       await this.#options.onEvent({ type: "disconnected", reason });
     }
@@ -272,6 +293,7 @@ export class ChatSession {
   }
 
   async #handle(reader: FrameReader, header: FrameHeader): Promise<void> {
+    if (isStreamFrame(header)) return await this.#stream(reader, header);
     if (hasFlag(header, FLAG.ATTACHMENT)) return await this.#attachment(reader, header);
     const history = hasFlag(header, FLAG.HISTORY);
     const payload = await reader.readPayload(header, 16 * 1024 * 1024);
@@ -322,6 +344,16 @@ export class ChatSession {
     });
     await this.#options.onEvent(event);
     if (hasFlag(header, FLAG.HISTORY)) await this.#countHistory();
+  }
+
+  /** A frame of a transfer forwarded as it arrives: its event, if it ends one. */
+  async #stream(reader: FrameReader, header: FrameHeader): Promise<void> {
+    this.#options.trace?.(formatFrame("recv", header));
+    const event = await this.#streams!.handle(reader, header, {
+      uploads: this.#uploads,
+      username: this.#username,
+    });
+    if (event) await this.#options.onEvent(event);
   }
 
   async #countHistory(): Promise<void> {

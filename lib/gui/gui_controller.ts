@@ -205,11 +205,14 @@ export class GuiController {
 
   #onProgress(p: TransferProgress): void {
     const percent = p.total === 0 ? 100 : Math.floor((p.done * 100) / p.total);
-    if (this.#percent.get(p.direction) === percent && p.done !== p.total) return;
-    this.#percent.set(p.direction, p.done === p.total ? -1 : percent);
+    const key = p.id === undefined ? p.direction : `${p.direction} ${p.id}`;
+    if (this.#percent.get(key) === percent && p.done !== p.total) return;
+    if (p.done === p.total && p.id !== undefined) this.#percent.delete(key);
+    else this.#percent.set(key, p.done === p.total ? -1 : percent);
     this.#broadcast({
       t: "progress",
       direction: p.direction,
+      id: p.id,
       name: p.filename.split(/[\\/]/).pop()!,
       done: p.done,
       total: p.total,

@@ -87,6 +87,8 @@ export type ToPage =
   | {
     t: "progress";
     direction: "upload" | "download";
+    /** The transfer id of a download forwarded as it arrives (several may run at once). */
+    id?: number;
     name: string;
     done: number;
     total: number;

@@ -95,6 +95,15 @@ export class RoomView {
         return this.#attachment(event);
       case "avatar":
         return this.#setAvatar(event);
+      case "discarded":
+        // One line, like the terminal's: nothing of the file was kept, and why.
+        return this.#add({
+          kind: "error",
+          ts: event.timestamp,
+          sender: event.sender,
+          text: discardedLine(event),
+          history: false,
+        });
       case "error":
         return this.#add({
           kind: "error",
@@ -181,4 +190,14 @@ export class RoomView {
  */
 function avatarKey(name: string): string {
   return name.normalize("NFKC").toLowerCase();
+}
+
+/**
+ * The chat screen's line for an attachment the server gave up while
+ * forwarding it, e.g. `Fire's attachment big.bin was discarded: Fire's upload of big.bin broke off after 12.0 MiB of 100 MiB.`
+ */
+function discardedLine(event: Extract<RoomEvent, { type: "discarded" }>): string {
+  const reason = event.reason.trim();
+  const what = `${event.sender}'s attachment ${event.filename} was discarded`;
+  return reason ? `${what}: ${reason}` : `${what}.`;
 }

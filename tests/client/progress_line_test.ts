@@ -48,6 +48,27 @@ Deno.test("ProgressMeter ignores small transfers and names both directions at on
   );
 });
 
+Deno.test("ProgressMeter shows streamed downloads side by side, one per transfer id", () => {
+  let now = 0;
+  const meter = new ProgressMeter({ now: () => now, intervalMs: 0 });
+  const down = (id: number, filename: string, done: number) =>
+    meter.update({ direction: "download", filename, id, done, total: 2 * MiB });
+  down(1, "a.bin", 0);
+  now = 1000;
+  assert.match(
+    down(2, "b.bin", MiB)!,
+    /^Downloading a\.bin: 0 bytes .*; Downloading b\.bin: 1\.0 MiB/,
+  );
+  assert.match(
+    down(1, "a.bin", MiB / 2)!,
+    /^Downloading a\.bin: 512 KiB .*; Downloading b\.bin/,
+  );
+  // A transfer that ends (or is given up: done = total) leaves the other on the line.
+  assert.match(down(1, "a.bin", 2 * MiB)!, /^Downloading b\.bin: 1\.0 MiB of 2\.0 MiB \(50%\)/);
+  assert.equal(down(2, "b.bin", 2 * MiB), null);
+  assert.equal(meter.active, false);
+});
+
 Deno.test("formatDuration() reads as seconds, minutes or hours", () => {
   assert.equal(formatDuration(42), "42 s");
   assert.equal(formatDuration(185), "3 min 5 s");

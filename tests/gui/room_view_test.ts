@@ -59,3 +59,25 @@ Deno.test("RoomView forgets avatars on leaving: a namesake may join while we are
   assert.deepEqual(h.avatars, []);
   assert.equal(view.avatar("fun"), undefined);
 });
+
+Deno.test("RoomView shows a discarded attachment as one line with the server's reason", () => {
+  const { view, told } = viewInRoom();
+  view.apply({
+    type: "discarded",
+    timestamp: 5,
+    sender: "Fun",
+    filename: "big.bin",
+    reason: "Fun's upload of big.bin broke off after 1.0 MiB of 2.0 MiB.",
+  });
+  view.apply({ type: "discarded", timestamp: 6, sender: "Fun", filename: "b.bin", reason: " " });
+  const entry = { kind: "error", ts: 5, sender: "Fun", history: false } as const;
+  assert.deepEqual(hello(view).entries.slice(-2), [
+    {
+      ...entry,
+      text: "Fun's attachment big.bin was discarded: Fun's upload of big.bin broke off after " +
+        "1.0 MiB of 2.0 MiB.",
+    },
+    { ...entry, ts: 6, text: "Fun's attachment b.bin was discarded." },
+  ]);
+  assert.equal(told.at(-1)?.t, "entry");
+});

@@ -103,6 +103,45 @@ Deno.test(
 );
 
 Deno.test(
+  "FrameReader.readWholePayload() reads the same payloads whatever the read sizes, within its cap",
+  { permissions: "none" },
+  async () => {
+    const big = Uint8Array.from({ length: 300_000 }, (_, i) => (i * 7) & 0xff);
+    const bytes = concatBytes([
+      encodeFrame({ flags: FLAG.STREAM, number: 1, payload: big }),
+      encodeFrame({ flags: FLAG.STREAM, number: 1, payload: "tail" }),
+    ]);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: 1, max: 100_000 }), { minLength: 1 }),
+        async (sizes) => {
+          const reader = new FrameReader(scriptedConn(bytes, sizes));
+          const first = await reader.readHeader();
+          assert.deepEqual(await reader.readWholePayload(first!, big.length), big);
+          const second = await reader.readHeader();
+          assert.equal(
+            new TextDecoder().decode(await reader.readWholePayload(second!, 4)),
+            "tail",
+          );
+          assert.equal(await reader.readHeader(), null);
+        },
+      ),
+      { numRuns: 50 },
+    );
+    const over = new FrameReader(scriptedConn(bytes));
+    await assert.rejects(
+      over.readWholePayload((await over.readHeader())!, big.length - 1),
+      (e: ProtocolError) => e.code === CODE.PAYLOAD_TOO_LARGE,
+    );
+    const cut = new FrameReader(scriptedConn(bytes.subarray(0, 200_000)));
+    await assert.rejects(
+      cut.readWholePayload((await cut.readHeader())!, big.length),
+      (e: ProtocolError) => e.code === CODE.TRUNCATED,
+    );
+  },
+);
+
+Deno.test(
   "FrameReader returns null on a clean end between frames",
   { permissions: "none" },
   async () => {

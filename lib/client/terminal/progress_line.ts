@@ -19,6 +19,7 @@ export interface ProgressMeterOptions {
 }
 
 interface Transfer {
+  direction: TransferProgress["direction"];
   filename: string;
   started: number;
   done: number;
@@ -39,7 +40,8 @@ export class ProgressMeter {
   #minBytes: number;
   #intervalMs: number;
   #now: () => number;
-  #transfers = new Map<TransferProgress["direction"], Transfer>();
+  /** By direction, and for downloads forwarded as they arrive by transfer id too. */
+  #transfers = new Map<string, Transfer>();
   #shownAt = -Infinity;
 
   /** Creates a meter with no transfer under way. */
@@ -57,14 +59,15 @@ export class ProgressMeter {
     if (progress.total < this.#minBytes) return undefined;
     const now = this.#now();
     const { direction, filename, done, total } = progress;
-    let transfer = this.#transfers.get(direction);
+    const key = progress.id === undefined ? direction : `${direction} ${progress.id}`;
+    let transfer = this.#transfers.get(key);
     if (!transfer || transfer.filename !== filename || done < transfer.done) {
-      transfer = { filename, started: now, done, total };
-      this.#transfers.set(direction, transfer);
+      transfer = { direction, filename, started: now, done, total };
+      this.#transfers.set(key, transfer);
     }
     transfer.done = done;
     if (done >= total) {
-      this.#transfers.delete(direction);
+      this.#transfers.delete(key);
       this.#shownAt = -Infinity;
       return this.#transfers.size === 0 ? null : this.text();
     }
@@ -81,8 +84,8 @@ export class ProgressMeter {
   /** The line for the transfers under way. */
   text(): string {
     const now = this.#now();
-    return [...this.#transfers].map(([direction, t]) => {
-      const verb = direction === "upload" ? "Uploading" : "Downloading";
+    return [...this.#transfers.values()].map((t) => {
+      const verb = t.direction === "upload" ? "Uploading" : "Downloading";
       const name = inertText(t.filename.split(/[\\/]/).pop() || t.filename);
       const percent = Math.floor((t.done / t.total) * 100);
       const seconds = (now - t.started) / 1000;

@@ -259,6 +259,8 @@ export class TerminalApp {
         return this.#line(event.timestamp, SERVER_NAME, event.text);
       case "attachment":
         return this.#showAttachment(event);
+      case "discarded":
+        return this.#line(event.timestamp, event.sender, discardedText(event));
       case "error":
         return this.#print(inertLines(event.text));
       case "disconnected":
@@ -311,6 +313,18 @@ export class TerminalApp {
     }
     throw error;
   }
+}
+
+/**
+ * The one line for an attachment the server gave up while forwarding it,
+ * e.g. `[attachment big.bin discarded: Fire's upload of big.bin broke off after 12.0 MiB of 100 MiB.]`.
+ */
+export function discardedText(event: Extract<RoomEvent, { type: "discarded" }>): string {
+  const reason = event.reason.trim();
+  const name = inertText(event.filename);
+  return reason
+    ? `[attachment ${name} discarded: ${inertText(reason)}]`
+    : `[attachment ${name} discarded]`;
 }
 
 function fileProblem(error: unknown): string {

@@ -315,5 +315,6 @@ function endTransfer(key) {
 
 handlers.progress = (m) => {
   const verb = m.direction === "upload" ? "Sending " : "Receiving ";
-  showTransfer(m.direction, verb + m.name + " (" + formatBytes(m.total) + ")", m.done, m.total);
+  const key = m.id === undefined ? m.direction : m.direction + "-" + m.id;
+  showTransfer(key, verb + m.name + " (" + formatBytes(m.total) + ")", m.done, m.total);
 };

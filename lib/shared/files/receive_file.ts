@@ -128,7 +128,7 @@ export async function receiveFile(
 }
 
 /** The numbered variant of `name` in `dir` whose content has this size and digest, if any. */
-async function findIdentical(
+export async function findIdentical(
   dir: string,
   name: string,
   size: number,
@@ -151,7 +151,7 @@ async function findIdentical(
 }
 
 /** Creates an empty file under the first free numbered version of `name`, and returns that name. */
-async function reserveName(dir: string, name: string): Promise<string> {
+export async function reserveName(dir: string, name: string): Promise<string> {
   for (let n = 1;; n++) {
     const candidate = numberedName(name, n);
     try {

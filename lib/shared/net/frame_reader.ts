@@ -231,6 +231,26 @@ export class FrameReader {
   }
 
   /**
+   * Reads the whole payload of the current frame (at most `max` bytes) into
+   * a buffer of its own, allocated at its full size up front: what is
+   * buffered is copied, the rest read straight from the connection into it.
+   * For payloads whose cap is small enough to allocate at once (a STREAM
+   * frame's, 256 KiB, from the one server a client trusts that far), where
+   * {@linkcode readPayload} — built for peers that may announce much and
+   * trickle little — reads through the 64 KiB buffer and grows its result.
+   */
+  async readWholePayload(header: FrameHeader, max: number): Promise<Uint8Array> {
+    checkPayloadLimit(header, max);
+    const out = new Uint8Array(this.#pending);
+    const buffered = Math.min(this.#pending, this.#end - this.#start);
+    out.set(this.#buf.subarray(this.#start, this.#start + buffered));
+    this.#start += buffered;
+    this.#pending -= buffered;
+    if (this.#pending > 0) await this.#readDirect(out.subarray(buffered), this.#pending);
+    return out;
+  }
+
+  /**
    * Streams the rest of the current frame's payload in chunks of at most
    * {@linkcode CHUNK_SIZE} bytes; large payloads come in whole chunks.
    * Buffers are reused, so memory stays flat however large the payload: a
