@@ -14,14 +14,17 @@ import { type ByteConn, CHUNK_SIZE, CHUNK_VALID_FOR } from "./byte_conn.ts";
 import { ReadBudget, type ReadBudgetOptions } from "./read_budget.ts";
 
 /**
- * The read buffer a {@linkcode FrameReader} starts with. Small, because a
- * connection that waits holds its buffer in a pending read the whole time:
- * with thousands of idle users this is most of the server's memory.
+ * The read buffer a {@linkcode FrameReader} starts with, and goes back to
+ * between frames once the stream is quiet. Small, because a connection
+ * that waits holds its buffer in a pending read the whole time: with
+ * thousands of idle users the buffers were most of the server's memory
+ * (4 KiB each). A chat line's frame fits; bigger frames and busy streams
+ * grow it.
  */
-const INITIAL_READ_BUFFER = 4 * 1024;
+export const IDLE_READ_BUFFER = 512;
 
 /** The read buffer grows (by doubling) up to this size while reads keep filling it. */
-const BUSY_READ_BUFFER = 64 * 1024;
+export const BUSY_READ_BUFFER = 64 * 1024;
 
 /**
  * Payloads with at least this many bytes left, and none buffered, are read
@@ -64,11 +67,13 @@ const CHECK_AGAIN = Symbol("check again");
  */
 export class FrameReader {
   #conn: ByteConn;
-  #buf = new Uint8Array(INITIAL_READ_BUFFER);
+  #buf = new Uint8Array(IDLE_READ_BUFFER);
   #start = 0;
   #end = 0;
   /** True if the last read filled all the space it was given. */
   #filled = false;
+  /** The room the read under way was given. */
+  #room = 0;
   #budget: ReadBudget;
   #pending = 0;
   /** The chunk buffers, kept between payloads when `keepChunkBuffers` asked for it. */
@@ -96,12 +101,30 @@ export class FrameReader {
     return this.#end - this.#start;
   }
 
+  /** Size of the read buffer now, in bytes. */
+  get capacity(): number {
+    return this.#buf.length;
+  }
+
+  /** One read into the buffer. */
   async #fill(phase: Phase): Promise<number | null> {
+    return this.#landed(await this.#read(this.#space(phase), phase));
+  }
+
+  /**
+   * Makes room at the end of the buffer for a read, and returns that room.
+   * An empty buffer grows if the last read filled it (the stream is busy),
+   * and goes back to {@linkcode IDLE_READ_BUFFER} between frames if it did
+   * not (the stream is quiet: a long wait may follow).
+   */
+  #space(phase: Phase): Uint8Array {
     if (this.#start === this.#end) {
       this.#start = this.#end = 0;
       if (this.#filled && this.#buf.length < BUSY_READ_BUFFER) {
         // The stream is busy: read more of it at a time (nothing to copy).
         this.#buf = new Uint8Array(this.#buf.length * 2);
+      } else if (!this.#filled && phase === "idle" && this.#buf.length > IDLE_READ_BUFFER) {
+        this.#buf = new Uint8Array(IDLE_READ_BUFFER);
       }
     }
     if (this.#end === this.#buf.length) {
@@ -116,22 +139,34 @@ export class FrameReader {
       this.#start = 0;
       this.#end = size;
     }
-    const space = this.#buf.length - this.#end;
-    const n = await this.#read(this.#buf.subarray(this.#end), phase);
+    this.#room = this.#buf.length - this.#end;
+    return this.#buf.subarray(this.#end);
+  }
+
+  /** Counts what a read into {@linkcode #space} returned; returns it. */
+  #landed(n: number | null): number | null {
     if (n !== null) this.#end += n;
-    this.#filled = n === space;
+    this.#filled = n === this.#room;
     return n;
   }
 
   /**
    * One read from the connection within the budget: the read is raced with
    * a timer until it returns or a rule is broken (the read is then left
-   * behind; the connection is being closed).
+   * behind; the connection is being closed). Waiting between frames with no
+   * deadline is the connection's read itself, with nothing around it: an
+   * idle connection holds as few objects as can be.
    */
-  async #read(into: Uint8Array, phase: Phase): Promise<number | null> {
+  #read(into: Uint8Array, phase: Phase): Promise<number | null> {
     if (phase === "idle") this.#budget.idle();
-    let wait = this.#budget.check(Date.now());
+    const wait = this.#budget.check(Date.now());
     const read = this.#conn.read(into);
+    // Idle, nothing is timed and no progress counts: only a deadline applies.
+    if (phase === "idle" && wait === Infinity) return read;
+    return this.#timed(read, wait);
+  }
+
+  async #timed(read: Promise<number | null>, wait: number): Promise<number | null> {
     while (true) {
       const n = wait === Infinity ? await read : await this.#within(read, wait);
       if (n !== CHECK_AGAIN) {
@@ -183,7 +218,9 @@ export class FrameReader {
         this.#budget.startHeader(Date.now(), this.buffered);
         started = true;
       }
-      const n = await this.#fill(midFrame ? "header" : "idle");
+      // #fill inlined: a connection waiting here holds one async frame less.
+      const phase = midFrame ? "header" : "idle";
+      const n = this.#landed(await this.#read(this.#space(phase), phase));
       if (n === null) {
         if (!midFrame) return null;
         throw new ProtocolError(
