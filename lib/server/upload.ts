@@ -75,15 +75,11 @@ export async function receiveAttachment(
   );
   // Closes the transfer, telling its receivers (if any are left) why.
   const discard = (why: string) => outbox.discard(transfer, why);
-  let received = 0;
   let stored;
   try {
     const chunks = untilAborted(peer.reader.payloadChunks(), context.stopping);
     stored = await receiveFile(
-      forwarded(chunks, (chunk) => {
-        received += chunk.length;
-        outbox.forward(transfer, chunk);
-      }),
+      forwarded(chunks, (chunk) => outbox.forward(transfer, chunk)),
       context.downloadsDir,
       name,
       { size, sha256: header.sha256, onWritten: (temp, n) => file.grew(temp, n) },
@@ -96,9 +92,9 @@ export async function receiveAttachment(
     }
     if (error instanceof ProtocolError) {
       discard(
-        `${sender}'s upload of ${name} broke off after ${formatBytes(received)} of ${
-          formatBytes(size)
-        }.`,
+        `${sender}'s upload of ${name} broke off after ${
+          formatBytes(size - peer.reader.payloadLeft)
+        } of ${formatBytes(size)}.`,
       );
       throw error;
     }

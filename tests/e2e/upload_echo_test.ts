@@ -90,9 +90,17 @@ Deno.test("a session saves its own upload from the file it sent when the server 
   const [echoed, ...moreToCool] = attachmentsReceived(cool);
   assert.equal(moreToCool.length, 0);
   assert.match(echoed, /PAYLOAD_LENGTH=0 .*extra=ECHO/);
-  const [relayed] = attachmentsReceived(fun);
-  assert.match(relayed, new RegExp(`PAYLOAD_LENGTH=${bytes.length} `));
+  // Fun, who joined with STREAM, got it as a transfer: BEGIN (the size in 8 bytes), then DATA
+  // frames carrying every byte, then an empty END.
+  const [relayed, ...moreToFun] = attachmentsReceived(fun);
+  assert.equal(moreToFun.length, 0);
+  assert.match(relayed, /PAYLOAD_LENGTH=8 .*extra=\S*STREAM/);
   assert.doesNotMatch(relayed, /ECHO/);
+  const pieces = fun.trace
+    .filter((line) => line.includes("← ") && /ATTACHMENT_FLAG=0 .*extra=\S*STREAM/.test(line))
+    .map((line) => Number(/PAYLOAD_LENGTH=(\d+) /.exec(line)![1]));
+  assert.equal(pieces.at(-1), 0, "the transfer ends with an empty END");
+  assert.equal(pieces.reduce((a, b) => a + b, 0), bytes.length);
   // No temporary file is left behind in either folder.
   assert.deepEqual(await filesIn(cool.downloads), ["photo.bin"]);
   assert.deepEqual(await filesIn(fun.downloads), ["photo.bin"]);

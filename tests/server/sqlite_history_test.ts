@@ -51,6 +51,33 @@ Deno.test("SqliteHistory keeps entries in order, numbered from 1, across reopeni
   assert.equal(store.count(), 3);
 });
 
+Deno.test("SqliteHistory.tail() and count() follow every append, and count a file with a gap as it is", async () => {
+  await using tmp = await tempDb();
+  {
+    using store = SqliteHistory.open(tmp.path);
+    assert.deepEqual(store.tail(), { fromSeq: 1, toSeq: 0, count: 0 });
+    store.append(chat("one"));
+    assert.deepEqual(store.tail(), { fromSeq: 1, toSeq: 1, count: 1 });
+    for (const text of ["two", "three", "four", "five"]) store.append(chat(text));
+    assert.deepEqual(store.tail(), { fromSeq: 1, toSeq: 5, count: 5 });
+    assert.deepEqual(store.tail(2), { fromSeq: 4, toSeq: 5, count: 2 });
+    assert.equal(store.count(), 5);
+  }
+  // A file whose seq 2 went missing (edited by hand): the span is what is there.
+  {
+    const db = new DatabaseSync(tmp.path);
+    db.exec("DELETE FROM history WHERE seq = 2");
+    db.close();
+  }
+  using store = SqliteHistory.open(tmp.path);
+  assert.deepEqual(store.tail(), { fromSeq: 1, toSeq: 5, count: 4 });
+  assert.equal(store.count(), 4);
+  assert.equal(store.append(chat("six")).seq, 6);
+  assert.deepEqual(store.tail(), { fromSeq: 1, toSeq: 6, count: 5 });
+  assert.deepEqual(store.tail(3), { fromSeq: 4, toSeq: 6, count: 3 });
+  assert.deepEqual(store.list().map((e) => e.text), ["one", "three", "four", "five", "six"]);
+});
+
 Deno.test("SqliteHistory.list(limit) returns the last entries, oldest first", async () => {
   await using tmp = await tempDb();
   using store = SqliteHistory.open(tmp.path);

@@ -16,6 +16,7 @@ import {
   Server,
   serverTrace,
   tshark,
+  type WireFrame,
   wireFrames,
   workDir,
 } from "./capture.ts";
@@ -158,11 +159,30 @@ Deno.test("tshark shows every frame of the section-7 session and a 5 MiB attachm
   for (const [i, who] of ["Cool", "Fun", "Fire", "Sad"].entries()) {
     assertClientMatches(clients[i], wire, who);
   }
-  // The 5 MiB attachment went up once and down to Fun and Fire, and to Fire again in the history.
+  // The 5 MiB attachment went up once as one frame and came back to Fire once in the history.
   const bigOnes = frames.filter((f) =>
     f.fields["chatroom.payload_length"] === String(BIG) && f.fields["chatroom.echo_flag"] === "0"
   );
-  assert.equal(bigOnes.length, 4);
+  assert.equal(bigOnes.length, 2);
+  // Fun and Fire (who join with STREAM) got it live as a transfer: BEGIN, DATA frames of all
+  // 5 MiB, END, each on its own connection, with one id.
+  const stream = (f: WireFrame) => f.fields["chatroom.stream_flag"] === "1";
+  const begins = frames.filter((f) =>
+    stream(f) && f.fields["chatroom.attachment_flag"] === "1" &&
+    f.fields["chatroom.filename"] === "big.bin"
+  );
+  assert.equal(begins.length, 2);
+  for (const begin of begins) {
+    const id = begin.fields["chatroom.number"];
+    const transfer = frames.filter((f) =>
+      stream(f) && f.fields["chatroom.attachment_flag"] === "0" && f.dstport === begin.dstport &&
+      f.fields["chatroom.number"] === id
+    );
+    const sizes = transfer.map((f) => Number(f.fields["chatroom.payload_length"]));
+    assert.equal(sizes.at(-1), 0, "the transfer ends with END");
+    assert.equal(sizes.reduce((a, b) => a + b, 0), BIG);
+    assert.equal(transfer.at(-1)!.fields["chatroom.sha256"], begin.fields["chatroom.sha256"]);
+  }
   // Dissected a second time (as Wireshark's GUI does when a packet is clicked), frames are the same.
   assert.deepEqual(await wireFrames(capture.file, server.port, ["-2"]), frames);
 

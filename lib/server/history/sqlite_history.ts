@@ -120,10 +120,16 @@ export class SqliteHistory implements HistoryStore {
   #all: StatementSync;
   #last: StatementSync;
   #page: StatementSync;
-  #span: StatementSync;
+  #spanAll: StatementSync;
   #lastSpan: StatementSync;
   #byUser: StatementSync;
-  #count: StatementSync;
+  /**
+   * How many entries there are and the lowest and highest seq: counted once
+   * (a full scan: SQLite keeps no row count), then kept by `append`, the
+   * only writer. A join asks for it, and on a long history the scan took
+   * milliseconds each time, with every other user waiting.
+   */
+  #spanCache?: { n: number; lo: number; hi: number };
   #closed = false;
 
   private constructor(path: string, db: DatabaseSync) {
@@ -143,14 +149,13 @@ export class SqliteHistory implements HistoryStore {
     this.#page = db.prepare(`SELECT ${COLUMNS} FROM history WHERE seq > ? ORDER BY seq LIMIT ?`);
     returnArrays(this.#page);
     const span = "count(*) AS n, min(seq) AS lo, max(seq) AS hi";
-    this.#span = db.prepare(`SELECT ${span} FROM history`);
+    this.#spanAll = db.prepare(`SELECT ${span} FROM history`);
     this.#lastSpan = db.prepare(
       `SELECT ${span} FROM (SELECT seq FROM history ORDER BY seq DESC LIMIT ?)`,
     );
     this.#byUser = db.prepare(
       "SELECT 1 AS found FROM history WHERE username = ? AND seq BETWEEN ? AND ? LIMIT 1",
     );
-    this.#count = db.prepare("SELECT count(*) AS n FROM history");
   }
 
   /**
@@ -179,7 +184,10 @@ export class SqliteHistory implements HistoryStore {
       if (fresh) create(db);
       db.exec(INDEXES);
       if (options.maxPageCount) db.exec(`PRAGMA max_page_count = ${options.maxPageCount}`);
-      return new SqliteHistory(path, db);
+      const history = new SqliteHistory(path, db);
+      // Counted now, at start-up, rather than by the first join with users waiting.
+      history.#span();
+      return history;
     } catch (error) {
       db.close();
       if (error instanceof HistoryError) throw error;
@@ -201,7 +209,14 @@ export class SqliteHistory implements HistoryStore {
         file?.size ?? null,
         file?.sha256 ?? null,
       );
-      return { ...entry, seq: Number(result.lastInsertRowid) };
+      const seq = Number(result.lastInsertRowid);
+      const span = this.#spanCache;
+      if (span) {
+        span.n++;
+        if (span.n === 1) span.lo = seq;
+        span.hi = seq;
+      }
+      return { ...entry, seq };
     } catch (error) {
       throw wrap(error, `Cannot store a ${entry.kind} entry in the history ${this.path}`);
     }
@@ -227,14 +242,15 @@ export class SqliteHistory implements HistoryStore {
     }
   }
 
-  /** Where the last `limit` entries (all when undefined) are: one indexed count, no rows read. */
+  /** Where the last `limit` entries (all when undefined) are, without reading them: all of them from the span counted at open and kept by `append`, the last `limit` from their seqs. */
   tail(limit?: number): HistoryRange {
     try {
-      const row = (limit === undefined ? this.#span.get() : this.#lastSpan.get(limit)) as {
-        n: number;
-        lo: number | null;
-        hi: number | null;
-      };
+      if (limit === undefined) {
+        const { n, lo, hi } = this.#span();
+        return n === 0 ? { fromSeq: 1, toSeq: 0, count: 0 } : { fromSeq: lo, toSeq: hi, count: n };
+      }
+      // Reads at most `limit` seqs, newest first, in the rowid order.
+      const row = this.#lastSpan.get(limit) as { n: number; lo: number | null; hi: number | null };
       const count = Number(row.n);
       if (count === 0) return { fromSeq: 1, toSeq: 0, count: 0 };
       return { fromSeq: Number(row.lo), toSeq: Number(row.hi), count };
@@ -260,8 +276,20 @@ export class SqliteHistory implements HistoryStore {
 
   /** Number of entries stored. */
   count(): number {
-    const row = this.#count.get() as { n: number };
-    return Number(row.n);
+    try {
+      return this.#span().n;
+    } catch (error) {
+      throw wrap(error, `Cannot read the history ${this.path}`);
+    }
+  }
+
+  /** The cached span, counted on first use. */
+  #span(): { n: number; lo: number; hi: number } {
+    if (!this.#spanCache) {
+      const row = this.#spanAll.get() as { n: number; lo: number | null; hi: number | null };
+      this.#spanCache = { n: Number(row.n), lo: Number(row.lo ?? 0), hi: Number(row.hi ?? 0) };
+    }
+    return this.#spanCache;
   }
 
   /** Checkpoints the WAL into the file and closes it. Safe to call twice. */

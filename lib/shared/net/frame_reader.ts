@@ -101,6 +101,14 @@ export class FrameReader {
     return this.#end - this.#start;
   }
 
+  /**
+   * Bytes of the current payload not yet received: after a payload broke
+   * off, the header's length minus this is how much did arrive.
+   */
+  get payloadLeft(): number {
+    return this.#pending;
+  }
+
   /** Size of the read buffer now, in bytes. */
   get capacity(): number {
     return this.#buf.length;
@@ -326,10 +334,10 @@ export class FrameReader {
     let at = 0;
     while (at < size) {
       const n = await this.#read(chunk.subarray(at), "payload");
-      if (n === null) throw truncatedPayload(this.#pending - at);
+      if (n === null) throw truncatedPayload(this.#pending);
       at += n;
+      this.#pending -= n;
     }
-    this.#pending -= size;
     return chunk;
   }
 
