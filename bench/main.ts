@@ -128,6 +128,14 @@ async function main(args: string[]): Promise<number> {
     figures.relay_vs_hashed = figures.relay_mb_s / figures.hashed_mb_s;
     figures.relay3_vs_hashed = figures.relay3_mb_s / figures.hashed_mb_s;
   }
+  // What the cores could relay at the CPU cost each byte had in this run, all of them busy.
+  if ("relay_cpu_ns_per_byte" in figures) {
+    const cores = navigator.hardwareConcurrency;
+    figures.relay_cpu_ceiling_mb_s = (cores * 1000) / figures.relay_cpu_ns_per_byte;
+    figures.relay3_cpu_ceiling_mb_s = (cores * 1000) / figures.relay3_cpu_ns_per_byte;
+    figures.relay_vs_cpu_ceiling = figures.relay_mb_s / figures.relay_cpu_ceiling_mb_s;
+    figures.relay3_vs_cpu_ceiling = figures.relay3_mb_s / figures.relay3_cpu_ceiling_mb_s;
+  }
   const context = {
     machine: describeMachine(),
     quick: values.quick,

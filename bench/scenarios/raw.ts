@@ -6,6 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { CHUNK_SIZE } from "../../lib/shared/net/byte_conn.ts";
+import { processCpuMs } from "../support/machine.ts";
 import { WorkerProcess } from "../support/worker_process.ts";
 import { rawStreamSha256 } from "../support/raw_stream.ts";
 
@@ -35,6 +36,8 @@ export interface RawResult {
    * protocol).
    */
   forward_hashed_mb_s: number;
+  /** CPU time of the sender and the hashing receiver per byte, in ns (the least of the runs). */
+  hashed_cpu_ns_per_byte: number;
   /** Every run's throughput, in MB/s, per path. */
   raw_runs_mb_s: Record<string, number[]>;
 }
@@ -70,8 +73,12 @@ export async function measureRaw(bytes: number, runs: number): Promise<RawResult
   const { port: forwardPort } = await forwarder.call("listen");
   const expected = rawStreamSha256(bytes);
   const results: Record<string, number[]> = {};
+  const hashedCpu: number[] = [];
+  const peers = [sender.pid, receiver.pid];
+  const cpu = () => peers.reduce((sum, pid) => sum + processCpuMs(pid), 0);
   for (let i = 0; i < runs; i++) {
     for (const path of PATHS) {
+      const cpuBefore = cpu();
       await receiver.send("receive", { bytes, hash: path.receiverHash });
       if (path.forward) await forwarder.send("forward", { to: port, hash: path.forwardHash });
       const { startMs } = await sender.call("send", {
@@ -93,6 +100,7 @@ export async function measureRaw(bytes: number, runs: number): Promise<RawResult
         );
       }
       (results[path.name] ??= []).push(mbPerS(bytes, Number(received.endMs) - Number(startMs)));
+      if (path.name === "hashed") hashedCpu.push(((cpu() - cpuBefore) * 1e6) / bytes);
     }
   }
   return {
@@ -100,6 +108,7 @@ export async function measureRaw(bytes: number, runs: number): Promise<RawResult
     hashed_mb_s: Math.max(...results.hashed),
     forward_mb_s: Math.max(...results.forward),
     forward_hashed_mb_s: Math.max(...results.forward_hashed),
+    hashed_cpu_ns_per_byte: Math.min(...hashedCpu),
     raw_runs_mb_s: results,
   };
 }

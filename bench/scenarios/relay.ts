@@ -9,6 +9,7 @@
 import { ServerProcess } from "../support/server_process.ts";
 import { WorkerProcess } from "../support/worker_process.ts";
 import { median } from "../support/stats.ts";
+import { processCpuMs } from "../support/machine.ts";
 import { mbPerS } from "./raw.ts";
 
 /** Sizes for {@linkcode measureRelay}. */
@@ -41,6 +42,20 @@ export interface RelayResult {
    * at the server passed 1 MiB) and got the rest from the stored file.
    */
   relay_behind_receivers: number;
+  /**
+   * CPU time of every process of the one-receiver relay (server, uploader,
+   * receiver) per byte relayed, in ns: what the work costs, wherever it runs.
+   */
+  relay_cpu_ns_per_byte: number;
+  /** The same for three receivers (server, uploader, three receivers). */
+  relay3_cpu_ns_per_byte: number;
+  /**
+   * The one-receiver relay's cores in use: CPU time of its processes over
+   * wall time. At the machine's core count, the relay is bound by CPU.
+   */
+  relay_cores_busy: number;
+  /** The same for three receivers. */
+  relay3_cores_busy: number;
 }
 
 const RSS_SAMPLE_MS = 5;
@@ -63,13 +78,13 @@ export async function measureRelay(config: RelayConfig): Promise<RelayResult> {
   const { sha256 } = await uploader.call("prepare", { bytes: config.bytes });
   const one: Relayed[] = [];
   for (let i = 0; i < config.runs; i++) {
-    one.push(await relayOnce(uploader, [r1], config.bytes, String(sha256)));
+    one.push(await relayOnce(server.pid, uploader, [r1], config.bytes, String(sha256)));
   }
   await r2.call("join", { port: server.port, name: "receiver2" });
   await r3.call("join", { port: server.port, name: "receiver3" });
   const three: Relayed[] = [];
   for (let i = 0; i < config.runs; i++) {
-    three.push(await relayOnce(uploader, [r1, r2, r3], config.bytes, String(sha256)));
+    three.push(await relayOnce(server.pid, uploader, [r1, r2, r3], config.bytes, String(sha256)));
   }
 
   const big = await uploader.call("prepare", { bytes: config.bigBytes });
@@ -80,7 +95,7 @@ export async function measureRelay(config: RelayConfig): Promise<RelayResult> {
     sampled = Math.max(sampled, server.rssKib());
   }, RSS_SAMPLE_MS);
   try {
-    await relayOnce(uploader, [r1, r2, r3], config.bigBytes, String(big.sha256));
+    await relayOnce(server.pid, uploader, [r1, r2, r3], config.bigBytes, String(big.sha256));
   } finally {
     clearInterval(sampler);
   }
@@ -94,6 +109,10 @@ export async function measureRelay(config: RelayConfig): Promise<RelayResult> {
     relay_first_byte_ms: median(one.map((r) => r.firstByteMs)),
     relay_end_after_upload_ms: median(one.map((r) => r.endAfterUploadMs)),
     relay_behind_receivers: behind,
+    relay_cpu_ns_per_byte: median(one.map((r) => r.cpuNsPerByte)),
+    relay3_cpu_ns_per_byte: median(three.map((r) => r.cpuNsPerByte)),
+    relay_cores_busy: median(one.map((r) => r.coresBusy)),
+    relay3_cores_busy: median(three.map((r) => r.coresBusy)),
   };
 }
 
@@ -105,16 +124,25 @@ interface Relayed {
   firstByteMs: number;
   /** From the uploader's last byte until the last receiver's END. */
   endAfterUploadMs: number;
+  /** CPU time of the server, uploader and receivers per byte, in ns. */
+  cpuNsPerByte: number;
+  /** That CPU time over the wall time of the relay. */
+  coresBusy: number;
 }
 
 /** Uploads once and checks every receiver got the whole file, hash-checked. */
 async function relayOnce(
+  serverPid: number,
   uploader: WorkerProcess,
   receivers: WorkerProcess[],
   bytes: number,
   sha256: string,
 ): Promise<Relayed> {
   for (const receiver of receivers) await receiver.send("expect");
+  const pids = [serverPid, uploader.pid, ...receivers.map((r) => r.pid)];
+  const cpu = () => pids.reduce((sum, pid) => sum + processCpuMs(pid), 0);
+  const cpuBefore = cpu();
+  const wallBefore = performance.now();
   const [{ startMs, sentMs }, ...arrivals] = await Promise.all([
     uploader.call("upload", {}, 300_000),
     ...receivers.map((r) => r.next("done", 300_000)),
@@ -122,6 +150,8 @@ async function relayOnce(
   // The uploader gets an ECHO header for its own file; wait for it too, so
   // the server is done with this upload before the next one starts.
   await uploader.call("expect", {}, 300_000);
+  const cpuMs = cpu() - cpuBefore;
+  const wallMs = performance.now() - wallBefore;
   for (const arrival of arrivals) {
     if (arrival.bytes !== bytes || arrival.sha256 !== sha256) {
       throw new Error(
@@ -136,5 +166,7 @@ async function relayOnce(
     mbS: mbPerS(bytes, endMs - start),
     firstByteMs: firstByteMs - start,
     endAfterUploadMs: endMs - Number(sentMs),
+    cpuNsPerByte: (cpuMs * 1e6) / bytes,
+    coresBusy: cpuMs / wallMs,
   };
 }
