@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { HistoryError, type NewEntry } from "../../lib/server/history/history.ts";
-import { HISTORY_FILE, SqliteHistory } from "../../lib/server/history/sqlite_history.ts";
+import {
+  CHECKPOINT_MAX_COMMITS,
+  HISTORY_FILE,
+  SqliteHistory,
+} from "../../lib/server/history/sqlite_history.ts";
 
 async function tempDb(): Promise<{ path: string; [Symbol.asyncDispose](): Promise<void> }> {
   const dir = await Deno.makeTempDir({ prefix: "chatroom-db-" });
@@ -76,6 +80,26 @@ Deno.test("SqliteHistory.tail() and count() follow every append, and count a fil
   assert.deepEqual(store.tail(), { fromSeq: 1, toSeq: 6, count: 5 });
   assert.deepEqual(store.tail(3), { fromSeq: 4, toSeq: 6, count: 3 });
   assert.deepEqual(store.list().map((e) => e.text), ["one", "three", "four", "five", "six"]);
+});
+
+Deno.test("SqliteHistory checkpoints its WAL within a bounded number of commits, however fast they come", async () => {
+  await using tmp = await tempDb();
+  const walPages = () => Deno.statSync(`${tmp.path}-wal`).size / (4096 + 24);
+  const count = CHECKPOINT_MAX_COMMITS * 10;
+  {
+    using store = SqliteHistory.open(tmp.path);
+    let most = 0;
+    for (let i = 0; i < count; i++) {
+      store.append(chat(`line ${i} ${"x".repeat(60)}`));
+      if (i % 100 === 0) most = Math.max(most, walPages());
+    }
+    // About two WAL pages a commit: with no checkpoint the WAL would hold 10,000 pages.
+    assert.ok(most < CHECKPOINT_MAX_COMMITS * 3, `the WAL grew to ${most.toFixed(0)} pages`);
+    assert.ok(walPages() < CHECKPOINT_MAX_COMMITS * 3);
+  }
+  using store = SqliteHistory.open(tmp.path);
+  assert.equal(store.count(), count);
+  assert.equal(store.list(1)[0].text, `line ${count - 1} ${"x".repeat(60)}`);
 });
 
 Deno.test("SqliteHistory.list(limit) returns the last entries, oldest first", async () => {

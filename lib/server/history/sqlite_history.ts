@@ -41,6 +41,25 @@ export const APPLICATION_ID = 0x43524849;
 /** The schema version this code writes (SQLite's `user_version`). */
 export const SCHEMA_VERSION = 1;
 
+/**
+ * When the history checkpoints its WAL into the file (SQLite's own rule,
+ * every 1,000 WAL pages, is off): after {@linkcode CHECKPOINT_MIN_COMMITS}
+ * commits once {@linkcode CHECKPOINT_INTERVAL_MS} have passed since the
+ * last checkpoint, and after {@linkcode CHECKPOINT_MAX_COMMITS} whatever
+ * the time. A commit adds about two pages to the WAL (the row's and the
+ * username index's). A checkpoint runs inside an append, on the event
+ * loop, and costs about what it copies: SQLite's rule made one every half
+ * second at 1,000 chat lines a second, whose fsyncs stalled every user
+ * 4–12 ms and set the fan-out's p99 (10 ms; 5.3 ms with no checkpoint at
+ * all). Small ones, at most ten a second, cost each line less; under a
+ * flood they come as often as SQLite's.
+ */
+export const CHECKPOINT_MIN_COMMITS = 50;
+/** See {@linkcode CHECKPOINT_MIN_COMMITS}. */
+export const CHECKPOINT_MAX_COMMITS = 500;
+/** See {@linkcode CHECKPOINT_MIN_COMMITS}. */
+export const CHECKPOINT_INTERVAL_MS = 100;
+
 /** The file name of the history inside the data folder. */
 export const HISTORY_FILE = "chatroom.db";
 
@@ -130,6 +149,10 @@ export class SqliteHistory implements HistoryStore {
    * milliseconds each time, with every other user waiting.
    */
   #spanCache?: { n: number; lo: number; hi: number };
+  /** Commits since the last checkpoint, and when that was (see {@linkcode CHECKPOINT_MIN_COMMITS}). */
+  #commits = 0;
+  #checkpointedAt = performance.now();
+  #checkpoint: StatementSync;
   #closed = false;
 
   private constructor(path: string, db: DatabaseSync) {
@@ -150,6 +173,7 @@ export class SqliteHistory implements HistoryStore {
     returnArrays(this.#page);
     const span = "count(*) AS n, min(seq) AS lo, max(seq) AS hi";
     this.#spanAll = db.prepare(`SELECT ${span} FROM history`);
+    this.#checkpoint = db.prepare("PRAGMA wal_checkpoint(PASSIVE)");
     this.#lastSpan = db.prepare(
       `SELECT ${span} FROM (SELECT seq FROM history ORDER BY seq DESC LIMIT ?)`,
     );
@@ -181,6 +205,7 @@ export class SqliteHistory implements HistoryStore {
       const fresh = identify(db, path);
       db.exec("PRAGMA journal_mode = WAL");
       db.exec(`PRAGMA synchronous = ${options.sync === "full" ? "FULL" : "NORMAL"}`);
+      db.exec("PRAGMA wal_autocheckpoint = 0");
       if (fresh) create(db);
       db.exec(INDEXES);
       if (options.maxPageCount) db.exec(`PRAGMA max_page_count = ${options.maxPageCount}`);
@@ -210,6 +235,7 @@ export class SqliteHistory implements HistoryStore {
         file?.sha256 ?? null,
       );
       const seq = Number(result.lastInsertRowid);
+      this.#checkpointIfDue();
       const span = this.#spanCache;
       if (span) {
         span.n++;
@@ -280,6 +306,29 @@ export class SqliteHistory implements HistoryStore {
       return this.#span().n;
     } catch (error) {
       throw wrap(error, `Cannot read the history ${this.path}`);
+    }
+  }
+
+  /**
+   * Copies the WAL into the file when {@linkcode CHECKPOINT_MIN_COMMITS}
+   * says so. The entry is stored already: a checkpoint that fails (a full
+   * disk) leaves it in the WAL, and the next one tries again.
+   */
+  #checkpointIfDue(): void {
+    this.#commits++;
+    if (this.#commits < CHECKPOINT_MIN_COMMITS) return;
+    const now = performance.now();
+    if (
+      this.#commits < CHECKPOINT_MAX_COMMITS && now - this.#checkpointedAt < CHECKPOINT_INTERVAL_MS
+    ) {
+      return;
+    }
+    this.#commits = 0;
+    this.#checkpointedAt = now;
+    try {
+      this.#checkpoint.get();
+    } catch {
+      // Stored in the WAL all the same; retried after the next commits.
     }
   }
 
