@@ -6,6 +6,7 @@
 import { ServerProcess } from "../support/server_process.ts";
 import { WorkerProcess } from "../support/worker_process.ts";
 import { median } from "../support/stats.ts";
+import { processCpuMs } from "../support/machine.ts";
 
 /** Sizes for {@linkcode measureJoin}. */
 export interface JoinConfig {
@@ -23,6 +24,10 @@ export interface JoinResult {
   join_100k_ms: number;
   /** Milliseconds it took to post the history over TCP (not a target; for context). */
   history_fill_ms: number;
+  /** Median CPU milliseconds the server spent on one timed join (reading and sending the history). */
+  join_server_cpu_ms: number;
+  /** Median CPU milliseconds the joining client's process spent on one timed join. */
+  join_client_cpu_ms: number;
 }
 
 /** Fills a fresh server's history over TCP, then times joins. */
@@ -36,8 +41,13 @@ export async function measureJoin(config: JoinConfig): Promise<JoinResult> {
     window: 256,
   }, 300_000);
   const times: number[] = [];
+  const serverCpu: number[] = [];
+  const clientCpu: number[] = [];
   for (let i = 0; i < config.runs; i++) {
+    const cpu0 = [processCpuMs(server.pid), processCpuMs(client.pid)];
     const joined = await client.call("join", { port: server.port, name: "joiner" }, 120_000);
+    serverCpu.push(processCpuMs(server.pid) - cpu0[0]);
+    clientCpu.push(processCpuMs(client.pid) - cpu0[1]);
     if (Number(joined.historyCount) < config.messages) {
       throw new Error(
         `The joiner got ${joined.historyCount} history entries, expected ${config.messages} or more`,
@@ -45,5 +55,10 @@ export async function measureJoin(config: JoinConfig): Promise<JoinResult> {
     }
     times.push(Number(joined.ms));
   }
-  return { join_100k_ms: median(times), history_fill_ms: Number(fill.ms) };
+  return {
+    join_100k_ms: median(times),
+    history_fill_ms: Number(fill.ms),
+    join_server_cpu_ms: median(serverCpu),
+    join_client_cpu_ms: median(clientCpu),
+  };
 }

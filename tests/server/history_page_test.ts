@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import {
+  entryTextBytes,
+  type HistoryEntry,
   type HistoryStore,
   MAX_PAGE_ENTRIES,
   MemoryHistory,
@@ -44,6 +46,33 @@ Deno.test("HistoryStore.page() reads the entries after a seq, oldest first, a bo
       if (page.length === 0) break;
       all.push(...page);
       after = page[page.length - 1].seq;
+    }
+    assert.deepEqual(all, store.list());
+  });
+});
+
+Deno.test("HistoryStore.page(…, maxBytes) stops before the entries' bytes pass the bound, and never returns none", async (t) => {
+  // Lines by Cool, Fun, Fire in turn: "line N" is 6–9 bytes, a username 3–4.
+  await bothStores(t, 3000, (store) => {
+    const bytes = (page: HistoryEntry[]) => page.reduce((n, e) => n + entryTextBytes(e), 0);
+    const page = store.page(0, 1000, 100);
+    assert.ok(
+      page.length > 1 && bytes(page) <= 100,
+      `${page.length} entries, ${bytes(page)} bytes`,
+    );
+    // One more entry would not have fitted.
+    assert.ok(bytes(store.page(0, page.length + 1)) > 100);
+    assert.deepEqual(page, store.page(0, page.length));
+    // A bound smaller than one entry still gives that entry.
+    assert.deepEqual(store.page(10, 1000, 1).map((e) => e.seq), [11]);
+    // Paging with a bound reads everything, once, in order.
+    const all = [];
+    for (let after = 0;;) {
+      const next = store.page(after, 1000, 4096);
+      if (next.length === 0) break;
+      assert.ok(next.length === 1 || bytes(next) <= 4096);
+      all.push(...next);
+      after = next[next.length - 1].seq;
     }
     assert.deepEqual(all, store.list());
   });

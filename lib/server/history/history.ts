@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { utf8Length } from "../../shared/wire/wire_bytes.ts";
 
 /** What kind of event a history entry records. */
 export type EntryKind = "chat" | "join" | "leave" | "attachment" | "notice";
@@ -81,10 +82,11 @@ export interface HistoryStore {
   list(limit?: number): HistoryEntry[];
   /**
    * Up to `limit` entries whose seq is above `afterSeq`, oldest first; never
-   * more than {@linkcode MAX_PAGE_ENTRIES}. An indexed read: a reader pages
-   * through any history in constant memory.
+   * more than {@linkcode MAX_PAGE_ENTRIES}, and, given `maxBytes`, no more
+   * than fit in it by {@linkcode entryTextBytes} (at least one). An indexed
+   * read: a reader pages through any history in constant memory.
    */
-  page(afterSeq: number, limit: number): HistoryEntry[];
+  page(afterSeq: number, limit: number, maxBytes?: number): HistoryEntry[];
   /** Where the last `limit` entries (all when undefined) are, without reading them. */
   tail(limit?: number): HistoryRange;
   /** True if `username` (exactly as stored) has an entry in `range`: an indexed look-up. */
@@ -97,6 +99,25 @@ export interface HistoryStore {
 function tailOf(count: number, limit?: number): HistoryRange {
   const n = limit === undefined ? count : Math.max(0, Math.min(limit, count));
   return { fromSeq: count - n + 1, toSeq: count, count: n };
+}
+
+/**
+ * The bytes of an entry's strings in UTF-8 (username, text, file name): what
+ * a page's `maxBytes` counts.
+ */
+export function entryTextBytes(entry: HistoryEntry): number {
+  return utf8Length(entry.username) + utf8Length(entry.text) +
+    (entry.attachment ? utf8Length(entry.attachment.filename) : 0);
+}
+
+/** How many of `sizes`, from the first, fit in `maxBytes` together (at least one, if any). */
+export function fitting(sizes: number[], maxBytes: number): number {
+  let total = 0;
+  for (let i = 0; i < sizes.length; i++) {
+    total += sizes[i];
+    if (total > maxBytes && i > 0) return i;
+  }
+  return sizes.length;
 }
 
 /** `limit` clamped to 0…{@linkcode MAX_PAGE_ENTRIES}, for a page read. */
@@ -122,9 +143,10 @@ export class MemoryHistory implements HistoryStore {
   }
 
   /** Up to `limit` entries after `afterSeq`, oldest first. */
-  page(afterSeq: number, limit: number): HistoryEntry[] {
+  page(afterSeq: number, limit: number, maxBytes = Infinity): HistoryEntry[] {
     const from = Math.max(0, Math.floor(afterSeq));
-    return this.#entries.slice(from, from + pageLimit(limit));
+    const page = this.#entries.slice(from, from + pageLimit(limit));
+    return page.slice(0, fitting(page.map(entryTextBytes), maxBytes));
   }
 
   /** Where the last `limit` entries are. */

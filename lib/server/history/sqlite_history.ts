@@ -26,6 +26,7 @@ import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlit
 import { decodeText } from "../../shared/text.ts";
 import {
   type EntryKind,
+  fitting,
   type HistoryEntry,
   HistoryError,
   type HistoryRange,
@@ -139,6 +140,7 @@ export class SqliteHistory implements HistoryStore {
   #all: StatementSync;
   #last: StatementSync;
   #page: StatementSync;
+  #pageSizes: StatementSync;
   #spanAll: StatementSync;
   #lastSpan: StatementSync;
   #byUser: StatementSync;
@@ -170,6 +172,12 @@ export class SqliteHistory implements HistoryStore {
     );
     returnArrays(this.#last);
     this.#page = db.prepare(`SELECT ${COLUMNS} FROM history WHERE seq > ? ORDER BY seq LIMIT ?`);
+    // The sizes from the records' headers (octet_length reads no text): what fits in a page.
+    this.#pageSizes = db.prepare(
+      `SELECT octet_length(username) + octet_length(text) + ifnull(octet_length(filename), 0)
+       FROM history WHERE seq > ? ORDER BY seq LIMIT ?`,
+    );
+    returnArrays(this.#pageSizes);
     returnArrays(this.#page);
     const span = "count(*) AS n, min(seq) AS lo, max(seq) AS hi";
     this.#spanAll = db.prepare(`SELECT ${span} FROM history`);
@@ -258,10 +266,20 @@ export class SqliteHistory implements HistoryStore {
     }
   }
 
-  /** Up to `limit` entries after `afterSeq`, oldest first, at most `MAX_PAGE_ENTRIES`. */
-  page(afterSeq: number, limit: number): HistoryEntry[] {
+  /**
+   * Up to `limit` entries after `afterSeq`, oldest first, at most
+   * `MAX_PAGE_ENTRIES` and, given `maxBytes`, what fits in it: their sizes
+   * are read first, from the records' headers, so a page of long lines is
+   * never read whole.
+   */
+  page(afterSeq: number, limit: number, maxBytes = Infinity): HistoryEntry[] {
     try {
-      const rows = this.#page.all(afterSeq, pageLimit(limit));
+      let count = pageLimit(limit);
+      if (maxBytes !== Infinity && count > 1) {
+        const sizes = this.#pageSizes.all(afterSeq, count) as unknown as [number][];
+        count = fitting(sizes.map((row) => Number(row[0])), maxBytes);
+      }
+      const rows = this.#page.all(afterSeq, count);
       return rows.map((row) => toEntry(row as unknown as Row));
     } catch (error) {
       throw wrap(error, `Cannot read the history ${this.path}`);
