@@ -12,6 +12,7 @@ import { concatBytes, sameBytes } from "../wire/bytes.ts";
 import {
   FileCheckError,
   findIdentical,
+  openIncomingTemp,
   type ReceivedFile,
   type ReceiveFileOptions,
   reserveName,
@@ -88,10 +89,7 @@ export class IncomingFile {
     name: string,
     options: IncomingFileOptions,
   ): Promise<IncomingFile> {
-    await Deno.mkdir(dir, { recursive: true });
-    // The same pattern as receiveFile's, so removeIncomplete() finds it after a crash.
-    const temp = `${dir}/.incoming-${crypto.randomUUID()}.part`;
-    const file = await Deno.open(temp, { write: true, createNew: true });
+    const { temp, file } = await openIncomingTemp(dir);
     return new IncomingFile(dir, name, temp, file, options);
   }
 

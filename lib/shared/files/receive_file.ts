@@ -54,6 +54,16 @@ export class FileCheckError extends Error {
 }
 
 /**
+ * Creates `dir` if need be and a new hidden temporary file in it, named so
+ * that `removeIncomplete()` finds it after a crash.
+ */
+export async function openIncomingTemp(dir: string): Promise<{ temp: string; file: Deno.FsFile }> {
+  await Deno.mkdir(dir, { recursive: true });
+  const temp = `${dir}/.incoming-${crypto.randomUUID()}.part`;
+  return { temp, file: await Deno.open(temp, { write: true, createNew: true }) };
+}
+
+/**
  * Streams `chunks` into `dir` under a unique version of `name`: first to a
  * hidden temporary file, then, when size and hash check out, renamed to a
  * name no other file has. A transfer cut short leaves nothing visible.
@@ -64,9 +74,7 @@ export async function receiveFile(
   name: string,
   options: ReceiveFileOptions,
 ): Promise<ReceivedFile> {
-  await Deno.mkdir(dir, { recursive: true });
-  const temp = `${dir}/.incoming-${crypto.randomUUID()}.part`;
-  const file = await Deno.open(temp, { write: true, createNew: true });
+  const { temp, file } = await openIncomingTemp(dir);
   const hash = createHash("sha256");
   const keep = options.keepHead ?? 0;
   const headParts: Uint8Array[] = [];
