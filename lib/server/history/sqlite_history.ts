@@ -141,7 +141,6 @@ export class SqliteHistory implements HistoryStore {
   #last: StatementSync;
   #page: StatementSync;
   #pageSizes: StatementSync;
-  #spanAll: StatementSync;
   #lastSpan: StatementSync;
   #byUser: StatementSync;
   /**
@@ -150,7 +149,7 @@ export class SqliteHistory implements HistoryStore {
    * only writer. A join asks for it, and on a long history the scan took
    * milliseconds each time, with every other user waiting.
    */
-  #spanCache?: { n: number; lo: number; hi: number };
+  #span: { n: number; lo: number; hi: number };
   /** Commits since the last checkpoint, and when that was (see {@linkcode CHECKPOINT_MIN_COMMITS}). */
   #commits = 0;
   #checkpointedAt = performance.now();
@@ -180,7 +179,6 @@ export class SqliteHistory implements HistoryStore {
     returnArrays(this.#pageSizes);
     returnArrays(this.#page);
     const span = "count(*) AS n, min(seq) AS lo, max(seq) AS hi";
-    this.#spanAll = db.prepare(`SELECT ${span} FROM history`);
     this.#checkpoint = db.prepare("PRAGMA wal_checkpoint(PASSIVE)");
     this.#lastSpan = db.prepare(
       `SELECT ${span} FROM (SELECT seq FROM history ORDER BY seq DESC LIMIT ?)`,
@@ -188,6 +186,13 @@ export class SqliteHistory implements HistoryStore {
     this.#byUser = db.prepare(
       "SELECT 1 AS found FROM history WHERE username = ? AND seq BETWEEN ? AND ? LIMIT 1",
     );
+    // Counted once, at start-up, rather than by every join with users waiting.
+    const row = db.prepare(`SELECT ${span} FROM history`).get() as {
+      n: number;
+      lo: number | null;
+      hi: number | null;
+    };
+    this.#span = { n: Number(row.n), lo: Number(row.lo ?? 0), hi: Number(row.hi ?? 0) };
   }
 
   /**
@@ -217,10 +222,7 @@ export class SqliteHistory implements HistoryStore {
       if (fresh) create(db);
       db.exec(INDEXES);
       if (options.maxPageCount) db.exec(`PRAGMA max_page_count = ${options.maxPageCount}`);
-      const history = new SqliteHistory(path, db);
-      // Counted now, at start-up, rather than by the first join with users waiting.
-      history.#span();
-      return history;
+      return new SqliteHistory(path, db);
     } catch (error) {
       db.close();
       if (error instanceof HistoryError) throw error;
@@ -244,12 +246,10 @@ export class SqliteHistory implements HistoryStore {
       );
       const seq = Number(result.lastInsertRowid);
       this.#checkpointIfDue();
-      const span = this.#spanCache;
-      if (span) {
-        span.n++;
-        if (span.n === 1) span.lo = seq;
-        span.hi = seq;
-      }
+      const span = this.#span;
+      span.n++;
+      if (span.n === 1) span.lo = seq;
+      span.hi = seq;
       return { ...entry, seq };
     } catch (error) {
       throw wrap(error, `Cannot store a ${entry.kind} entry in the history ${this.path}`);
@@ -286,11 +286,15 @@ export class SqliteHistory implements HistoryStore {
     }
   }
 
-  /** Where the last `limit` entries (all when undefined) are, without reading them: all of them from the span counted at open and kept by `append`, the last `limit` from their seqs. */
+  /**
+   * Where the last `limit` entries (all when undefined) are, without reading
+   * them: all of them from the span counted at open and kept by `append`,
+   * the last `limit` from their seqs.
+   */
   tail(limit?: number): HistoryRange {
     try {
       if (limit === undefined) {
-        const { n, lo, hi } = this.#span();
+        const { n, lo, hi } = this.#span;
         return n === 0 ? { fromSeq: 1, toSeq: 0, count: 0 } : { fromSeq: lo, toSeq: hi, count: n };
       }
       // Reads at most `limit` seqs, newest first, in the rowid order.
@@ -320,11 +324,7 @@ export class SqliteHistory implements HistoryStore {
 
   /** Number of entries stored. */
   count(): number {
-    try {
-      return this.#span().n;
-    } catch (error) {
-      throw wrap(error, `Cannot read the history ${this.path}`);
-    }
+    return this.#span.n;
   }
 
   /**
@@ -348,15 +348,6 @@ export class SqliteHistory implements HistoryStore {
     } catch {
       // Stored in the WAL all the same; retried after the next commits.
     }
-  }
-
-  /** The cached span, counted on first use. */
-  #span(): { n: number; lo: number; hi: number } {
-    if (!this.#spanCache) {
-      const row = this.#spanAll.get() as { n: number; lo: number | null; hi: number | null };
-      this.#spanCache = { n: Number(row.n), lo: Number(row.lo ?? 0), hi: Number(row.hi ?? 0) };
-    }
-    return this.#spanCache;
   }
 
   /** Checkpoints the WAL into the file and closes it. Safe to call twice. */
