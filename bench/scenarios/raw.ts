@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { CHUNK_SIZE } from "../../lib/shared/net/byte_conn.ts";
-import { processCpuMs } from "../support/machine.ts";
+import { processesCpuMs } from "../support/machine.ts";
 import { WorkerProcess } from "../support/worker_process.ts";
 import { rawStreamSha256 } from "../support/raw_stream.ts";
 
@@ -74,11 +74,9 @@ export async function measureRaw(bytes: number, runs: number): Promise<RawResult
   const expected = rawStreamSha256(bytes);
   const results: Record<string, number[]> = {};
   const hashedCpu: number[] = [];
-  const peers = [sender.pid, receiver.pid];
-  const cpu = () => peers.reduce((sum, pid) => sum + processCpuMs(pid), 0);
   for (let i = 0; i < runs; i++) {
     for (const path of PATHS) {
-      const cpuBefore = cpu();
+      const cpuBefore = processesCpuMs([sender.pid, receiver.pid]);
       await receiver.send("receive", { bytes, hash: path.receiverHash });
       if (path.forward) await forwarder.send("forward", { to: port, hash: path.forwardHash });
       const { startMs } = await sender.call("send", {
@@ -100,7 +98,10 @@ export async function measureRaw(bytes: number, runs: number): Promise<RawResult
         );
       }
       (results[path.name] ??= []).push(mbPerS(bytes, Number(received.endMs) - Number(startMs)));
-      if (path.name === "hashed") hashedCpu.push(((cpu() - cpuBefore) * 1e6) / bytes);
+      if (path.name === "hashed") {
+        const cpuMs = processesCpuMs([sender.pid, receiver.pid]) - cpuBefore;
+        hashedCpu.push((cpuMs * 1e6) / bytes);
+      }
     }
   }
   return {

@@ -9,7 +9,7 @@
 import { ServerProcess } from "../support/server_process.ts";
 import { WorkerProcess } from "../support/worker_process.ts";
 import { median } from "../support/stats.ts";
-import { processCpuMs } from "../support/machine.ts";
+import { processesCpuMs } from "../support/machine.ts";
 import { mbPerS } from "./raw.ts";
 
 /** Sizes for {@linkcode measureRelay}. */
@@ -140,8 +140,7 @@ async function relayOnce(
 ): Promise<Relayed> {
   for (const receiver of receivers) await receiver.send("expect");
   const pids = [serverPid, uploader.pid, ...receivers.map((r) => r.pid)];
-  const cpu = () => pids.reduce((sum, pid) => sum + processCpuMs(pid), 0);
-  const cpuBefore = cpu();
+  const cpuBefore = processesCpuMs(pids);
   const wallBefore = performance.now();
   const [{ startMs, sentMs }, ...arrivals] = await Promise.all([
     uploader.call("upload", {}, 300_000),
@@ -150,7 +149,7 @@ async function relayOnce(
   // The uploader gets an ECHO header for its own file; wait for it too, so
   // the server is done with this upload before the next one starts.
   await uploader.call("expect", {}, 300_000);
-  const cpuMs = cpu() - cpuBefore;
+  const cpuMs = processesCpuMs(pids) - cpuBefore;
   const wallMs = performance.now() - wallBefore;
   for (const arrival of arrivals) {
     if (arrival.bytes !== bytes || arrival.sha256 !== sha256) {

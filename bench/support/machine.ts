@@ -54,6 +54,11 @@ export function processCpuMs(pid: number | "self", children = false): number {
   return (ticks * 1000) / TICKS;
 }
 
+/** The CPU time of processes `pids` together, in milliseconds (see {@linkcode processCpuMs}). */
+export function processesCpuMs(pids: number[]): number {
+  return pids.reduce((sum, pid) => sum + processCpuMs(pid), 0);
+}
+
 interface CpuSample {
   at: number;
   /** Milliseconds all cores spent busy. */

@@ -75,6 +75,23 @@ export function rawFrame(frame: RawFrame): Uint8Array {
   return out;
 }
 
+/**
+ * The header of an attachment upload of `bytes` (its payload is sent
+ * separately), with their SHA-256 unless `digest` says otherwise.
+ */
+export async function uploadHeader(
+  filename: string,
+  bytes: Uint8Array<ArrayBuffer>,
+  digest?: Uint8Array,
+): Promise<Uint8Array> {
+  return rawFrame({
+    flags: F.ATTACHMENT,
+    filename,
+    sha256: digest ?? await sha256(bytes),
+    payloadLength: BigInt(bytes.length),
+  });
+}
+
 /** `"43 52 01"` for bytes, as the document prints them. */
 export function hex(bytes: Uint8Array): string {
   return [...bytes].map((b) => b.toString(16).padStart(2, "0")).join(" ");

@@ -5,31 +5,13 @@
  */
 import assert from "node:assert/strict";
 import { startServer } from "../support/harness.ts";
-import { F, joined, type RawClient, rawFrame, type ReadFrame, sha256 } from "./raw_wire.ts";
+import { F, joined, type RawClient, type ReadFrame, sha256, uploadHeader } from "./raw_wire.ts";
+import { randomBytes } from "../support/random_bytes.ts";
 
 /** JOIN_REQUEST NUMBER bits of §Joining: ECHO and STREAM. */
 const ECHO = 1;
 const STREAM = 2;
 const MAX_STREAM_CHUNK = 262_144;
-
-/** `size` bytes that differ from chunk to chunk, so a misplaced chunk shows. */
-function fileBytes(size: number): Uint8Array<ArrayBuffer> {
-  const bytes = new Uint8Array(size);
-  for (let at = 0; at < size; at += 65_536) {
-    crypto.getRandomValues(bytes.subarray(at, Math.min(size, at + 65_536)));
-  }
-  return bytes;
-}
-
-/** The header of an attachment upload of `bytes` (its payload is sent separately). */
-async function uploadHeader(filename: string, bytes: Uint8Array<ArrayBuffer>, digest?: Uint8Array) {
-  return rawFrame({
-    flags: F.ATTACHMENT,
-    filename,
-    sha256: digest ?? await sha256(bytes),
-    payloadLength: BigInt(bytes.length),
-  });
-}
 
 /** The file size a BEGIN frame's 8-byte payload gives. */
 function beginSize(begin: ReadFrame): bigint {
@@ -68,7 +50,7 @@ Deno.test("§Attachments as they arrive: BEGIN, DATA and END carry the contract'
   await using server = await startServer();
   await using fun = await joined(server.port, "Fun", STREAM);
   await using fire = await joined(server.port, "Fire", ECHO);
-  const bytes = fileBytes(600_000);
+  const bytes = randomBytes(600_000);
   const digest = await sha256(bytes);
   const before = Date.now();
   await fire.send(await uploadHeader("dir/big.bin", bytes));
@@ -107,7 +89,7 @@ Deno.test("§Attachments as they arrive: the first DATA reaches a receiver befor
   await using server = await startServer();
   await using fun = await joined(server.port, "Fun", STREAM);
   await using fire = await joined(server.port, "Fire", ECHO);
-  const bytes = fileBytes(1024 * 1024);
+  const bytes = randomBytes(1024 * 1024);
   await fire.send(await uploadHeader("early.bin", bytes));
   await fire.send(bytes.subarray(0, bytes.length - 1000));
   const begin = await fun.next(F.STREAM);
@@ -128,7 +110,7 @@ Deno.test("§Attachments as they arrive: a chat line sent during an upload reach
   await using fun = await joined(server.port, "Fun", STREAM);
   await using cool = await joined(server.port, "Cool");
   await using fire = await joined(server.port, "Fire", ECHO);
-  const bytes = fileBytes(1024 * 1024);
+  const bytes = randomBytes(1024 * 1024);
   await fire.send(await uploadHeader("slow.bin", bytes));
   await fire.send(bytes.subarray(0, 600_000));
   await fun.next(F.STREAM); // BEGIN
@@ -152,7 +134,7 @@ Deno.test("§Attachments as they arrive: an upload cut off mid-payload is DISCAR
   await using server = await startServer();
   await using fun = await joined(server.port, "Fun", STREAM);
   const fire = await joined(server.port, "Fire", ECHO);
-  const bytes = fileBytes(1024 * 1024);
+  const bytes = randomBytes(1024 * 1024);
   await fire.send(await uploadHeader("cut.bin", bytes));
   await fire.send(bytes.subarray(0, 300_000));
   const begin = await fun.next(F.STREAM);
@@ -178,7 +160,7 @@ Deno.test("§Attachments as they arrive: an upload whose digest does not match i
   await using server = await startServer();
   await using fun = await joined(server.port, "Fun", STREAM);
   await using fire = await joined(server.port, "Fire", ECHO);
-  const bytes = fileBytes(400_000);
+  const bytes = randomBytes(400_000);
   await fire.send(await uploadHeader("bad.bin", bytes, new Uint8Array(32).fill(7)));
   await fire.send(bytes);
   const { begin, last } = await readTransfer(fun);
@@ -194,7 +176,7 @@ Deno.test("§Attachments as they arrive: a member who did not ask for STREAM get
   await using server = await startServer();
   await using cool = await joined(server.port, "Cool");
   await using fire = await joined(server.port, "Fire", ECHO);
-  const bytes = fileBytes(300_000);
+  const bytes = randomBytes(300_000);
   await fire.send(await uploadHeader("classic.bin", bytes));
   await fire.send(bytes);
   const frame = await cool.next(F.ATTACHMENT | F.STREAM);
@@ -207,7 +189,7 @@ Deno.test("§Attachments as they arrive: a member who joins during the upload ge
   await using server = await startServer();
   await using fun = await joined(server.port, "Fun", STREAM);
   await using fire = await joined(server.port, "Fire", ECHO);
-  const bytes = fileBytes(1024 * 1024);
+  const bytes = randomBytes(1024 * 1024);
   await fire.send(await uploadHeader("joined.bin", bytes));
   await fire.send(bytes.subarray(0, 600_000));
   await fun.next(F.STREAM); // BEGIN: the upload has started
@@ -224,7 +206,7 @@ Deno.test("§Attachments as they arrive: a receiver that stops reading slows nei
   await using slow = await joined(server.port, "Slow", STREAM);
   await using fast = await joined(server.port, "Fast", STREAM);
   await using fire = await joined(server.port, "Fire", ECHO);
-  const bytes = fileBytes(size);
+  const bytes = randomBytes(size);
   const digest = await sha256(bytes);
   // Slow reads nothing until the upload is stored and Fast has all of it.
   await fire.send(await uploadHeader("big.bin", bytes));
@@ -245,7 +227,7 @@ Deno.test("§Attachments as they arrive: a receiver with 8 transfers open gets a
   const uploaders: RawClient[] = [];
   try {
     for (let i = 1; i <= 9; i++) uploaders.push(await joined(server.port, `Up${i}`, ECHO));
-    const bytes = fileBytes(300_000);
+    const bytes = randomBytes(300_000);
     const header = await uploadHeader("part.bin", bytes);
     // Eight uploads stay open: all but their last bytes are sent.
     for (const up of uploaders.slice(0, 8)) {

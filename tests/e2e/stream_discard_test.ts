@@ -9,18 +9,10 @@
 import assert from "node:assert/strict";
 import { startServer } from "../support/harness.ts";
 import { joinAs, quit, startTerminalClient } from "../support/client_programs.ts";
-import { F, joined, rawFrame, sha256 } from "../conformance/raw_wire.ts";
+import { F, joined, sha256, uploadHeader } from "../conformance/raw_wire.ts";
+import { randomBytes } from "../support/random_bytes.ts";
 
 const MiB = 1024 * 1024;
-
-/** `size` random bytes. */
-function randomBytes(size: number): Uint8Array<ArrayBuffer> {
-  const bytes = new Uint8Array(size);
-  for (let at = 0; at < size; at += 65_536) {
-    crypto.getRandomValues(bytes.subarray(at, Math.min(size, at + 65_536)));
-  }
-  return bytes;
-}
 
 /** Every name in `dir`, hidden ones (temporary files) included. */
 function namesIn(dir: string): string[] {
@@ -45,14 +37,7 @@ Deno.test("a receiving terminal client prints why a broken upload was discarded,
 
     // 1. Fire's upload breaks off after 300,000 of 1 MiB; Cool chats in the middle of it.
     const cut = randomBytes(MiB);
-    await fire.send(
-      rawFrame({
-        flags: F.ATTACHMENT,
-        filename: "cut.bin",
-        sha256: await sha256(cut),
-        payloadLength: BigInt(cut.length),
-      }),
-    );
+    await fire.send(await uploadHeader("cut.bin", cut));
     await fire.send(cut.subarray(0, 300_000));
     await server.waitForLog(/cut\.bin/);
     await cool.send({ payload: "still here" });
@@ -72,14 +57,7 @@ Deno.test("a receiving terminal client prints why a broken upload was discarded,
     // 2. A second uploader declares a digest its bytes do not have: discarded, with the reason.
     await using sad = await joined(server.port, "Sad");
     const lie = randomBytes(200_000);
-    await sad.send(
-      rawFrame({
-        flags: F.ATTACHMENT,
-        filename: "lie.bin",
-        sha256: await sha256(randomBytes(16)),
-        payloadLength: BigInt(lie.length),
-      }),
-    );
+    await sad.send(await uploadHeader("lie.bin", lie, await sha256(randomBytes(16))));
     await sad.send(lie);
     await fun.waitFor(/\[\d\d:\d\d:\d\d\] Sad: \[attachment lie\.bin discarded: [^\]]+\]\n/);
     const refused = await sad.next(F.ERROR);
@@ -88,14 +66,7 @@ Deno.test("a receiving terminal client prints why a broken upload was discarded,
 
     // 3. The same connection then takes a good upload whole.
     const good = randomBytes(MiB + 5);
-    await sad.send(
-      rawFrame({
-        flags: F.ATTACHMENT,
-        filename: "good.bin",
-        sha256: await sha256(good),
-        payloadLength: BigInt(good.length),
-      }),
-    );
+    await sad.send(await uploadHeader("good.bin", good));
     await sad.send(good);
     await fun.waitFor(/Sad: \[attachment good\.bin, 1\.0 MiB, saved to downloads\/good\.bin\]\n/);
     assert.deepEqual(await Deno.readFile(`${dir}/fun/downloads/good.bin`), good);

@@ -6,14 +6,12 @@ import { hashFile } from "../../lib/shared/files/read_file.ts";
 import { saveOwnUpload } from "../../lib/client/attachment_streams.ts";
 import { startServer, TestClient, text } from "../support/harness.ts";
 import { SessionUser } from "../support/session_user.ts";
+import { randomBytes } from "../support/random_bytes.ts";
 
 const MiB = 1024 * 1024;
 
 async function randomFile(path: string, size: number): Promise<Uint8Array> {
-  const bytes = new Uint8Array(size);
-  for (let at = 0; at < size; at += 65536) {
-    crypto.getRandomValues(bytes.subarray(at, Math.min(size, at + 65536)));
-  }
+  const bytes = randomBytes(size);
   await Deno.writeFile(path, bytes);
   return bytes;
 }

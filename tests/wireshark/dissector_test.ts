@@ -20,6 +20,7 @@ import {
   wireFrames,
   workDir,
 } from "./capture.ts";
+import { randomBytes } from "../support/random_bytes.ts";
 
 const COOLFILE =
   "I am on a light diet: I eat in daylight, I eat in moonlight, and sometimes, I eat in refrigerator light!\n";
@@ -98,9 +99,7 @@ Deno.test("tshark shows every frame of the section-7 session and a 5 MiB attachm
     const fire = await start("fire");
     const sad = await start("sad");
     await Deno.writeTextFile(`${dir}/fire/attachments/coolfile1.txt`, COOLFILE);
-    const big = new Uint8Array(BIG);
-    for (let i = 0; i < big.length; i += 65536) crypto.getRandomValues(big.subarray(i, i + 65536));
-    await Deno.writeFile(`${dir}/cool/attachments/big.bin`, big);
+    await Deno.writeFile(`${dir}/cool/attachments/big.bin`, randomBytes(BIG));
 
     // Steps 2 and 3: Cool joins and says Hi; Fun joins, sees it, and they chat.
     await cool.join("Cool");
