@@ -12,7 +12,7 @@ import { setImmediate } from "node:timers";
  * 50,000-line history to a fast reader) would otherwise hold every other
  * user up until it is done. Costs about 10 µs (`setTimeout(0)` costs 1–4 ms).
  */
-export function yieldToEventLoop(): Promise<void> {
+function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
