@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { HistoryError, type NewEntry } from "../../lib/server/history/history.ts";
 import {
+  type HistoryEntry,
+  HistoryError,
+  type NewEntry,
+} from "../../lib/server/history/history.ts";
+import {
+  BLOCK_SEQS,
   CHECKPOINT_MAX_COMMITS,
   HISTORY_FILE,
   SqliteHistory,
@@ -139,6 +144,100 @@ Deno.test("SqliteHistory keeps text byte for byte, control characters included",
   assert.equal(second.attachment?.filename, "a\u0000b.txt");
   assert.equal(second.attachment?.storedName, "\u0000x");
   assert.equal(third.text, "plain, with ünïcödé ✓");
+});
+
+Deno.test("SqliteHistory.page() reads what list() reads: NULs, non-ASCII, every kind and attachments alike", async () => {
+  await using tmp = await tempDb();
+  using store = SqliteHistory.open(tmp.path);
+  const attachment = (username: string, filename: string, size: number) => ({
+    kind: "attachment" as const,
+    timestamp: size,
+    username,
+    text: "",
+    attachment: {
+      filename,
+      storedName: `s-${filename}`,
+      size,
+      sha256: new Uint8Array(32).fill(size),
+    },
+  });
+  store.append(chat("plain ASCII"));
+  store.append(attachment("Cool", "notes.txt", 7));
+  store.append(chat("ünïcödé ✓ and 🎉"));
+  store.append(chat("cut\u0000here"));
+  store.append(attachment("F\u0000n", "a\u0000b.txt", 250));
+  store.append(attachment("Fire", "résumé.pdf", 1));
+  for (const kind of ["join", "leave", "notice"] as const) {
+    store.append({ kind, timestamp: 9, username: "Sad", text: `Sad: ${kind}` });
+  }
+  for (let i = 0; i < 50; i++) store.append(chat(`line ${i}`));
+  const all = store.list();
+  assert.equal(all[3].text, "cut\u0000here");
+  assert.deepEqual(store.page(0, 1000), all);
+  // Pages that hold no NUL, some of them, and each entry alone.
+  assert.deepEqual(store.page(5, 1000), all.slice(5));
+  assert.deepEqual(store.page(0, 3), all.slice(0, 3));
+  for (let after = 0; after < all.length; after++) {
+    assert.deepEqual(store.page(after, 1), [all[after]], `entry ${after + 1}`);
+  }
+  // Bounded by bytes, the same entries come back in the same order.
+  const paged = [];
+  for (let after = 0;;) {
+    const page = store.page(after, 1000, 40);
+    if (page.length === 0) break;
+    paged.push(...page);
+    after = page[page.length - 1].seq;
+  }
+  assert.deepEqual(paged, all);
+});
+
+Deno.test("SqliteHistory.page() ends pages at blocks of seqs, crosses gaps, and sees entries added to the last block", async () => {
+  await using tmp = await tempDb();
+  const texts = (entries: HistoryEntry[]) => entries.map((e) => e.text);
+  const pageAll = (store: SqliteHistory, maxBytes?: number) => {
+    const all: HistoryEntry[] = [];
+    for (let after = 0;;) {
+      const page = store.page(after, 1024, maxBytes);
+      if (page.length === 0) return all;
+      all.push(...page);
+      after = page[page.length - 1].seq;
+    }
+  };
+  {
+    using store = SqliteHistory.open(tmp.path);
+    for (let i = 1; i <= 5000; i++) store.append(chat(`line ${i}`));
+  }
+  {
+    // Seqs 1030–4000 removed by hand: whole blocks with nothing in them.
+    const db = new DatabaseSync(tmp.path);
+    db.exec("DELETE FROM history WHERE seq BETWEEN 1030 AND 4000");
+    db.close();
+  }
+  using store = SqliteHistory.open(tmp.path);
+  assert.equal(store.page(0, 1024).length, BLOCK_SEQS);
+  assert.deepEqual(
+    store.page(1000, 1024).map((e) => e.seq),
+    [...Array(24).keys()].map((i) => 1001 + i),
+    "to the end of the block",
+  );
+  assert.deepEqual(store.page(1024, 1024).map((e) => e.seq), [1025, 1026, 1027, 1028, 1029]);
+  assert.equal(store.page(1029, 1024)[0].seq, 4001, "the gap is skipped");
+  assert.equal(store.page(1029, 1024).length, 96, "to the end of 4001's block");
+  // Twice over, the second time from the kept sums: the same entries, bounded or not.
+  for (let i = 0; i < 2; i++) {
+    assert.deepEqual(texts(pageAll(store)), texts(store.list()));
+    assert.deepEqual(texts(pageAll(store, 700)), texts(store.list()));
+    assert.deepEqual(
+      store.page(0, 1024, 100),
+      store.list().slice(0, store.page(0, 1024, 100).length),
+    );
+  }
+  // The last block was not whole: what is added to it is read too.
+  assert.equal(store.page(4096, 1024).length, 904);
+  for (let i = 5001; i <= 5200; i++) store.append(chat(`line ${i}`));
+  assert.equal(store.page(4096, 1024).length, 1024);
+  assert.equal(store.page(5120, 1024).length, 80);
+  assert.deepEqual(texts(pageAll(store, 700)), texts(store.list()));
 });
 
 Deno.test("SqliteHistory refuses files it must not touch, naming them, and leaves them as they were", async (t) => {

@@ -83,8 +83,10 @@ export interface HistoryStore {
   /**
    * Up to `limit` entries whose seq is above `afterSeq`, oldest first; never
    * more than {@linkcode MAX_PAGE_ENTRIES}, and, given `maxBytes`, no more
-   * than fit in it by {@linkcode entryTextBytes} (at least one). An indexed
-   * read: a reader pages through any history in constant memory.
+   * than fit in it by {@linkcode entryTextBytes} (at least one). A store may
+   * end a page early at a boundary of its own (SQLite's at blocks of seqs):
+   * a page is empty only when no entry follows. An indexed read: a reader
+   * pages through any history in constant memory.
    */
   page(afterSeq: number, limit: number, maxBytes?: number): HistoryEntry[];
   /** Where the last `limit` entries (all when undefined) are, without reading them. */
