@@ -76,6 +76,9 @@ interface EncodedFrame {
   bytes: Uint8Array;
 }
 
+/** Largest payload of a frame that is not part of a file (the one server a client trusts this far). */
+const MAX_PUSHED_PAYLOAD = 16 * 1024 * 1024;
+
 /** How long {@linkcode ChatSession.quit} waits for the server's QUIT_ACCEPT. */
 const QUIT_TIMEOUT_MS = 5000;
 
@@ -262,9 +265,12 @@ export class ChatSession {
     let reason = "The server closed the connection.";
     try {
       while (true) {
-        const header = await reader.readHeader();
+        // What one read brought is handled without an await per frame (a
+        // history is thousands of them), unless a handler returns a promise.
+        const header = reader.headerNow() ?? await reader.readHeader();
         if (!header) break;
-        await this.#handle(reader, header);
+        const handled = this.#handleNow(reader, header);
+        if (handled) await handled;
       }
     } catch (error) {
       if (error instanceof StreamViolation) {
@@ -292,24 +298,42 @@ export class ChatSession {
     this.#quitting = false;
   }
 
+  /** Handles a frame, synchronously if its payload is here and the handlers are. */
+  #handleNow(reader: FrameReader, header: FrameHeader): void | Promise<void> {
+    if (isStreamFrame(header) || hasFlag(header, FLAG.ATTACHMENT)) {
+      return this.#handle(reader, header);
+    }
+    const payload = reader.payloadNow(header, MAX_PUSHED_PAYLOAD);
+    return payload ? this.#pushed(header, payload) : this.#handle(reader, header);
+  }
+
   async #handle(reader: FrameReader, header: FrameHeader): Promise<void> {
     if (isStreamFrame(header)) return await this.#stream(reader, header);
     if (hasFlag(header, FLAG.ATTACHMENT)) return await this.#attachment(reader, header);
+    await this.#pushed(header, await reader.readPayload(header, MAX_PUSHED_PAYLOAD));
+  }
+
+  /**
+   * A whole frame that is not part of a file: an answer, an error, an
+   * announcement, a chat line. `payload` may be a view of the read buffer:
+   * it is decoded here, or copied where it is kept (an answer, an avatar).
+   */
+  #pushed(header: FrameHeader, payload: Uint8Array): void | Promise<void> {
     const history = hasFlag(header, FLAG.HISTORY);
-    const payload = await reader.readPayload(header, 16 * 1024 * 1024);
     this.#options.trace?.(formatFrame("recv", header, payload));
-    const frame: Frame = { ...header, payload };
     if (this.#request.answeredBy(header) && !history) {
       // Someone else leaving while we are quitting is news, not our answer.
       const othersQuit = hasFlag(header, FLAG.QUIT_ACCEPT) && header.username !== this.#username;
-      if (!othersQuit) return await this.#answer(frame);
+      if (!othersQuit) return this.#answer({ ...header, payload: payload.slice() });
     }
     if (hasFlag(header, FLAG.ERROR) && this.#request.pending && !this.#username) {
       this.#request.reject(new ConnectionError(decodeText(payload)));
       return;
     }
-    await this.#options.onEvent(frameEvent(header, payload));
-    if (history) await this.#countHistory();
+    const kept = hasFlag(header, FLAG.AVATAR) ? payload.slice() : payload;
+    const shown = this.#options.onEvent(frameEvent(header, kept));
+    if (!history) return shown;
+    return shown ? shown.then(() => this.#countHistory()) : this.#countHistory();
   }
 
   /** The frame answers the pending request: update the session, tell the UI, then the caller. */
@@ -356,9 +380,9 @@ export class ChatSession {
     if (event) await this.#options.onEvent(event);
   }
 
-  async #countHistory(): Promise<void> {
+  #countHistory(): void | Promise<void> {
     if (this.#historyLeft > 0 && --this.#historyLeft === 0) {
-      await this.#options.onEvent({ type: "history-end" });
+      return this.#options.onEvent({ type: "history-end" });
     }
   }
 }

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { checkPayloadLimit, decodeHeader } from "../wire/decode_frame.ts";
+import { checkPayloadLimit, type DecodedHeader, decodeHeader } from "../wire/decode_frame.ts";
 import { CODE, ProtocolError } from "../wire/protocol_error.ts";
 import type { Frame, FrameHeader } from "../wire/frame.ts";
 import { MAX_HEADER_SIZE, MAX_MESSAGE_PAYLOAD } from "../wire/layout.ts";
@@ -211,12 +211,7 @@ export class FrameReader {
     let started = false;
     while (true) {
       const decoded = decodeHeader(this.#buf.subarray(this.#start, this.#end));
-      if (decoded) {
-        this.#start += decoded.headerSize;
-        this.#pending = decoded.header.payloadLength;
-        this.#budget.startPayload(Date.now(), Math.min(this.#pending, this.buffered));
-        return decoded.header;
-      }
+      if (decoded) return this.#took(decoded);
       if (this.#end - this.#start >= MAX_HEADER_SIZE) {
         throw new ProtocolError(CODE.BAD_HEADER, "Cannot decode frame: header too long");
       }
@@ -237,6 +232,49 @@ export class FrameReader {
         );
       }
     }
+  }
+
+  /**
+   * The next frame's header if the buffer holds all of it, consumed as
+   * {@linkcode readHeader} would; `undefined`, consuming nothing, if not
+   * (call {@linkcode readHeader}). Throws as it does on garbage. With
+   * {@linkcode payloadNow}, a reader of many small frames (a joiner's
+   * history) takes what one read brought without an `await` per frame.
+   */
+  headerNow(): FrameHeader | undefined {
+    if (this.#pending !== 0) {
+      throw new Error(
+        `Cannot read the next header: ${this.#pending} payload bytes of the previous frame are unread`,
+      );
+    }
+    const decoded = decodeHeader(this.#buf.subarray(this.#start, this.#end));
+    return decoded ? this.#took(decoded) : undefined;
+  }
+
+  /** Consumes a decoded header; its payload is timed only if it is not all here. */
+  #took(decoded: DecodedHeader): FrameHeader {
+    this.#start += decoded.headerSize;
+    this.#pending = decoded.header.payloadLength;
+    if (this.#pending > this.#end - this.#start) {
+      this.#budget.startPayload(Date.now(), this.#end - this.#start);
+    }
+    return decoded.header;
+  }
+
+  /**
+   * The current frame's whole payload if the buffer holds all of it (at
+   * most `max` bytes; more throws as in {@linkcode readPayload}), or
+   * `undefined`, consuming nothing. The result is a view of the read
+   * buffer, valid only until the reader is used again: decode it at once,
+   * or copy what is kept.
+   */
+  payloadNow(header: FrameHeader, max = MAX_MESSAGE_PAYLOAD): Uint8Array | undefined {
+    checkPayloadLimit(header, max);
+    if (this.#end - this.#start < this.#pending) return undefined;
+    const view = this.#buf.subarray(this.#start, this.#start + this.#pending);
+    this.#start += this.#pending;
+    this.#pending = 0;
+    return view;
   }
 
   /**

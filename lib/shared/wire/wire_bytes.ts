@@ -44,11 +44,24 @@ export function putText(out: Uint8Array, at: number, text: string, length: numbe
 
 /** The bytes from `at` to `end` as a string if they are all ASCII; `undefined` otherwise. */
 export function asciiText(bytes: Uint8Array, at: number, end: number): string | undefined {
+  if (end - at <= SHORT_TEXT) {
+    // A name: one character at a time is several times faster than a call over a subarray.
+    let text = "";
+    for (let i = at; i < end; i++) {
+      const byte = bytes[i];
+      if (byte >= 0x80) return undefined;
+      text += String.fromCharCode(byte);
+    }
+    return text;
+  }
   for (let i = at; i < end; i++) {
     if (bytes[i] >= 0x80) return undefined;
   }
   return String.fromCharCode.apply(null, bytes.subarray(at, end) as unknown as number[]);
 }
+
+/** Up to this many bytes, {@linkcode asciiText} builds its string one character at a time. */
+const SHORT_TEXT = 64;
 
 /** Writes a big-endian 32-bit unsigned integer. */
 export function putUint32(out: Uint8Array, at: number, value: number): void {
