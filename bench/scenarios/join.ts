@@ -22,6 +22,11 @@ export interface JoinConfig {
 export interface JoinResult {
   /** Median milliseconds from the join request to the last history entry received. */
   join_100k_ms: number;
+  /**
+   * The first timed join alone: the server has not read this history's
+   * pages since it started (it keeps each whole block's sums after a join).
+   */
+  join_100k_first_ms: number;
   /** Milliseconds it took to post the history over TCP (not a target; for context). */
   history_fill_ms: number;
   /** Median CPU milliseconds the server spent on one timed join (reading and sending the history). */
@@ -57,6 +62,7 @@ export async function measureJoin(config: JoinConfig): Promise<JoinResult> {
   }
   return {
     join_100k_ms: median(times),
+    join_100k_first_ms: times[0],
     history_fill_ms: Number(fill.ms),
     join_server_cpu_ms: median(serverCpu),
     join_client_cpu_ms: median(clientCpu),
