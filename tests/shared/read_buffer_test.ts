@@ -58,13 +58,14 @@ async function writeInPieces(conn: Deno.TcpConn, bytes: Uint8Array, cuts: number
 const SMALL = { flags: FLAG.NEW_USER, username: "quiet", payload: "x".repeat(100) };
 
 Deno.test(
-  "FrameReader reads frames of every size over TCP, in bursts or one by one, and its buffer goes back to the idle size when the stream is quiet",
+  "FrameReader reads frames of every size over TCP, in bursts or one by one, awaited or taken from its buffer, and its buffer goes back to the idle size when the stream is quiet",
   async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.array(sentArb, { minLength: 1, maxLength: 8 }),
         fc.boolean(),
-        async (sent, burst) => {
+        fc.boolean(),
+        async (sent, burst, now) => {
           const { client, server } = await tcpPair();
           try {
             const reader = new FrameReader(server);
@@ -82,11 +83,13 @@ Deno.test(
             for (let i = 0; i < sent.length; i++) {
               // One by one: each frame arrives while the reader waits between frames.
               const write = burst ? writing : writeInPieces(client, encoded[i], sent[i].cuts);
-              const header = await reader.readHeader();
+              // Either always awaiting, or taking what is buffered first, as ChatSession does.
+              const header = (now ? reader.headerNow() : undefined) ?? await reader.readHeader();
               assert.ok(header, `frame ${i} is missing`);
               assert.equal(header.sender, sent[i].sender);
               assert.equal(header.payloadLength, sent[i].size);
-              const payload = await reader.readPayload(header, 300_000);
+              const payload = (now ? reader.payloadNow(header, 300_000)?.slice() : undefined) ??
+                await reader.readPayload(header, 300_000);
               assert.deepEqual(payload, payloadOf(sent[i].size, i), `payload of frame ${i}`);
               if (!burst) await write;
               assert.ok(
@@ -142,3 +145,44 @@ Deno.test("FrameReader waits for a frame with the idle-size buffer, however big 
     server.close();
   }
 });
+
+Deno.test("FrameReader.headerNow() and payloadNow() take only what is buffered whole, and consume nothing otherwise", async () => {
+  const { client, server } = await tcpPair();
+  try {
+    const reader = new FrameReader(server);
+    const first = encodeFrame({ sender: "Cool", payload: payloadOf(300, 1) });
+    const second = encodeFrame({ sender: "Fun", payload: payloadOf(40, 2) });
+    assert.equal(reader.headerNow(), undefined, "nothing read yet");
+    // The first frame whole and half the second's header, in one write.
+    await writeAll(client, concat(first, second.subarray(0, 20)));
+    const header = await reader.readHeader();
+    assert.equal(header?.sender, "Cool");
+    assert.ok(reader.buffered >= 300, "the first payload came with its header");
+    assert.throws(() => reader.payloadNow(header!, 100), /exceeds|over|too large|limit/i);
+    const payload = reader.payloadNow(header!, 1000);
+    assert.deepEqual(payload, payloadOf(300, 1));
+    assert.equal(reader.headerNow(), undefined, "half a header is not taken");
+    assert.equal(reader.buffered, 20, "and nothing was consumed");
+    await writeAll(client, second.subarray(20, 40));
+    const next = await reader.readHeader();
+    assert.equal(next?.sender, "Fun");
+    assert.equal(reader.buffered, 4, "the header is 36 bytes");
+    assert.equal(reader.payloadNow(next!, 1000), undefined, "part of a payload is not taken");
+    assert.equal(reader.buffered, 4);
+    await writeAll(client, second.subarray(40));
+    assert.deepEqual(await reader.readPayload(next!, 1000), payloadOf(40, 2));
+    await writeAll(client, concat(first, first));
+    assert.equal((await reader.readHeader())?.sender, "Cool");
+    assert.throws(() => reader.headerNow(), /payload bytes of the previous frame are unread/);
+  } finally {
+    client.close();
+    server.close();
+  }
+});
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
