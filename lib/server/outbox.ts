@@ -11,6 +11,7 @@ import { type FrameHeader, type FrameInit, normalizeFrame } from "../shared/wire
 import { ProtocolError } from "../shared/wire/protocol_error.ts";
 import type { FrameReader } from "../shared/net/frame_reader.ts";
 import type { FrameSender, PayloadSource } from "../shared/net/frame_sender.ts";
+import { FrameLog } from "../shared/net/frame_log.ts";
 import type { ConnId, Outgoing } from "./room/outgoing.ts";
 import type { HistoryEntry, HistoryRange, HistoryStore } from "./history/history.ts";
 import type { Logger } from "../shared/log.ts";
@@ -59,6 +60,8 @@ export class Outbox {
   /** The file each open transfer is being written to, for receivers that fall behind. */
   #files = new Map<number, GrowingFile>();
   #options: OutboxOptions;
+  /** Every frame sent to more than one connection, in order (see {@linkcode FrameLog}). */
+  #log = new FrameLog();
 
   /** Starts with no connections. */
   constructor(options: OutboxOptions) {
@@ -106,13 +109,27 @@ export class Outbox {
     }
   }
 
-  /** Sends one frame (and a streamed body after it) to each connection in `to` still open. */
+  /**
+   * Sends one frame (and a streamed body after it) to each connection in
+   * `to` still open. A frame for several goes through the broadcast log:
+   * a receiver that is behind holds a run of it, not a reference per frame.
+   */
   send(to: ConnId[], init: FrameInit, body?: PayloadSource): void {
     const bytes = encodeFrame(init);
+    if (body || to.length < 2) {
+      for (const id of to) {
+        if (!this.#peers.has(id)) continue;
+        this.#traceSent(init, id);
+        this.#enqueue(id, bytes, body);
+      }
+      return;
+    }
+    this.#log.append(bytes);
     for (const id of to) {
-      if (!this.#peers.has(id)) continue;
+      const peer = this.#peers.get(id);
+      if (!peer) continue;
       this.#traceSent(init, id);
-      this.#enqueue(id, bytes, body);
+      if (!peer.sender.sendLogged(this.#log)) this.#dropGone(peer);
     }
   }
 

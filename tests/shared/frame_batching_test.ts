@@ -4,6 +4,7 @@ import { FLAG } from "../../lib/shared/wire/flags.ts";
 import { type ByteConn, CHUNK_SIZE, CHUNK_VALID_FOR } from "../../lib/shared/net/byte_conn.ts";
 import { FrameReader } from "../../lib/shared/net/frame_reader.ts";
 import { FrameSender } from "../../lib/shared/net/frame_sender.ts";
+import { FRAME_LOG_CHUNK, FrameLog } from "../../lib/shared/net/frame_log.ts";
 
 /** A connection that hands out `bytes` in reads of the given sizes, in turn. */
 function fakeConn(bytes: Uint8Array, sizes: number[]): ByteConn {
@@ -237,5 +238,118 @@ Deno.test(
     const fresh = await chunksOf(frames, false);
     assert.deepEqual(fresh.payloads, kept.payloads);
     assert.equal(new Set(fresh.buffers).size, fresh.buffers.length, "without it, new buffers each");
+  },
+);
+
+/** A sender whose writes are recorded (copied) into `writes`, taking `take` bytes a call. */
+function recordingSender(
+  writes: Uint8Array[],
+  options: { take?: number; maxQueueBytes?: number; buffers?: ArrayBufferLike[] } = {},
+): FrameSender {
+  return new FrameSender({
+    read: () => Promise.resolve(null),
+    write: (p) => {
+      const n = Math.min(p.length, options.take ?? p.length);
+      options.buffers?.push(p.buffer);
+      writes.push(p.slice(0, n));
+      return Promise.resolve(n);
+    },
+    close() {},
+  }, { maxQueueBytes: options.maxQueueBytes });
+}
+
+function joined(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  parts.reduce((at, p) => (out.set(p, at), at + p.length), 0);
+  return out;
+}
+
+Deno.test(
+  "FrameSenders fed from one FrameLog each write exactly their own frames, in order, private ones between",
+  {
+    permissions: "none",
+  },
+  async () => {
+    const log = new FrameLog();
+    const names = ["a", "b", "c"];
+    const writes = new Map(names.map((n) => [n, [] as Uint8Array[]]));
+    // b takes 1,000 bytes a write, so it falls behind and its runs get long.
+    const senders = new Map(
+      names.map((
+        n,
+      ) => [n, recordingSender(writes.get(n)!, { take: n === "b" ? 1000 : undefined })]),
+    );
+    const expected = new Map(names.map((n) => [n, [] as Uint8Array[]]));
+    // More frames than a log chunk holds, and than one write takes.
+    for (let i = 0; i < FRAME_LOG_CHUNK * 2 + 50; i++) {
+      const to = i % 7 === 3 ? ["a", "c"] : names;
+      const frame = encodeFrame({ sender: "Cool", payload: `line ${i} ${"x".repeat(i % 300)}` });
+      log.append(frame);
+      for (const n of to) {
+        assert.ok(senders.get(n)!.sendLogged(log));
+        expected.get(n)!.push(frame);
+      }
+      if (i % 100 === 5) {
+        const own = encodeFrame({ flags: FLAG.ERROR, payload: `private ${i}` });
+        senders.get("c")!.send(own);
+        expected.get("c")!.push(own);
+      }
+      if (i % 500 === 0) await Promise.resolve();
+    }
+    const body = new Uint8Array([9, 8, 7]);
+    const header = encodeFrame({ flags: FLAG.ATTACHMENT, payloadLength: body.length });
+    senders.get("a")!.send(header, async function* () {
+      yield body;
+    });
+    expected.get("a")!.push(header, body);
+    const last = encodeFrame({ payload: "after the file" });
+    log.append(last);
+    senders.get("a")!.sendLogged(log);
+    expected.get("a")!.push(last);
+    await Promise.all([...senders.values()].map((s) => s.flush()));
+    for (const n of names) {
+      assert.deepEqual(joined(writes.get(n)!), joined(expected.get(n)!), `what ${n} wrote`);
+      assert.equal(senders.get(n)!.queuedBytes, 0);
+      for (const w of writes.get(n)!) assert.ok(w.length <= CHUNK_SIZE, `a write of ${w.length}`);
+    }
+  },
+);
+
+Deno.test(
+  "FrameSenders at the same place in a FrameLog write one shared batch; the budget counts logged frames",
+  {
+    permissions: "none",
+  },
+  async () => {
+    const log = new FrameLog();
+    const buffers: ArrayBufferLike[] = [];
+    const [wa, wb] = [[], []] as Uint8Array[][];
+    const a = recordingSender(wa, { buffers });
+    const b = recordingSender(wb, { buffers });
+    const frames = ["Fun joined", "Fire joined", "Sad joined"].map((payload) =>
+      encodeFrame({ payload })
+    );
+    for (const frame of frames) {
+      log.append(frame);
+      a.sendLogged(log);
+      b.sendLogged(log);
+    }
+    await Promise.all([a.flush(), b.flush()]);
+    assert.deepEqual(wa, [joined(frames)]);
+    assert.deepEqual(wb, [joined(frames)]);
+    assert.equal(buffers.length, 2);
+    assert.equal(buffers[0], buffers[1], "joined once, written twice");
+
+    const small = recordingSender([], { maxQueueBytes: 100 });
+    const line = encodeFrame({ payload: "x".repeat(30) });
+    let accepted = 0;
+    for (let i = 0; i < 10; i++) {
+      log.append(line);
+      if (small.sendLogged(log)) accepted++;
+    }
+    assert.equal(accepted, Math.floor(100 / line.length));
+    assert.equal(small.queuedBytes, accepted * line.length);
+    await small.flush();
+    assert.equal(small.queuedBytes, 0);
   },
 );

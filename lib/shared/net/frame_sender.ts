@@ -9,6 +9,7 @@ import { CODE, ProtocolError } from "../wire/protocol_error.ts";
 import { concatBytes } from "../wire/bytes.ts";
 import { type StallMonitor, stallMonitorFor } from "./stall_monitor.ts";
 import { type ByteConn, CHUNK_SIZE, writeAll } from "./byte_conn.ts";
+import type { FrameLog } from "./frame_log.ts";
 
 /** A payload produced on demand, e.g. a file streamed from disk. */
 export type PayloadSource = () => AsyncIterable<Uint8Array>;
@@ -34,11 +35,23 @@ export const DEFAULT_MAX_QUEUE_BYTES = 8 * 1024 * 1024;
 export const BODY_BUFFER_BYTES = 3 * CHUNK_SIZE;
 
 /**
- * A queued job: a frame's bytes alone when it is all in memory (the array a
- * broadcast shares between receivers, so queuing allocates nothing), or
- * bytes with a payload or a stream after them, charged `cost`.
+ * A queued job: a frame's bytes alone when it is all in memory, frames of a
+ * {@linkcode FrameLog} in a row (broadcasts: one object for any number of
+ * them), or bytes with a payload or a stream after them, charged `cost`.
  */
-type Job = Uint8Array | StreamJob;
+type Job = Uint8Array | FrameRun | StreamJob;
+
+/** Frames `start` … `end - 1` of one chunk of a {@linkcode FrameLog}, still to write. */
+class FrameRun {
+  frames: Uint8Array[];
+  start: number;
+  end: number;
+  constructor(frames: Uint8Array[], start: number) {
+    this.frames = frames;
+    this.start = start;
+    this.end = start + 1;
+  }
+}
 
 interface StreamJob {
   bytes: Uint8Array;
@@ -142,6 +155,27 @@ export class FrameSender {
   }
 
   /**
+   * Queues the newest frame of `log` (a broadcast). Right after another
+   * frame of the log, as broadcasts usually come, it only extends the run
+   * already queued. Returns false, queuing nothing, as {@linkcode send}.
+   */
+  sendLogged(log: FrameLog): boolean {
+    const frames = log.frames;
+    const index = frames.length - 1;
+    const bytes = frames[index];
+    if (!this.#admit(bytes.length)) return false;
+    const queue = this.#queue;
+    const last = queue.length > this.#head ? queue[queue.length - 1] : undefined;
+    if (last instanceof FrameRun && last.frames === frames && last.end === index) {
+      last.end++;
+      this.#queued += bytes.length;
+      return true;
+    }
+    this.#push(new FrameRun(frames, index), bytes.length);
+    return true;
+  }
+
+  /**
    * Queues a stream of whole frames, charged what it says it holds while it
    * runs (nothing while it waits). Returns false if the peer is gone.
    */
@@ -181,7 +215,7 @@ export class FrameSender {
       await undefined;
       while (this.#head < this.#queue.length && !this.#failed) {
         const job = this.#queue[this.#head];
-        if (job instanceof Uint8Array) {
+        if (job instanceof Uint8Array || job instanceof FrameRun) {
           const { bytes, size } = this.#takeFrames();
           await this.#write(bytes);
           // Charged until written: a frame being written is still held.
@@ -260,25 +294,49 @@ export class FrameSender {
   /**
    * Takes the in-memory frames at the head of the queue, joined for one
    * write of at most 256 KiB (or one bigger frame). A streamed job queued
-   * behind them stays queued.
+   * behind them stays queued; so does the rest of a run cut short.
    */
   #takeFrames(): { bytes: Uint8Array; size: number } {
     const queue = this.#queue;
-    const head = this.#head;
-    let end = head;
-    let size = 0;
-    for (; end < queue.length; end++) {
-      const next = queue[end];
-      if (!(next instanceof Uint8Array)) break;
-      if (end > head && size + next.length > CHUNK_SIZE) break;
-      size += next.length;
+    const first = queue[this.#head];
+    if (first instanceof FrameRun) {
+      // Broadcasts alone, as a fan-out's queues mostly are: no parts array,
+      // and receivers at the same place share one joined batch.
+      const { end, size } = runFitting(first, 0);
+      const next = queue[this.#head + 1];
+      if (end < first.end || !(next instanceof Uint8Array || next instanceof FrameRun)) {
+        const bytes = joinRun(first.frames, first.start, end);
+        if (end === first.end) this.#take(1);
+        else first.start = end;
+        return { bytes, size };
+      }
     }
-    // One frame, as after most broadcasts: nothing to join, no batch array.
-    const bytes = end === head + 1
-      ? queue[head] as Uint8Array
-      : joinBatch(queue.slice(head, end) as Uint8Array[]);
-    this.#take(end - head);
-    return { bytes, size };
+    const parts: Uint8Array[] = [];
+    let size = 0;
+    let taken = 0;
+    for (let i = this.#head; i < queue.length; i++) {
+      const job = queue[i];
+      if (job instanceof Uint8Array) {
+        if (parts.length > 0 && size + job.length > CHUNK_SIZE) break;
+        parts.push(job);
+        size += job.length;
+        taken++;
+      } else if (job instanceof FrameRun) {
+        const fit = runFitting(job, parts.length === 0 ? 0 : size);
+        for (let k = job.start; k < fit.end; k++) parts.push(job.frames[k]);
+        size += fit.size;
+        if (fit.end < job.end) {
+          job.start = fit.end;
+          break;
+        }
+        taken++;
+      } else {
+        break;
+      }
+    }
+    this.#take(taken);
+    // One frame, as after most single sends: nothing to join, no batch array.
+    return { bytes: parts.length === 1 ? parts[0] : joinBatch(parts), size };
   }
 
   /** Drops the next `n` jobs, reusing the array once it is all written. */
@@ -295,6 +353,44 @@ export class FrameSender {
 }
 
 const EMPTY = new Uint8Array(0);
+
+/**
+ * How much of `run` fits in one write after `already` bytes: the end of the
+ * frames taken (at least one when nothing is taken yet) and their size.
+ */
+function runFitting(run: FrameRun, already: number): { end: number; size: number } {
+  const frames = run.frames;
+  let size = 0;
+  let end = run.start;
+  for (; end < run.end; end++) {
+    const length = frames[end].length;
+    if ((already > 0 || end > run.start) && already + size + length > CHUNK_SIZE) break;
+    size += length;
+  }
+  return { end, size };
+}
+
+/** The last run {@linkcode joinRun} joined, and the result. */
+let lastRun: { frames: Uint8Array[]; start: number; end: number; joined: Uint8Array } = {
+  frames: [],
+  start: 0,
+  end: 0,
+  joined: new Uint8Array(),
+};
+
+/**
+ * Frames `start` … `end - 1` of a log chunk as one array. Receivers that
+ * keep up are at the same place in the log, so the next one usually wants
+ * the very same frames: they are joined once and the result shared (it is
+ * only ever read).
+ */
+function joinRun(frames: Uint8Array[], start: number, end: number): Uint8Array {
+  if (end - start === 1) return frames[start];
+  const last = lastRun;
+  if (last.frames === frames && last.start === start && last.end === end) return last.joined;
+  lastRun = { frames, start, end, joined: concatBytes(frames.slice(start, end)) };
+  return lastRun.joined;
+}
 
 /** The last batch {@linkcode joinBatch} joined: its parts, and the result. */
 let lastBatch: { parts: Uint8Array[]; joined: Uint8Array } = {
