@@ -4,7 +4,11 @@ import { FLAG } from "../../lib/shared/wire/flags.ts";
 import { type ByteConn, CHUNK_SIZE, CHUNK_VALID_FOR } from "../../lib/shared/net/byte_conn.ts";
 import { FrameReader } from "../../lib/shared/net/frame_reader.ts";
 import { FrameSender } from "../../lib/shared/net/frame_sender.ts";
-import { FRAME_LOG_CHUNK, FrameLog } from "../../lib/shared/net/frame_log.ts";
+import {
+  FRAME_LOG_CHUNK,
+  FRAME_LOG_CHUNK_BYTES,
+  FrameLog,
+} from "../../lib/shared/net/frame_log.ts";
 
 /** A connection that hands out `bytes` in reads of the given sizes, in turn. */
 function fakeConn(bytes: Uint8Array, sizes: number[]): ByteConn {
@@ -351,5 +355,30 @@ Deno.test(
     assert.equal(small.queuedBytes, accepted * line.length);
     await small.flush();
     assert.equal(small.queuedBytes, 0);
+  },
+);
+
+Deno.test(
+  "FrameLog starts a new chunk after FRAME_LOG_CHUNK frames or FRAME_LOG_CHUNK_BYTES bytes",
+  {
+    permissions: "none",
+  },
+  () => {
+    const log = new FrameLog();
+    const first = log.frames;
+    const small = new Uint8Array(10);
+    for (let i = 0; i < FRAME_LOG_CHUNK; i++) log.append(small);
+    assert.equal(log.frames, first);
+    log.append(small);
+    assert.notEqual(log.frames, first, "a full chunk is not added to");
+    assert.equal(log.frames.length, 1);
+    const second = log.frames;
+    const big = new Uint8Array(FRAME_LOG_CHUNK_BYTES / 2);
+    log.append(big);
+    log.append(big);
+    assert.equal(log.frames, second, "the frame that passes the bytes still goes in");
+    log.append(small);
+    assert.notEqual(log.frames, second);
+    assert.deepEqual(log.frames, [small]);
   },
 );
