@@ -44,7 +44,11 @@ export interface FanoutResult {
 
 /** What {@linkcode measureFanout} returns besides the figures. */
 export interface FanoutMeasurement extends FanoutResult {
-  /** Server RSS growth per joined client (all of them connected, before the first line), KiB. */
+  /**
+   * Server RSS growth per joined client, in KiB, over the joins of the
+   * clients after the first process's (which warm a fresh server up: code
+   * compiled, caches filled), before the first line.
+   */
   rssPerClientKib: number;
 }
 
@@ -89,7 +93,8 @@ export async function measureFanout(
   const server: FanoutServer = options.server ?? started!;
   const workers: WorkerProcess[] = [];
   try {
-    const rssBefore = server.rssKib();
+    let rssBefore = server.rssKib();
+    let measured = config.clients;
     const share = Math.ceil(config.clients / config.processes);
     for (let first = 0; first < config.clients; first += share) {
       const worker = WorkerProcess.spawn(options.worker ?? "fanout_clients.ts");
@@ -99,8 +104,12 @@ export async function measureFanout(
         first,
         count: Math.min(share, config.clients - first),
       });
+      if (first === 0 && share < config.clients) {
+        rssBefore = server.rssKib();
+        measured = config.clients - share;
+      }
     }
-    const rssPerClientKib = (server.rssKib() - rssBefore) / config.clients;
+    const rssPerClientKib = (server.rssKib() - rssBefore) / measured;
     const common = { total: config.clients, bytes: config.bytes };
     const steadyMs = (config.messages / config.rate) * 1000;
     const steadyStartMs = wallMs() + 300;

@@ -193,7 +193,8 @@ export class SqliteHistory implements HistoryStore {
    * The entry count and bytes of each whole block of seqs read so far whose
    * last seq is stored already: no entry can join it (seqs only grow, and
    * nothing is removed), so every later join reads it from here instead of
-   * summing it again (a sixth of a join's time). 16 bytes per 1,024 entries.
+   * summing it again (a sixth of a join's time). About 100 bytes per 1,024
+   * entries.
    */
   #blocks = new Map<number, RangeBytes>();
   #lastSpan: StatementSync;
