@@ -157,6 +157,8 @@ async function main(args: string[]): Promise<number> {
     : null;
   using history = SqliteHistory.open(historyPath, {
     sync: values.fsync ? "full" : "normal",
+    // One commit per turn of the event loop under load, not one per line.
+    groupCommits: true,
   });
   logger.info(historyLine(history, archived));
   // Listen for signals before announcing the port, so a stop right after it is clean too.

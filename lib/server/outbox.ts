@@ -8,12 +8,14 @@
  */
 import { encodeFrame } from "../shared/wire/encode_frame.ts";
 import { type FrameHeader, type FrameInit, normalizeFrame } from "../shared/wire/frame.ts";
-import { ProtocolError } from "../shared/wire/protocol_error.ts";
+import { CODE, ProtocolError } from "../shared/wire/protocol_error.ts";
 import type { FrameReader } from "../shared/net/frame_reader.ts";
 import type { FrameSender, PayloadSource } from "../shared/net/frame_sender.ts";
 import { FrameLog } from "../shared/net/frame_log.ts";
 import type { ConnId, Outgoing } from "./room/outgoing.ts";
-import type { HistoryEntry, HistoryRange, HistoryStore } from "./history/history.ts";
+import type { GroupEnd, HistoryEntry, HistoryRange, HistoryStore } from "./history/history.ts";
+import { FLAG } from "../shared/wire/flags.ts";
+import { peerErrorText } from "../shared/error_text.ts";
 import type { Logger } from "../shared/log.ts";
 import { formatFrame } from "../shared/wire/trace.ts";
 import { replayStream } from "./replay.ts";
@@ -23,6 +25,14 @@ import { closeQuietly } from "../shared/net/conn_helpers.ts";
 import { MAX_STREAM_CHUNK } from "../shared/wire/layout.ts";
 import { STREAM_LAG_BYTES, type Transfer, type TransferInfo, Transfers } from "./room/transfers.ts";
 import { fileDataFrames, type GrowingFile } from "./transfer_file.ts";
+
+/** A {@linkcode Outbox.deliver} or {@linkcode Outbox.send} held for the history's group. */
+type Held = { out: Outgoing[] } | { to: ConnId[]; init: FrameInit; body?: PayloadSource };
+
+/** What a user whose line could not be stored is told; `reason` says why, for them. */
+export function storeFailedText(reason: string): string {
+  return `The server could not store that, so nobody received it (${reason}). Try again later.`;
+}
 
 /** One open connection, joined or not. */
 export interface Peer {
@@ -63,9 +73,13 @@ export class Outbox {
   /** Every frame sent to more than one connection, in order (see {@linkcode FrameLog}). */
   #log = new FrameLog();
 
+  /** What waits for the history's group of chat lines, in order (see {@linkcode deliver}). */
+  #held: Held[] = [];
+
   /** Starts with no connections. */
   constructor(options: OutboxOptions) {
     this.#options = options;
+    options.history.onGroupEnd?.((end) => this.#groupEnded(end));
   }
 
   /** The connections open now. */
@@ -78,6 +92,15 @@ export class Outbox {
     this.#peers.set(peer.id, peer);
   }
 
+  /**
+   * Sends what waits for the history's group now, committing it early: for
+   * a connection about to close, whose last frames (an error, say) must
+   * reach its queue before it is flushed.
+   */
+  release(): void {
+    this.#options.history.commitGroup?.();
+  }
+
   /** Stops sending to a connection: frames for it from now on are dropped. */
   remove(id: ConnId): void {
     this.#peers.delete(id);
@@ -86,12 +109,21 @@ export class Outbox {
     this.#transfers.forget(id);
   }
 
-  /** Sends what the room decided, in order. */
+  /**
+   * Sends what the room decided, in order. While the history holds chat
+   * lines not yet committed, it waits with them (and so does
+   * {@linkcode send}): nobody is sent a line the history may still lose,
+   * and what follows it is not sent before it.
+   */
   deliver(out: Outgoing[]): void {
+    if (this.#options.history.uncommitted) {
+      this.#held.push({ out });
+      return;
+    }
     for (const item of out) {
       switch (item.kind) {
         case "frame":
-          this.send(item.to, item.frame);
+          this.#sendNow(item.to, item.frame);
           break;
         case "live":
           this.#live(item.to, item.entry);
@@ -115,6 +147,52 @@ export class Outbox {
    * a receiver that is behind holds a run of it, not a reference per frame.
    */
   send(to: ConnId[], init: FrameInit, body?: PayloadSource): void {
+    if (this.#options.history.uncommitted) {
+      this.#held.push({ to, init, body });
+      return;
+    }
+    this.#sendNow(to, init, body);
+  }
+
+  /**
+   * The history's group of chat lines ended: what waited for it goes out,
+   * in order. If the group was lost, its lines go to nobody, and each
+   * sender is told, as when a line cannot be stored at once.
+   */
+  #groupEnded(end: GroupEnd): void {
+    const held = this.#held;
+    this.#held = [];
+    const lost: Extract<Outgoing, { kind: "live" }>[] = [];
+    for (const item of held) {
+      if (!("out" in item)) {
+        this.#sendNow(item.to, item.init, item.body);
+        continue;
+      }
+      this.deliver(
+        end.ok ? item.out : item.out.filter((out) => {
+          const gone = out.kind === "live" && out.entry.seq >= end.fromSeq &&
+            out.entry.seq <= end.toSeq;
+          if (gone) lost.push(out);
+          return !gone;
+        }),
+      );
+    }
+    if (end.ok) return;
+    this.#options.logger.info(
+      `${end.error.message}; ${lost.length} chat line(s) were lost, their senders were told, nobody received them`,
+    );
+    const reason = peerErrorText(end.error.cause instanceof Error ? end.error.cause : end.error);
+    for (const line of lost) {
+      if (line.from === undefined) continue;
+      this.#sendNow([line.from], {
+        flags: FLAG.ERROR,
+        code: CODE.SERVER_ERROR,
+        payload: storeFailedText(reason),
+      });
+    }
+  }
+
+  #sendNow(to: ConnId[], init: FrameInit, body?: PayloadSource): void {
     const bytes = encodeFrame(init);
     if (body || to.length < 2) {
       for (const id of to) {
@@ -141,7 +219,8 @@ export class Outbox {
   beginTransfer(info: TransferInfo, to: ConnId[], file: GrowingFile): Transfer {
     const transfer = this.#transfers.open(info, to.filter((id) => this.#peers.has(id)));
     this.#files.set(transfer.id, file);
-    if (transfer.receivers.length) this.send(transfer.receivers, transfer.beginFrame());
+    // At once, whatever waits for the history: the DATA frames that follow are not held.
+    if (transfer.receivers.length) this.#sendNow(transfer.receivers, transfer.beginFrame());
     return transfer;
   }
 
@@ -285,9 +364,9 @@ export class Outbox {
 
   /** A history entry just stored: a chat line or announcement from memory, a file from disk. */
   #live(to: ConnId[], entry: HistoryEntry): void {
-    if (!entry.attachment) return this.send(to, entryFrame(entry, false));
+    if (!entry.attachment) return this.#sendNow(to, entryFrame(entry, false));
     const toSend = entryToSend(entry, false, this.#options);
-    this.send(to, toSend.frame, entryBody(toSend));
+    this.#sendNow(to, toSend.frame, entryBody(toSend));
   }
 
   /**

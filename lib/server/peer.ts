@@ -18,7 +18,7 @@ import { errorText, peerErrorText } from "../shared/error_text.ts";
 import { HistoryError } from "./history/history.ts";
 import type { ConnId } from "./room/outgoing.ts";
 import { type RateLimit, TokenBucket } from "./limits/rate_limit.ts";
-import type { Peer } from "./outbox.ts";
+import { type Peer, storeFailedText } from "./outbox.ts";
 import { clientRequest } from "./client_frame.ts";
 import { dispatch } from "./dispatch.ts";
 import { receiveAttachment } from "./upload.ts";
@@ -115,6 +115,8 @@ export async function servePeer(
   } catch (error) {
     readFailed(peer, error, context);
   } finally {
+    // What this connection was last told may be waiting for the history's group.
+    outbox.release();
     outbox.remove(id);
     announceGone(id, context);
     await peer.sender.flush();
@@ -183,7 +185,7 @@ function storeFailed(peer: Peer, error: HistoryError, context: ServerContext): v
   context.outbox.send([peer.id], {
     flags: FLAG.ERROR,
     code: CODE.SERVER_ERROR,
-    payload: `The server could not store that, so nobody received it (${reason}). Try again later.`,
+    payload: storeFailedText(reason),
   });
 }
 

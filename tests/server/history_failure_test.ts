@@ -171,3 +171,50 @@ Deno.test("a full disk: what cannot be stored is refused to its sender only; not
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a full disk with grouped commits: each line is echoed or refused, the others get exactly the echoed ones, and exactly those are stored", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "chatroom-full-group-" });
+  try {
+    const echoed: string[] = [];
+    let refused = 0;
+    {
+      using history = SqliteHistory.open(`${dir}/chatroom.db`, {
+        maxPageCount: 12,
+        groupCommits: true,
+      });
+      await using srv = await startServer({ history, rateLimit: false });
+      await using cool = await TestClient.join(srv.port, "Cool");
+      await using fun = await TestClient.join(srv.port, "Fun");
+      // Bursts of four lines in one write: the server stores each burst in one group.
+      for (let burst = 0; burst < 60 && refused < 8; burst++) {
+        const lines = [0, 1, 2, 3].map((k) => `${burst}.${k} ${"x".repeat(1500)}`);
+        for (const line of lines) cool.say(line);
+        for (let k = 0; k < lines.length; k++) {
+          const reply = await cool.next((f) => lines.includes(text(f)) || hasFlag(f, FLAG.ERROR));
+          if (!hasFlag(reply, FLAG.ERROR)) {
+            echoed.push(text(reply));
+            continue;
+          }
+          refused++;
+          assert.equal(reply.code, CODE.SERVER_ERROR);
+          assert.match(text(reply), /^The server could not store that, so nobody received it/);
+        }
+      }
+      assert.ok(refused > 0, "the disk filled up");
+      assert.ok(
+        srv.log.some((l) => /chat line\(s\) were lost, their senders were told/.test(l)),
+        "a whole group was rolled back",
+      );
+      cool.say("marker");
+      await cool.next((f) => hasFlag(f, FLAG.ERROR) || text(f) === "marker");
+      const funSaw = fun.frames.filter((f) => f.sender === "Cool").map(text);
+      assert.deepEqual(funSaw.filter((t) => t !== "marker"), echoed, "Fun got exactly the echoed");
+      assert.ok(!fun.frames.some((f) => hasFlag(f, FLAG.ERROR)));
+    }
+    using reopened = SqliteHistory.open(`${dir}/chatroom.db`);
+    const stored = reopened.list().filter((e) => e.kind === "chat").map((e) => e.text);
+    assert.deepEqual(stored.filter((t) => t !== "marker"), echoed, "stored: exactly the echoed");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -95,7 +95,27 @@ export interface HistoryStore {
   hasEntriesBy(username: string, range: HistoryRange): boolean;
   /** Number of entries stored. */
   count(): number;
+  /**
+   * True while entries `append` returned are not committed yet (a store
+   * that commits chat lines in groups, such as `SqliteHistory` with
+   * `groupCommits`): nobody may be sent them before their group ends.
+   * Missing or false: every entry is stored when `append` returns.
+   */
+  readonly uncommitted?: boolean;
+  /** Sets who is told each time a group of entries is committed, or lost. */
+  onGroupEnd?(listener: (end: GroupEnd) => void): void;
+  /** Ends the group under way now (see {@linkcode HistoryStore.uncommitted}), if any. */
+  commitGroup?(): void;
 }
+
+/**
+ * How a group of entries ended: committed, or lost (rolled back: entries
+ * `fromSeq` … `toSeq` are not in the history, and their seqs will be used
+ * again).
+ */
+export type GroupEnd =
+  | { ok: true }
+  | { ok: false; fromSeq: number; toSeq: number; error: Error };
 
 /** The range of the last `limit` of `count` entries numbered 1 to `count`, in a store that never deletes. */
 function tailOf(count: number, limit?: number): HistoryRange {

@@ -2,11 +2,13 @@
  * The room's history in an SQLite file, through Deno's built-in
  * `node:sqlite`: nothing to install, and it works inside `deno compile`.
  *
- * - Durable when {@linkcode SqliteHistory.append} returns: WAL journal, one
- *   committed transaction per entry. A process killed at any instant (even
- *   `kill -9`) loses nothing that was appended; SQLite replays the WAL on the
- *   next open. With `sync: "full"` (`server --fsync`) each append also waits
- *   for the disk, so a power loss loses nothing either.
+ * - Durable when {@linkcode SqliteHistory.append} returns (WAL journal, one
+ *   committed transaction per entry), or, with `groupCommits`, a chat line
+ *   when its group of one turn's lines ends (one transaction per group; see
+ *   {@linkcode SqliteHistory.onGroupEnd}). A process killed at any instant
+ *   (even `kill -9`) loses nothing that was committed; SQLite replays the
+ *   WAL on the next open. With `sync: "full"` (`server --fsync`) each
+ *   commit also waits for the disk, so a power loss loses nothing either.
  * - One server per file: the file is locked exclusively while open, so a
  *   second server on the same data folder refuses to start instead of
  *   interleaving two histories.
@@ -28,6 +30,7 @@ import {
   type EntryKind,
   entryTextBytes,
   fitting,
+  type GroupEnd,
   type HistoryEntry,
   HistoryError,
   type HistoryRange,
@@ -37,6 +40,7 @@ import {
   pageLimit,
 } from "./history.ts";
 import { errorText } from "../../shared/error_text.ts";
+import { setImmediate } from "node:timers";
 
 /** `CRHI` in ASCII: marks an SQLite file as a chatroom history. */
 export const APPLICATION_ID = 0x43524849;
@@ -171,6 +175,17 @@ export interface SqliteHistoryOptions {
    * @default "normal"
    */
   sync?: "normal" | "full";
+  /**
+   * Commit the chat lines appended in one turn of the event loop together,
+   * in one transaction, at the end of the turn (`setImmediate`) or before
+   * any other kind of entry, whichever comes first: under load, one commit
+   * (a WAL write, and at `"full"` an fsync) per turn instead of one per
+   * line. Until then {@linkcode SqliteHistory.uncommitted} is true, and
+   * whoever sends those lines must wait for the group's end
+   * ({@linkcode SqliteHistory.onGroupEnd}), which says if it was lost.
+   * @default false
+   */
+  groupCommits?: boolean;
 }
 
 /** A row in the order of {@linkcode COLUMNS}. */
@@ -211,10 +226,15 @@ export class SqliteHistory implements HistoryStore {
   #checkpointedAt = performance.now();
   #checkpoint: StatementSync;
   #closed = false;
+  #groupCommits: boolean;
+  /** The chat lines appended since the open transaction began, and the span before them. */
+  #group: { spanBefore: { n: number; lo: number; hi: number } } | null = null;
+  #groupEnd?: (end: GroupEnd) => void;
 
-  private constructor(path: string, db: DatabaseSync) {
+  private constructor(path: string, db: DatabaseSync, groupCommits: boolean) {
     this.path = path;
     this.#db = db;
+    this.#groupCommits = groupCommits;
     this.#insert = db.prepare(
       `INSERT INTO history (kind, timestamp, username, text, filename, stored_name, size, sha256)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -285,7 +305,7 @@ export class SqliteHistory implements HistoryStore {
       if (fresh) create(db);
       db.exec(INDEXES);
       if (options.maxPageCount) db.exec(`PRAGMA max_page_count = ${options.maxPageCount}`);
-      return new SqliteHistory(path, db);
+      return new SqliteHistory(path, db, options.groupCommits ?? false);
     } catch (error) {
       db.close();
       if (error instanceof HistoryError) throw error;
@@ -293,10 +313,21 @@ export class SqliteHistory implements HistoryStore {
     }
   }
 
-  /** Stores an entry; it is on disk when this returns. */
+  /**
+   * Stores an entry; it is on disk when this returns, or, for a chat line
+   * with `groupCommits`, when its group ends (see {@linkcode onGroupEnd}).
+   * Any other entry commits the group under way first.
+   */
   append(entry: NewEntry): HistoryEntry {
+    const grouped = this.#groupCommits && entry.kind === "chat";
+    if (!grouped) this.commitGroup();
     const file = entry.attachment;
     try {
+      if (grouped && !this.#group) {
+        this.#db.exec("BEGIN");
+        this.#group = { spanBefore: { ...this.#span } };
+        setImmediate(() => this.commitGroup());
+      }
       const result = this.#insert.run(
         entry.kind,
         entry.timestamp,
@@ -308,15 +339,66 @@ export class SqliteHistory implements HistoryStore {
         file?.sha256 ?? null,
       );
       const seq = Number(result.lastInsertRowid);
-      this.#checkpointIfDue();
+      if (!grouped) this.#checkpointIfDue();
       const span = this.#span;
       span.n++;
       if (span.n === 1) span.lo = seq;
       span.hi = seq;
       return { ...entry, seq };
     } catch (error) {
-      throw wrap(error, `Cannot store a ${entry.kind} entry in the history ${this.path}`);
+      const failed = wrap(error, `Cannot store a ${entry.kind} entry in the history ${this.path}`);
+      // A full disk or an I/O error can make SQLite roll the whole transaction back.
+      if (this.#group && !this.#db.isTransaction) this.#lose(failed);
+      throw failed;
     }
+  }
+
+  /**
+   * True while chat lines appended with `groupCommits` are not committed
+   * yet: they must not be sent to anyone before their group ends.
+   */
+  get uncommitted(): boolean {
+    return this.#group !== null;
+  }
+
+  /** Sets who is told each time a group of chat lines is committed, or lost. */
+  onGroupEnd(listener: (end: GroupEnd) => void): void {
+    this.#groupEnd = listener;
+  }
+
+  /**
+   * Commits the group of chat lines under way, if any, and tells the
+   * listener; a group that cannot be committed is rolled back and reported
+   * lost (the entries are not in the history). Never throws.
+   */
+  commitGroup(): void {
+    if (!this.#group || this.#closed) return;
+    try {
+      this.#db.exec("COMMIT");
+    } catch (error) {
+      this.#lose(wrap(error, `Cannot store chat lines in the history ${this.path}`));
+      return;
+    }
+    this.#group = null;
+    this.#checkpointIfDue();
+    this.#groupEnd?.({ ok: true });
+  }
+
+  /** The group under way is lost: rolled back (if SQLite did not), its seqs given back. */
+  #lose(error: HistoryError | Error): void {
+    const group = this.#group!;
+    this.#group = null;
+    if (this.#db.isTransaction) {
+      try {
+        this.#db.exec("ROLLBACK");
+      } catch {
+        // Rolled back all the same: SQLite ends a transaction it cannot finish.
+      }
+    }
+    const fromSeq = group.spanBefore.hi + 1;
+    const toSeq = this.#span.hi;
+    this.#span = group.spanBefore;
+    this.#groupEnd?.({ ok: false, fromSeq, toSeq, error });
   }
 
   /** The last `limit` entries (all when `limit` is undefined), oldest first. */
@@ -382,7 +464,9 @@ export class SqliteHistory implements HistoryStore {
     }
     const row = this.#rangeBytes.get(after, last) as { n: number; bytes: number };
     const total = { n: Number(row.n), bytes: Number(row.bytes) };
-    if (whole && this.#span.hi >= last) this.#blocks.set(block, total);
+    // Kept only once no entry can join the block: its last seq is committed.
+    const committed = (this.#group?.spanBefore ?? this.#span).hi;
+    if (whole && committed >= last) this.#blocks.set(block, total);
     return total;
   }
 
@@ -453,6 +537,7 @@ export class SqliteHistory implements HistoryStore {
   /** Checkpoints the WAL into the file and closes it. Safe to call twice. */
   close(): void {
     if (this.#closed) return;
+    this.commitGroup();
     this.#closed = true;
     this.#db.close();
   }

@@ -36,7 +36,8 @@ export interface Member extends PeerAddress {
  * One thing to send, each a decision of the room:
  * - `frame`: one frame held in memory, to each of `to`;
  * - `live`: a history entry just stored, to each of `to` (an attachment's
- *   file streams after its header);
+ *   file streams after its header); `from` is the connection whose request
+ *   stored it, told if the store loses it after all;
  * - `replay`: a joiner's history, the entries of a {@linkcode HistoryRange}
  *   taken at the join (read from the store page by page, streamed to `to` as
  *   the connection takes it; a later join on the same connection cancels it);
@@ -49,7 +50,7 @@ export interface Member extends PeerAddress {
  */
 export type Outgoing =
   | { kind: "frame"; to: ConnId[]; frame: FrameInit }
-  | { kind: "live"; to: ConnId[]; entry: HistoryEntry }
+  | { kind: "live"; to: ConnId[]; entry: HistoryEntry; from?: ConnId }
   | ({ kind: "replay"; to: ConnId } & HistoryRange)
   | { kind: "stream"; to: ConnId; frames: FrameInit[] }
   | { kind: "end"; transfer: number; to: ConnId[]; entry: HistoryEntry };

@@ -219,7 +219,7 @@ export class Room {
       username: member.username,
       text,
     });
-    return [{ kind: "live", to: this.#ids(), entry }];
+    return [{ kind: "live", to: this.#ids(), entry, from: id }];
   }
 
   /**
