@@ -357,3 +357,34 @@ Deno.test("SqliteHistory waits for the disk on every append only when asked (ser
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("SqliteHistory refuses an entry its schema's CHECKs would refuse, storing nothing", async () => {
+  await using tmp = await tempDb();
+  using store = SqliteHistory.open(tmp.path);
+  store.append(chat("before"));
+  const bad: NewEntry[] = [
+    { kind: "bogus" as NewEntry["kind"], timestamp: 1, username: "Cool", text: "?" },
+    { kind: "attachment", timestamp: 1, username: "Cool", text: "" },
+    {
+      kind: "chat",
+      timestamp: 1,
+      username: "Cool",
+      text: "",
+      attachment: { filename: "a", storedName: "a", size: 1, sha256: new Uint8Array(32) },
+    },
+  ];
+  for (const entry of bad) assert.throws(() => store.append(entry), HistoryError);
+  assert.deepEqual(store.list().map((e) => e.text), ["before"]);
+  assert.equal(store.append(chat("after")).seq, 2);
+  // Another writer of the file still meets the CHECKs themselves.
+  store.close();
+  const db = new DatabaseSync(tmp.path);
+  assert.throws(
+    () =>
+      db.exec(
+        "INSERT INTO history (kind, timestamp, username, text) VALUES ('bogus', 1, 'x', 'y')",
+      ),
+    /CHECK constraint failed/,
+  );
+  db.close();
+});
