@@ -15,7 +15,7 @@ import { FrameLog } from "../shared/net/frame_log.ts";
 import type { ConnId, Outgoing } from "./room/outgoing.ts";
 import type { GroupEnd, HistoryEntry, HistoryRange, HistoryStore } from "./history/history.ts";
 import { FLAG } from "../shared/wire/flags.ts";
-import { peerErrorText } from "../shared/error_text.ts";
+import { errorText, peerErrorText } from "../shared/error_text.ts";
 import type { Logger } from "../shared/log.ts";
 import { formatFrame } from "../shared/wire/trace.ts";
 import { replayStream } from "./replay.ts";
@@ -164,18 +164,23 @@ export class Outbox {
     this.#held = [];
     const lost: Extract<Outgoing, { kind: "live" }>[] = [];
     for (const item of held) {
-      if (!("out" in item)) {
-        this.#sendNow(item.to, item.init, item.body);
-        continue;
+      // One that fails must not keep the rest from going out.
+      try {
+        if (!("out" in item)) {
+          this.#sendNow(item.to, item.init, item.body);
+          continue;
+        }
+        this.deliver(
+          end.ok ? item.out : item.out.filter((out) => {
+            const gone = out.kind === "live" && out.entry.seq >= end.fromSeq &&
+              out.entry.seq <= end.toSeq;
+            if (gone) lost.push(out);
+            return !gone;
+          }),
+        );
+      } catch (error) {
+        this.#options.logger.info(`Cannot send what waited for the history: ${errorText(error)}`);
       }
-      this.deliver(
-        end.ok ? item.out : item.out.filter((out) => {
-          const gone = out.kind === "live" && out.entry.seq >= end.fromSeq &&
-            out.entry.seq <= end.toSeq;
-          if (gone) lost.push(out);
-          return !gone;
-        }),
-      );
     }
     if (end.ok) return;
     this.#options.logger.info(
@@ -297,7 +302,8 @@ export class Outbox {
     this.#transfers.close(transfer);
     this.#files.get(transfer.id)?.failed();
     this.#files.delete(transfer.id);
-    this.send(transfer.receivers, transfer.discardFrame(reason));
+    // At once, as BEGIN and DATA went: a transfer's frames never wait for the history's group.
+    this.#sendNow(transfer.receivers, transfer.discardFrame(reason));
   }
 
   /** Is `transfer` still open (neither ended nor discarded)? */

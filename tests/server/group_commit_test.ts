@@ -5,7 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { setImmediate } from "node:timers";
-import type { GroupEnd, NewEntry } from "../../lib/server/history/history.ts";
+import { type GroupEnd, MemoryHistory, type NewEntry } from "../../lib/server/history/history.ts";
+import { Room } from "../../lib/server/room/room.ts";
 import { SqliteHistory } from "../../lib/server/history/sqlite_history.ts";
 import { FLAG, hasFlag } from "../../lib/shared/wire/flags.ts";
 import { startServer, TestClient, text } from "../support/harness.ts";
@@ -126,4 +127,21 @@ Deno.test("the server sends a chat line only once it is committed, and what came
     ]);
     assert.equal(history.uncommitted, false);
   });
+});
+
+Deno.test("Room.join ends the history's group before it takes the joiner's range", () => {
+  const calls: string[] = [];
+  class Recording extends MemoryHistory {
+    override tail(limit?: number) {
+      calls.push("tail");
+      return super.tail(limit);
+    }
+    commitGroup(): void {
+      calls.push("commitGroup");
+    }
+  }
+  const room = new Room({ history: new Recording() });
+  room.join(1, "Cool", { hostname: "127.0.0.1", port: 1 });
+  assert.ok(calls.includes("tail"));
+  assert.equal(calls[0], "commitGroup", `calls: ${calls.join(", ")}`);
 });

@@ -373,6 +373,15 @@ Deno.test("SqliteHistory refuses an entry its schema's CHECKs would refuse, stor
       attachment: { filename: "a", storedName: "a", size: 1, sha256: new Uint8Array(32) },
     },
   ];
+  // From untyped code: a file record without its stored name.
+  const noStoredName = { filename: "a", size: 1, sha256: new Uint8Array(32) };
+  bad.push({
+    kind: "attachment",
+    timestamp: 1,
+    username: "Cool",
+    text: "",
+    attachment: noStoredName as unknown as NonNullable<NewEntry["attachment"]>,
+  });
   for (const entry of bad) assert.throws(() => store.append(entry), HistoryError);
   assert.deepEqual(store.list().map((e) => e.text), ["before"]);
   assert.equal(store.append(chat("after")).seq, 2);

@@ -641,6 +641,12 @@ function checkNewEntry(entry: NewEntry, path: string): void {
       `Cannot store an entry in the history ${path}: unknown kind ${JSON.stringify(entry.kind)}`,
     );
   }
+  const file = entry.attachment;
+  if (file && (typeof file.storedName !== "string" || typeof file.filename !== "string")) {
+    throw new HistoryError(
+      `Cannot store an attachment entry in the history ${path}: its file has no stored name`,
+    );
+  }
   if ((entry.kind === "attachment") !== (entry.attachment !== undefined)) {
     throw new HistoryError(
       `Cannot store a ${entry.kind} entry in the history ${path}: ${
