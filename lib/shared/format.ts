@@ -4,12 +4,24 @@
  * @module
  */
 
-/** `HH:MM:SS` of a timestamp in local time, as the assignment prints it. */
+/** The second {@linkcode clock} formatted last, and how. */
+let clockSecond = NaN;
+let clockText = "";
+
+/**
+ * `HH:MM:SS` of a timestamp in local time, as the assignment prints it. The
+ * last second's text is kept: a server logs every chat line with it, and a
+ * history's lines mostly share their seconds.
+ */
 export function clock(timestamp: number): string {
+  const second = Math.floor(timestamp / 1000);
+  if (second === clockSecond) return clockText;
   const d = new Date(timestamp);
-  return [d.getHours(), d.getMinutes(), d.getSeconds()]
+  clockText = [d.getHours(), d.getMinutes(), d.getSeconds()]
     .map((n) => String(n).padStart(2, "0"))
     .join(":");
+  clockSecond = second;
+  return clockText;
 }
 
 /** A byte count for people: `103 bytes`, `1.5 MiB`. */

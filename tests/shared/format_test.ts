@@ -21,3 +21,13 @@ Deno.test("stamp() shows today's time as the assignment does and another day's w
     assert.equal(stamp(d.getTime(), now), "0999-01-05 01:02:03");
   });
 });
+
+Deno.test("clock() gives each second's HH:MM:SS, the same within a second and the next one after it", () => {
+  const base = new Date(2026, 11, 4, 23, 59, 58, 0).getTime();
+  assert.equal(clock(base), "23:59:58");
+  assert.equal(clock(base + 999), "23:59:58");
+  assert.equal(clock(base + 1000), "23:59:59");
+  assert.equal(clock(base + 2000), "00:00:00");
+  assert.equal(clock(base + 999), "23:59:58", "an earlier second again");
+  assert.equal(clock(base - 1), "23:59:57");
+});
