@@ -5,8 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { setImmediate } from "node:timers";
-import { type GroupEnd, MemoryHistory, type NewEntry } from "../../lib/server/history/history.ts";
-import { Room } from "../../lib/server/room/room.ts";
+import type { GroupEnd, NewEntry } from "../../lib/server/history/history.ts";
 import { SqliteHistory } from "../../lib/server/history/sqlite_history.ts";
 import { FLAG, hasFlag } from "../../lib/shared/wire/flags.ts";
 import { startServer, TestClient, text } from "../support/harness.ts";
@@ -129,19 +128,19 @@ Deno.test("the server sends a chat line only once it is committed, and what came
   });
 });
 
-Deno.test("Room.join ends the history's group before it takes the joiner's range", () => {
-  const calls: string[] = [];
-  class Recording extends MemoryHistory {
-    override tail(limit?: number) {
-      calls.push("tail");
-      return super.tail(limit);
-    }
-    commitGroup(): void {
-      calls.push("commitGroup");
-    }
-  }
-  const room = new Room({ history: new Recording() });
-  room.join(1, "Cool", { hostname: "127.0.0.1", port: 1 });
-  assert.ok(calls.includes("tail"));
-  assert.equal(calls[0], "commitGroup", `calls: ${calls.join(", ")}`);
+Deno.test("groupCommits: tail() ends the group under way before it says where the entries are", async () => {
+  await withDb((path) => {
+    using store = SqliteHistory.open(path, { groupCommits: true });
+    const ends: GroupEnd[] = [];
+    store.onGroupEnd((end) => ends.push(end));
+    store.append(chat("one"));
+    store.append(chat("two"));
+    assert.equal(store.uncommitted, true);
+    assert.deepEqual(store.tail(), { fromSeq: 1, toSeq: 2, count: 2 });
+    assert.deepEqual(ends, [{ ok: true }], "committed before the range was taken");
+    assert.equal(store.uncommitted, false);
+    store.append(chat("three"));
+    assert.deepEqual(store.tail(1), { fromSeq: 3, toSeq: 3, count: 1 });
+    assert.equal(ends.length, 2);
+  });
 });

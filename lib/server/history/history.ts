@@ -89,7 +89,10 @@ export interface HistoryStore {
    * pages through any history in constant memory.
    */
   page(afterSeq: number, limit: number, maxBytes?: number): HistoryEntry[];
-  /** Where the last `limit` entries (all when undefined) are, without reading them. */
+  /**
+   * Where the last `limit` entries (all when undefined) are, without reading
+   * them; only entries already committed (a group under way is ended first).
+   */
   tail(limit?: number): HistoryRange;
   /** True if `username` (exactly as stored) has an entry in `range`: an indexed look-up. */
   hasEntriesBy(username: string, range: HistoryRange): boolean;

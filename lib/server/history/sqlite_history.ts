@@ -479,9 +479,11 @@ export class SqliteHistory implements HistoryStore {
   /**
    * Where the last `limit` entries (all when undefined) are, without reading
    * them: all of them from the span counted at open and kept by `append`,
-   * the last `limit` from their seqs.
+   * the last `limit` from their seqs. A group of chat lines under way is
+   * committed (or lost) first: a range holds only entries the history keeps.
    */
   tail(limit?: number): HistoryRange {
+    this.commitGroup();
     try {
       if (limit === undefined) {
         const { n, lo, hi } = this.#span;

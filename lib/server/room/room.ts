@@ -142,9 +142,6 @@ export class Room {
         out: [{ kind: "frame", to: [id], frame: { flags: FLAG.JOIN_REJECT, code, payload: text } }],
       };
     }
-    // Chat lines of this turn not yet committed are committed (or lost) first:
-    // the range must hold only entries the history keeps.
-    this.#history.commitGroup?.();
     // Where the history is, not the history: it is read page by page as it is sent.
     const replay = this.#history.tail(this.#historyLimit);
     const announcement = this.#append({
