@@ -300,16 +300,14 @@ export class ChatSession {
 
   /** Handles a frame, synchronously if its payload is here and the handlers are. */
   #handleNow(reader: FrameReader, header: FrameHeader): void | Promise<void> {
-    if (isStreamFrame(header) || hasFlag(header, FLAG.ATTACHMENT)) {
-      return this.#handle(reader, header);
-    }
+    if (isStreamFrame(header)) return this.#stream(reader, header);
+    if (hasFlag(header, FLAG.ATTACHMENT)) return this.#attachment(reader, header);
     const payload = reader.payloadNow(header, MAX_PUSHED_PAYLOAD);
-    return payload ? this.#pushed(header, payload) : this.#handle(reader, header);
+    return payload ? this.#pushed(header, payload) : this.#readPushed(reader, header);
   }
 
-  async #handle(reader: FrameReader, header: FrameHeader): Promise<void> {
-    if (isStreamFrame(header)) return await this.#stream(reader, header);
-    if (hasFlag(header, FLAG.ATTACHMENT)) return await this.#attachment(reader, header);
+  /** {@linkcode #pushed} for a frame whose payload is still to come. */
+  async #readPushed(reader: FrameReader, header: FrameHeader): Promise<void> {
     await this.#pushed(header, await reader.readPayload(header, MAX_PUSHED_PAYLOAD));
   }
 

@@ -203,11 +203,7 @@ export class FrameReader {
    * stream that ends mid-header.
    */
   async readHeader(): Promise<FrameHeader | null> {
-    if (this.#pending !== 0) {
-      throw new Error(
-        `Cannot read the next header: ${this.#pending} payload bytes of the previous frame are unread`,
-      );
-    }
+    this.#checkPayloadRead();
     let started = false;
     while (true) {
       const decoded = decodeHeader(this.#buf.subarray(this.#start, this.#end));
@@ -242,13 +238,18 @@ export class FrameReader {
    * history) takes what one read brought without an `await` per frame.
    */
   headerNow(): FrameHeader | undefined {
+    this.#checkPayloadRead();
+    const decoded = decodeHeader(this.#buf.subarray(this.#start, this.#end));
+    return decoded ? this.#took(decoded) : undefined;
+  }
+
+  /** Throws if the previous frame's payload is not all consumed: the next header cannot be read yet. */
+  #checkPayloadRead(): void {
     if (this.#pending !== 0) {
       throw new Error(
         `Cannot read the next header: ${this.#pending} payload bytes of the previous frame are unread`,
       );
     }
-    const decoded = decodeHeader(this.#buf.subarray(this.#start, this.#end));
-    return decoded ? this.#took(decoded) : undefined;
   }
 
   /** Consumes a decoded header; its payload is timed only if it is not all here. */
