@@ -143,8 +143,8 @@ export class Outbox {
 
   /**
    * Sends one frame (and a streamed body after it) to each connection in
-   * `to` still open. A frame for several goes through the broadcast log:
-   * a receiver that is behind holds a run of it, not a reference per frame.
+   * `to` still open; while the history holds uncommitted chat lines, after
+   * them (see {@linkcode deliver}).
    */
   send(to: ConnId[], init: FrameInit, body?: PayloadSource): void {
     if (this.#options.history.uncommitted) {
@@ -197,6 +197,11 @@ export class Outbox {
     }
   }
 
+  /**
+   * {@linkcode send} at once. A frame for several goes through the broadcast
+   * log: a receiver that is behind holds a run of it, not a reference per
+   * frame.
+   */
   #sendNow(to: ConnId[], init: FrameInit, body?: PayloadSource): void {
     const bytes = encodeFrame(init);
     if (body || to.length < 2) {

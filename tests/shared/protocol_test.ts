@@ -6,7 +6,7 @@ import { encodeFrame } from "../../lib/shared/wire/encode_frame.ts";
 import { FLAG } from "../../lib/shared/wire/flags.ts";
 import { type FrameInit } from "../../lib/shared/wire/frame.ts";
 import { MAX_HEADER_SIZE, MAX_MESSAGE_PAYLOAD } from "../../lib/shared/wire/layout.ts";
-import { utf8Length } from "../../lib/shared/wire/wire_bytes.ts";
+import { fromHex, toHex, utf8Length } from "../../lib/shared/wire/wire_bytes.ts";
 
 function hex(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join(" ");
@@ -241,4 +241,11 @@ Deno.test("decodeHeader() reads the 64-bit fields in full, however they are spli
   assert.equal(header.timestamp, 2 ** 52 + 12345);
   assert.equal(header.payloadLength, 2 ** 32 + 7);
   assert.equal(header.number, 0xfedcba98);
+});
+
+Deno.test("fromHex() reads back what toHex() wrote, and SQLite's upper-case hex", () => {
+  const bytes = new Uint8Array([0, 1, 0x7f, 0x80, 0xab, 0xff]);
+  assert.deepEqual(fromHex(toHex(bytes)), bytes);
+  assert.deepEqual(fromHex("00FF10"), new Uint8Array([0, 255, 16]));
+  assert.deepEqual(fromHex(""), new Uint8Array(0));
 });

@@ -40,6 +40,7 @@ import {
   pageLimit,
 } from "./history.ts";
 import { errorText } from "../../shared/error_text.ts";
+import { fromHex } from "../../shared/wire/wire_bytes.ts";
 import { setImmediate } from "node:timers";
 
 /** `CRHI` in ASCII: marks an SQLite file as a chatroom history. */
@@ -142,6 +143,13 @@ function blockEnd(after: number): number {
   return (Math.floor(after / BLOCK_SEQS) + 1) * BLOCK_SEQS;
 }
 
+/** How many entries there are, and their lowest and highest seq (0 and 0 when none). */
+interface Span {
+  n: number;
+  lo: number;
+  hi: number;
+}
+
 /** What {@linkcode SqliteHistory} sums for a range of seqs. */
 interface RangeBytes {
   /** Entries in the range. */
@@ -220,7 +228,7 @@ export class SqliteHistory implements HistoryStore {
    * only writer. A join asks for it, and on a long history the scan took
    * milliseconds each time, with every other user waiting.
    */
-  #span: { n: number; lo: number; hi: number };
+  #span: Span;
   /** Commits since the last checkpoint, and when that was (see {@linkcode CHECKPOINT_MIN_COMMITS}). */
   #commits = 0;
   #checkpointedAt = performance.now();
@@ -228,7 +236,7 @@ export class SqliteHistory implements HistoryStore {
   #closed = false;
   #groupCommits: boolean;
   /** The chat lines appended since the open transaction began, and the span before them. */
-  #group: { spanBefore: { n: number; lo: number; hi: number } } | null = null;
+  #group: { spanBefore: Span } | null = null;
   #groupEnd?: (end: GroupEnd) => void;
 
   private constructor(path: string, db: DatabaseSync, groupCommits: boolean) {
@@ -391,7 +399,7 @@ export class SqliteHistory implements HistoryStore {
   }
 
   /** The group under way is lost: rolled back (if SQLite did not), its seqs given back. */
-  #lose(error: HistoryError | Error): void {
+  #lose(error: Error): void {
     const group = this.#group!;
     this.#group = null;
     if (this.#db.isTransaction) {
@@ -703,13 +711,6 @@ function cutShort(entries: HistoryEntry[], bytes: number): boolean {
   }
   if (units === bytes) return false;
   return entries.reduce((sum, e) => sum + entryTextBytes(e), 0) !== bytes;
-}
-
-/** The bytes of a digest SQLite's `hex()` wrote. */
-function fromHex(hex: string): Uint8Array {
-  const bytes = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
-  return bytes;
 }
 
 /**

@@ -103,6 +103,13 @@ export function toHex(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+/** The bytes `hex` spells, two hex digits each (as {@linkcode toHex} and SQLite's `hex()` write). */
+export function fromHex(hex: string): Uint8Array {
+  const bytes = new Uint8Array(hex.length >> 1);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return bytes;
+}
+
 /** Encodes text as UTF-8. */
 export function utf8(text: string): Uint8Array {
   return encoder.encode(text);
