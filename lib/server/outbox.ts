@@ -6,12 +6,13 @@
  *
  * @module
  */
-import { encodeFrame } from "../shared/wire/encode_frame.ts";
+import { encodeFrame, encodeFrameWith } from "../shared/wire/encode_frame.ts";
 import { type FrameHeader, type FrameInit, normalizeFrame } from "../shared/wire/frame.ts";
 import { CODE, ProtocolError } from "../shared/wire/protocol_error.ts";
 import type { FrameReader } from "../shared/net/frame_reader.ts";
 import type { FrameSender, PayloadSource } from "../shared/net/frame_sender.ts";
 import { FrameLog } from "../shared/net/frame_log.ts";
+import { FramePool } from "../shared/net/frame_pool.ts";
 import type { ConnId, Outgoing } from "./room/outgoing.ts";
 import type { GroupEnd, HistoryEntry, HistoryRange, HistoryStore } from "./history/history.ts";
 import { FLAG } from "../shared/wire/flags.ts";
@@ -22,7 +23,7 @@ import { replayStream } from "./replay.ts";
 import { entryBody, entryToSend } from "./entry_payload.ts";
 import { entryFrame } from "./room/entry_frame.ts";
 import { closeQuietly } from "../shared/net/conn_helpers.ts";
-import { MAX_STREAM_CHUNK } from "../shared/wire/layout.ts";
+import { FIXED_HEADER_SIZE, MAX_STREAM_CHUNK } from "../shared/wire/layout.ts";
 import { STREAM_LAG_BYTES, type Transfer, type TransferInfo, Transfers } from "./room/transfers.ts";
 import { fileDataFrames, type GrowingFile } from "./transfer_file.ts";
 
@@ -72,6 +73,8 @@ export class Outbox {
   #options: OutboxOptions;
   /** Every frame sent to more than one connection, in order (see {@linkcode FrameLog}). */
   #log = new FrameLog();
+  /** Buffers of DATA frames, used again once every receiver has written them. */
+  #dataFrames = new FramePool(FIXED_HEADER_SIZE + MAX_STREAM_CHUNK);
 
   /** What waits for the history's group of chat lines, in order (see {@linkcode deliver}). */
   #held: Held[] = [];
@@ -236,7 +239,7 @@ export class Outbox {
 
   /**
    * The next bytes of an upload, as they arrive: one DATA frame (the one
-   * copy of `chunk`, which the reader reuses), queued to every receiver
+   * copy of `chunk`, which the reader reuses, into a pooled buffer), queued to every receiver
    * still live. One whose queue would pass {@linkcode STREAM_LAG_BYTES} is
    * behind from here on. Never waits: the uploader does not wait on anyone.
    */
@@ -251,21 +254,26 @@ export class Outbox {
 
   #forwardPart(transfer: Transfer, live: ConnId[], part: Uint8Array): void {
     const init = transfer.dataFrame(part);
-    const bytes = encodeFrame(init);
-    for (const id of live) {
-      const peer = this.#peers.get(id);
-      if (!peer) {
-        transfer.drop(id);
-        continue;
+    const frame = this.#dataFrames.frame((alloc) => encodeFrameWith(init, alloc));
+    // Held here until queued everywhere; each sender holds it until written.
+    try {
+      for (const id of live) {
+        const peer = this.#peers.get(id);
+        if (!peer) {
+          transfer.drop(id);
+          continue;
+        }
+        if (peer.sender.queuedBytes + frame.bytes.length > STREAM_LAG_BYTES) {
+          this.#fallBehind(transfer, peer);
+          continue;
+        }
+        if (this.#options.trace) {
+          this.#traceSent({ ...init, payload: undefined, payloadLength: part.length }, id);
+        }
+        if (!peer.sender.sendPooled(frame)) this.#dropGone(peer);
       }
-      if (peer.sender.queuedBytes + bytes.length > STREAM_LAG_BYTES) {
-        this.#fallBehind(transfer, peer);
-        continue;
-      }
-      if (this.#options.trace) {
-        this.#traceSent({ ...init, payload: undefined, payloadLength: part.length }, id);
-      }
-      if (!peer.sender.send(bytes)) this.#dropGone(peer);
+    } finally {
+      frame.release();
     }
   }
 

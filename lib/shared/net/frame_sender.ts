@@ -10,6 +10,7 @@ import { concatBytes } from "../wire/bytes.ts";
 import { type StallMonitor, stallMonitorFor } from "./stall_monitor.ts";
 import { type ByteConn, CHUNK_SIZE, writeAll } from "./byte_conn.ts";
 import type { FrameLog } from "./frame_log.ts";
+import { PooledFrame } from "./frame_pool.ts";
 
 /** A payload produced on demand, e.g. a file streamed from disk. */
 export type PayloadSource = () => AsyncIterable<Uint8Array>;
@@ -35,11 +36,12 @@ export const DEFAULT_MAX_QUEUE_BYTES = 8 * 1024 * 1024;
 export const BODY_BUFFER_BYTES = 3 * CHUNK_SIZE;
 
 /**
- * A queued job: a frame's bytes alone when it is all in memory, frames of a
- * {@linkcode FrameLog} in a row (broadcasts: one object for any number of
- * them), or bytes with a payload or a stream after them, charged `cost`.
+ * A queued job: a frame's bytes alone when it is all in memory (in a buffer
+ * of its own, or a pool's), frames of a {@linkcode FrameLog} in a row
+ * (broadcasts: one object for any number of them), or bytes with a payload
+ * or a stream after them, charged `cost`.
  */
-type Job = Uint8Array | FrameRun | StreamJob;
+type Job = Uint8Array | PooledFrame | FrameRun | StreamJob;
 
 /** Frames `start` … `end - 1` of one chunk of a {@linkcode FrameLog}, still to write. */
 class FrameRun {
@@ -116,6 +118,8 @@ export class FrameSender {
   #monitor?: StallMonitor;
   #watch = { writingSince: undefined as number | undefined, stalled: () => this.#stalled() };
   #running: Promise<void> | null = null;
+  /** Pooled frames in the write under way, released once it is over. */
+  #writing: PooledFrame[] = [];
   #failed = false;
   #onError?: (error: unknown) => void;
 
@@ -151,6 +155,18 @@ export class FrameSender {
     const cost = bytes.length + Math.min(declaredLength(bytes), BODY_BUFFER_BYTES);
     if (!this.#admit(cost)) return false;
     this.#push({ bytes, body, cost }, cost);
+    return true;
+  }
+
+  /**
+   * Queues a pooled frame, holding it until it is written (or dropped, if
+   * the connection fails first). Returns false, queuing and holding
+   * nothing, as {@linkcode send}.
+   */
+  sendPooled(frame: PooledFrame): boolean {
+    if (!this.#admit(frame.bytes.length)) return false;
+    frame.hold();
+    this.#push(frame, frame.bytes.length);
     return true;
   }
 
@@ -215,9 +231,13 @@ export class FrameSender {
       await undefined;
       while (this.#head < this.#queue.length && !this.#failed) {
         const job = this.#queue[this.#head];
-        if (job instanceof Uint8Array || job instanceof FrameRun) {
+        if (!isStreamJob(job)) {
           const { bytes, size } = this.#takeFrames();
-          await this.#write(bytes);
+          try {
+            await this.#write(bytes);
+          } finally {
+            this.#releaseWritten();
+          }
           // Charged until written: a frame being written is still held.
           if (!this.#failed) this.#queued -= size;
           continue;
@@ -251,6 +271,10 @@ export class FrameSender {
   #fail(error: unknown): void {
     if (this.#failed) return;
     this.#failed = true;
+    for (let i = this.#head; i < this.#queue.length; i++) {
+      const job = this.#queue[i];
+      if (job instanceof PooledFrame) job.release();
+    }
     this.#queue = [];
     this.#head = 0;
     this.#queued = 0;
@@ -291,6 +315,14 @@ export class FrameSender {
     }
   }
 
+  /** Releases the pooled frames of the write that just ended (or failed). */
+  #releaseWritten(): void {
+    const writing = this.#writing;
+    if (writing.length === 0) return;
+    for (const frame of writing) frame.release();
+    writing.length = 0;
+  }
+
   /**
    * Takes the in-memory frames at the head of the queue, joined for one
    * write of at most 256 KiB (or one bigger frame). A streamed job queued
@@ -304,7 +336,7 @@ export class FrameSender {
       // and receivers at the same place share one joined batch.
       const { end, size } = runFitting(first, 0);
       const next = queue[this.#head + 1];
-      if (end < first.end || !(next instanceof Uint8Array || next instanceof FrameRun)) {
+      if (end < first.end || next === undefined || isStreamJob(next)) {
         const bytes = joinRun(first.frames, first.start, end);
         if (end === first.end) this.#take(1);
         else first.start = end;
@@ -316,11 +348,14 @@ export class FrameSender {
     let taken = 0;
     for (let i = this.#head; i < queue.length; i++) {
       const job = queue[i];
-      if (job instanceof Uint8Array) {
-        if (parts.length > 0 && size + job.length > CHUNK_SIZE) break;
-        parts.push(job);
-        size += job.length;
+      if (job instanceof Uint8Array || job instanceof PooledFrame) {
+        const bytes = job instanceof PooledFrame ? job.bytes : job;
+        if (parts.length > 0 && size + bytes.length > CHUNK_SIZE) break;
+        parts.push(bytes);
+        size += bytes.length;
         taken++;
+        // Held until the write is over, joined into a batch or not.
+        if (job instanceof PooledFrame) this.#writing.push(job);
       } else if (job instanceof FrameRun) {
         const fit = runFitting(job, parts.length === 0 ? 0 : size);
         for (let k = job.start; k < fit.end; k++) parts.push(job.frames[k]);
@@ -353,6 +388,10 @@ export class FrameSender {
 }
 
 const EMPTY = new Uint8Array(0);
+
+function isStreamJob(job: Job): job is StreamJob {
+  return !(job instanceof Uint8Array || job instanceof PooledFrame || job instanceof FrameRun);
+}
 
 /**
  * How much of `run` fits in one write after `already` bytes: the end of the

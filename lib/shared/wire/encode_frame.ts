@@ -55,6 +55,18 @@ export function encodeShortLivedFrame(init: FrameInit): Uint8Array {
   return encode(init, allocBytes);
 }
 
+/**
+ * {@linkcode encodeFrame} into the one array `alloc` returns for the frame's
+ * size: a buffer of a pool (see lib/shared/net/frame_pool.ts), for frames
+ * too big to allocate afresh each time.
+ */
+export function encodeFrameWith(
+  init: FrameInit,
+  alloc: (size: number) => Uint8Array,
+): Uint8Array {
+  return encode(init, alloc);
+}
+
 function encode(init: FrameInit, alloc: (size: number) => Uint8Array): Uint8Array {
   const text = typeof init.payload === "string" ? init.payload : undefined;
   const bytes = typeof init.payload === "string" ? undefined : init.payload;
