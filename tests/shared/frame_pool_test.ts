@@ -5,6 +5,7 @@ import { FIXED_HEADER_SIZE } from "../../lib/shared/wire/layout.ts";
 import { type ByteConn } from "../../lib/shared/net/byte_conn.ts";
 import { FrameSender } from "../../lib/shared/net/frame_sender.ts";
 import { FramePool, type PooledFrame } from "../../lib/shared/net/frame_pool.ts";
+import { StallMonitor } from "../../lib/shared/net/stall_monitor.ts";
 
 const CAPACITY = FIXED_HEADER_SIZE + 1024;
 
@@ -13,27 +14,32 @@ function dataFrame(pool: FramePool, fill: number, size = 1024): PooledFrame {
   return pool.frame((alloc) => encodeFrameWith({ flags: FLAG.STREAM, number: 7, payload }, alloc));
 }
 
-/** A connection whose writes wait until the test lets them finish, in order. */
+/** A connection whose writes wait until the test ends them, in order. */
 function heldConn() {
   const written: Uint8Array[] = [];
-  const waiting: (() => void)[] = [];
+  const waiting: PromiseWithResolvers<number>[] = [];
   const conn: ByteConn = {
     read: () => Promise.resolve(null),
     write(p) {
       written.push(p.slice());
-      return new Promise((resolve) => waiting.push(() => resolve(p.length)));
+      const write = Promise.withResolvers<number>();
+      waiting.push(write);
+      return write.promise.then(() => p.length);
     },
-    close() {},
-  };
-  return {
-    conn,
-    written,
-    /** Finishes the oldest write under way, once one has started. */
-    async finishWrite() {
-      while (waiting.length === 0) await new Promise((r) => setTimeout(r, 0));
-      waiting.shift()!();
+    close() {
+      for (const write of waiting.splice(0)) write.reject(new Error("connection closed"));
     },
   };
+  /** Resolves once a write is under way. */
+  const started = async () => {
+    while (waiting.length === 0) await new Promise((r) => setTimeout(r, 0));
+  };
+  /** Finishes the oldest write under way, once one has started. */
+  const finishWrite = async () => {
+    await started();
+    waiting.shift()!.resolve(0);
+  };
+  return { conn, written, started, finishWrite };
 }
 
 Deno.test("a pooled frame encodes exactly the bytes encodeFrame() gives, in the pool's buffer", {
@@ -65,16 +71,33 @@ Deno.test("a pooled buffer is used again only once every holder has released it"
   const third = dataFrame(pool, 3);
   assert.equal(third.bytes.buffer, first.bytes.buffer, "the released buffer is used again");
   assert.equal(pool.free, 0);
-  // A shorter frame in a reused buffer is its own bytes only, none of the old frame's.
-  third.release();
-  const short = dataFrame(pool, 9, 10);
-  assert.equal(short.bytes.buffer, first.bytes.buffer);
-  assert.deepEqual(
-    short.bytes,
-    encodeFrame({ flags: FLAG.STREAM, number: 7, payload: new Uint8Array(10).fill(9) }),
-  );
   second.release();
-  short.release();
+  third.release();
+});
+
+Deno.test("a frame in a reused buffer is its own bytes only, whatever the old frame held", {
+  permissions: "none",
+}, () => {
+  const pool = new FramePool(CAPACITY);
+  const old = pool.frame((alloc) =>
+    encodeFrameWith({
+      flags: FLAG.ERROR | FLAG.STREAM,
+      code: 0x1234,
+      number: 0xdeadbeef,
+      timestamp: 1_700_000_000_123,
+      username: "someone",
+      sender: "server",
+      filename: "old.bin",
+      sha256: new Uint8Array(32).fill(0xee),
+      payload: new Uint8Array(900).fill(0xff),
+    }, alloc)
+  );
+  old.release();
+  const init = { flags: FLAG.STREAM, number: 7, payload: new Uint8Array(10).fill(9) };
+  const fresh = pool.frame((alloc) => encodeFrameWith(init, alloc));
+  assert.equal(fresh.bytes.buffer, old.bytes.buffer, "the same buffer");
+  assert.deepEqual(fresh.bytes, encodeFrame(init));
+  fresh.release();
 });
 
 Deno.test(
@@ -113,7 +136,7 @@ Deno.test("a sender holds a pooled frame until its write is over, then releases 
   permissions: "none",
 }, async () => {
   const pool = new FramePool(CAPACITY);
-  const { conn, written, finishWrite } = heldConn();
+  const { conn, written, started, finishWrite } = heldConn();
   const sender = new FrameSender(conn);
   const frame = dataFrame(pool, 5);
   const expected = frame.bytes.slice();
@@ -121,6 +144,9 @@ Deno.test("a sender holds a pooled frame until its write is over, then releases 
   frame.release(); // the encoder is done with it; the sender still holds it
   assert.equal(frame.holders, 1);
   assert.equal(sender.queuedBytes, expected.length);
+  await started();
+  assert.equal(frame.holders, 1, "held while its write is under way");
+  assert.equal(pool.free, 0);
   await finishWrite();
   await sender.flush();
   assert.equal(frame.holders, 0, "released once written");
@@ -150,13 +176,16 @@ Deno.test("pooled frames joined with small frames into one write are released af
   assert.deepEqual([a.holders, b.holders, pool.free], [0, 0, 2]);
 });
 
+/** A pool of frames too big for two to share one write (256 KiB), as an upload's DATA frames. */
+const BIG = FIXED_HEADER_SIZE + 200 * 1024;
+
 Deno.test(
-  "a sender whose connection fails releases every pooled frame it held, and takes no more",
+  "a sender whose write fails releases the frame written and those still queued, and takes no more",
   {
     permissions: "none",
   },
   async () => {
-    const pool = new FramePool(CAPACITY);
+    const pool = new FramePool(BIG);
     let writes = 0;
     const failing: ByteConn = {
       read: () => Promise.resolve(null),
@@ -168,17 +197,76 @@ Deno.test(
     };
     const errors: unknown[] = [];
     const sender = new FrameSender(failing, { onError: (error) => errors.push(error) });
-    const frames = [dataFrame(pool, 1), dataFrame(pool, 2), dataFrame(pool, 3)];
+    const frames = [1, 2, 3].map((fill) => dataFrame(pool, fill, 200 * 1024));
     for (const frame of frames) assert.ok(sender.sendPooled(frame));
     for (const frame of frames) frame.release();
     await sender.flush();
-    assert.equal(writes, 1);
+    assert.equal(writes, 1, "the first write failed; the other two were still queued");
     assert.equal(errors.length, 1);
-    assert.deepEqual(frames.map((f) => f.holders), [0, 0, 0], "the one written and those queued");
+    assert.deepEqual(frames.map((f) => f.holders), [0, 0, 0]);
     assert.equal(pool.free, 3);
-    const late = dataFrame(pool, 4);
+    const late = dataFrame(pool, 4, 200 * 1024);
     assert.equal(sender.sendPooled(late), false, "a failed sender queues nothing");
     assert.equal(late.holders, 1, "and holds nothing");
     late.release();
   },
 );
+
+Deno.test(
+  "a stalled sender releases its queued frames at once, the one being written only once that write ends",
+  {
+    permissions: "none",
+  },
+  async () => {
+    const pool = new FramePool(BIG);
+    const { conn, started } = heldConn();
+    const monitor = new StallMonitor(20);
+    try {
+      const sender = new FrameSender(conn, { stallMonitor: monitor, onError: () => {} });
+      const frames = [1, 2, 3].map((fill) => dataFrame(pool, fill, 200 * 1024));
+      for (const frame of frames) sender.sendPooled(frame);
+      for (const frame of frames) frame.release();
+      await started();
+      // The monitor fails the sender and closes the connection, which ends the write under way.
+      await sender.flush();
+      assert.equal(sender.ok, false);
+      assert.deepEqual(frames.map((f) => f.holders), [0, 0, 0]);
+      assert.equal(pool.free, 3);
+    } finally {
+      monitor.stop();
+    }
+  },
+);
+
+Deno.test("a stalled sender keeps holding the frame of a write that has not ended", {
+  permissions: "none",
+}, async () => {
+  const pool = new FramePool(BIG);
+  const pending = Promise.withResolvers<number>();
+  let closed = false;
+  // A connection whose close does not end the write under way.
+  const stuck: ByteConn = {
+    read: () => Promise.resolve(null),
+    write: () => pending.promise,
+    close() {
+      closed = true;
+    },
+  };
+  const monitor = new StallMonitor(20);
+  try {
+    const sender = new FrameSender(stuck, { stallMonitor: monitor, onError: () => {} });
+    const frames = [1, 2].map((fill) => dataFrame(pool, fill, 200 * 1024));
+    for (const frame of frames) sender.sendPooled(frame);
+    for (const frame of frames) frame.release();
+    while (!closed) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(sender.ok, false);
+    assert.deepEqual(frames.map((f) => f.holders), [1, 0], "the queued one is released");
+    assert.equal(pool.free, 1, "the buffer the write still reads is not handed out");
+    pending.reject(new Error("connection closed"));
+    await sender.flush();
+    assert.deepEqual(frames.map((f) => f.holders), [0, 0]);
+    assert.equal(pool.free, 2);
+  } finally {
+    monitor.stop();
+  }
+});

@@ -232,14 +232,14 @@ export class FrameSender {
       while (this.#head < this.#queue.length && !this.#failed) {
         const job = this.#queue[this.#head];
         if (!isStreamJob(job)) {
-          const { bytes, size } = this.#takeFrames();
           try {
+            const { bytes, size } = this.#takeFrames();
             await this.#write(bytes);
+            // Charged until written: a frame being written is still held.
+            if (!this.#failed) this.#queued -= size;
           } finally {
             this.#releaseWritten();
           }
-          // Charged until written: a frame being written is still held.
-          if (!this.#failed) this.#queued -= size;
           continue;
         }
         this.#take(1);
