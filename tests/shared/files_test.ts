@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import { readFileExactly } from "../../lib/shared/files/read_file.ts";
 import {
   FileCheckError,
+  publishFile,
   receiveFile,
   removeIncomplete,
 } from "../../lib/shared/files/receive_file.ts";
@@ -68,6 +69,46 @@ Deno.test("receiveFile() never overwrites: a second file gets a numbered name", 
     assert.equal(b.name, "a (2).txt");
     assert.equal(await Deno.readTextFile(`${dir}/a.txt`), "one");
     assert.equal(await Deno.readTextFile(`${dir}/a (2).txt`), "two");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("publishFile() links the file under the first free name, replaces nothing and drops the temporary name", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/a.txt`, "first");
+    await Deno.writeTextFile(`${dir}/a (2).txt`, "second");
+    await Deno.writeTextFile(`${dir}/.incoming-x.part`, "third");
+    const name = await publishFile(`${dir}/.incoming-x.part`, dir, "a.txt");
+    assert.equal(name, "a (3).txt");
+    assert.equal(await Deno.readTextFile(`${dir}/a (3).txt`), "third");
+    assert.equal(await Deno.readTextFile(`${dir}/a.txt`), "first");
+    assert.equal(await Deno.readTextFile(`${dir}/a (2).txt`), "second");
+    const names = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+    assert.deepEqual(names, ["a (2).txt", "a (3).txt", "a.txt"]);
+    assert.equal((await Deno.stat(`${dir}/a (3).txt`)).nlink, 1, "one name left");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("publishFile() renames onto a reserved name where hard links are not supported", async () => {
+  const dir = await Deno.makeTempDir();
+  const noLinks = () => Promise.reject(new Deno.errors.NotSupported("Operation not supported"));
+  try {
+    await Deno.writeTextFile(`${dir}/a.txt`, "first");
+    await Deno.writeTextFile(`${dir}/.incoming-y.part`, "second");
+    assert.equal(await publishFile(`${dir}/.incoming-y.part`, dir, "a.txt", noLinks), "a (2).txt");
+    assert.equal(await Deno.readTextFile(`${dir}/a (2).txt`), "second");
+    assert.equal(await Deno.readTextFile(`${dir}/a.txt`), "first");
+    // A temporary file gone meanwhile: the error comes through, and no empty reserved file stays.
+    await assert.rejects(
+      publishFile(`${dir}/.incoming-gone.part`, dir, "a.txt", noLinks),
+      Deno.errors.NotFound,
+    );
+    const names = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+    assert.deepEqual(names, ["a (2).txt", "a.txt"]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

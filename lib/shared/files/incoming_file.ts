@@ -2,7 +2,7 @@
  * A file received in pieces that are pushed to it as they arrive (rather
  * than pulled from one stream, as `receiveFile` does): hashed at
  * once, written to a hidden temporary file in the background, then checked
- * and renamed — or removed, leaving nothing.
+ * and given its name — or removed, leaving nothing.
  *
  * @module
  */
@@ -13,9 +13,9 @@ import {
   FileCheckError,
   findIdentical,
   openIncomingTemp,
+  publishFile,
   type ReceivedFile,
   type ReceiveFileOptions,
-  reserveName,
 } from "./receive_file.ts";
 
 /** Options for {@linkcode IncomingFile.open}. */
@@ -187,9 +187,8 @@ export class IncomingFile {
       const same = this.#options.reuseIdentical
         ? await findIdentical(dir, name, this.#size, digest)
         : null;
-      const finalName = same ?? await reserveName(dir, name);
       if (same) await Deno.remove(this.#temp);
-      else await Deno.rename(this.#temp, `${dir}/${finalName}`);
+      const finalName = same ?? await publishFile(this.#temp, dir, name);
       this.#tempLeft = false;
       return {
         path: `${dir}/${finalName}`,
