@@ -28,8 +28,10 @@ export const DEFAULT_LOG_QUEUE_BYTES = 1024 * 1024;
 
 /**
  * Lines queued for an {@linkcode AsyncWriter}. When the queue is full, a
- * line is dropped and counted; once there is room again, a line saying
- * `N log lines dropped` goes out before the next one.
+ * line is dropped and counted; a line saying `N log lines dropped` goes out
+ * as soon as the writer has caught up with what was queued before them (or
+ * before the next line, if that comes first), so a log that goes quiet
+ * still tells what it left out.
  *
  * @example
  * ```ts
@@ -97,7 +99,10 @@ export class LogQueue {
 
   async #drain(): Promise<void> {
     try {
-      while (this.#lines.length > 0) {
+      while (true) {
+        // A batch was written: there is room again to say what was dropped meanwhile.
+        if (this.#dropped > 0) this.#noteDropped();
+        if (this.#lines.length === 0) break;
         const batch = this.#lines.splice(0, 256);
         const joined = concatBytes(batch);
         await writeAll(this.#writer, joined);

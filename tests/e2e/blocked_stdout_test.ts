@@ -12,19 +12,35 @@ import { TestClient } from "../support/harness.ts";
 import { Bystanders } from "../support/bystanders.ts";
 import { denoLauncher } from "../support/program_process.ts";
 
-/** Reads `stdout` until `pattern` shows, then stops reading (the pipe fills up again). */
+/**
+ * Reads `stdout` until `pattern` shows, then stops reading (the pipe fills
+ * up again); fails if it has not shown within `ms`.
+ */
 async function readUntil(
   reader: ReadableStreamDefaultReader<Uint8Array>,
   pattern: RegExp,
+  ms = 10_000,
 ): Promise<RegExpExecArray> {
   const decoder = new TextDecoder();
   let text = "";
-  while (true) {
-    const match = pattern.exec(text);
-    if (match) return match;
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`stdout ended before ${pattern}; it said:\n${text.slice(-2000)}`);
-    text += decoder.decode(value, { stream: true });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(
+        new Error(`stdout did not show ${pattern} within ${ms} ms; it said:\n${text.slice(-2000)}`),
+      );
+    }, ms);
+  });
+  try {
+    while (true) {
+      const match = pattern.exec(text);
+      if (match) return match;
+      const { value, done } = await Promise.race([reader.read(), late]);
+      if (done) throw new Error(`stdout ended before ${pattern}; it said:\n${text.slice(-2000)}`);
+      text += decoder.decode(value, { stream: true });
+    }
+  } finally {
+    clearTimeout(timer);
   }
 }
 

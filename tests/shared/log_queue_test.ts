@@ -30,3 +30,30 @@ Deno.test({
     assert.equal(queue.dropped, 0);
   },
 });
+
+Deno.test({
+  name: "LogQueue says how many lines it dropped once its writer catches up, with no line after",
+  permissions: "none",
+  fn: async () => {
+    const written: string[] = [];
+    let unblock = () => {};
+    const blocked = new Promise<void>((r) => unblock = r);
+    const writer = {
+      async write(p: Uint8Array) {
+        await blocked;
+        written.push(new TextDecoder().decode(p));
+        return p.length;
+      },
+    };
+    const queue = new LogQueue(writer, { maxBytes: 100, now: () => 0 });
+    for (let i = 0; i < 20; i++) queue.sink(`line ${i}`);
+    assert.equal(queue.dropped, 7);
+    // The log goes quiet: nothing more is queued, the reader comes back.
+    unblock();
+    await queue.flush();
+    const text = written.join("");
+    assert.ok(text.endsWith("line 12\n[00:00:00] 7 log lines dropped\n"), text);
+    assert.equal(queue.dropped, 0);
+    assert.equal(queue.queuedBytes, 0);
+  },
+});
