@@ -57,6 +57,7 @@ const SCENARIOS: Record<string, Scenario> = {
       hashed_ratio: paths.hashed_mb_s / raw,
       forward_ratio: paths.forward_mb_s / raw,
       forward_hashed_ratio: paths.forward_hashed_mb_s / raw,
+      forward_stored_ratio: paths.forward_stored_mb_s / raw,
     };
   },
   relay: async (c) => ({ ...await measureRelay(c.relay) }),
@@ -127,6 +128,11 @@ async function main(args: string[]): Promise<number> {
     // How close to what the scenario's own hash check allows with no server at all.
     figures.relay_vs_hashed = figures.relay_mb_s / figures.hashed_mb_s;
     figures.relay3_vs_hashed = figures.relay3_mb_s / figures.hashed_mb_s;
+    // The relay whose file takes warm pages, against the same and against a bare
+    // forwarder that hashes and stores the file as the server must (warm pages too).
+    figures.relay_warm_vs_hashed = figures.relay_warm_mb_s / figures.hashed_mb_s;
+    figures.relay3_warm_vs_hashed = figures.relay3_warm_mb_s / figures.hashed_mb_s;
+    figures.relay_warm_vs_forward_stored = figures.relay_warm_mb_s / figures.forward_stored_mb_s;
   }
   // What the cores could relay at the CPU cost each byte had in this run, all of them busy.
   if ("relay_cpu_ns_per_byte" in figures) {

@@ -9,8 +9,10 @@
  * - `listen` → `{port}`: the port the next `receive` or `forward` accepts on.
  * - `receive {bytes, hash}` → `{bytes, endMs, sha256}`, after a peer connects;
  *   with `hash`, SHA-256 over every byte as it arrives (`sha256` is its hex).
- * - `forward {to, hash}` → `{bytes}`: accepts one connection, connects to
- *   port `to` and copies everything across; with `hash`, hashes it on the way.
+ * - `forward {to, hash, store}` → `{bytes}`: accepts one connection, connects
+ *   to port `to` and copies everything across; with `hash`, hashes it on the
+ *   way; with `store` (a folder), also writes it to a new file there, as the
+ *   server keeps an attachment it streams on (removed at the end).
  * - `send {port, bytes}` → `{startMs}`.
  *
  * @module
@@ -33,7 +35,11 @@ await runWorker(async (command) => {
     case "receive":
       return await receive(Number(command.bytes), command.hash === true);
     case "forward":
-      return await forward(Number(command.to), command.hash === true);
+      return await forward(
+        Number(command.to),
+        command.hash === true,
+        typeof command.store === "string" ? command.store : undefined,
+      );
     case "send":
       return await send(Number(command.port), Number(command.bytes));
   }
@@ -58,11 +64,19 @@ async function receive(total: number, hashing: boolean): Promise<Record<string, 
   return { bytes: got, endMs, sha256 };
 }
 
-async function forward(to: number, hashing: boolean): Promise<Record<string, unknown>> {
+async function forward(
+  to: number,
+  hashing: boolean,
+  store: string | undefined,
+): Promise<Record<string, unknown>> {
   const from = await listener!.accept();
   const onward = await Deno.connect({ hostname: "127.0.0.1", port: to });
   onward.setNoDelay(true);
   const hash: Hash | undefined = hashing ? createHash("sha256") : undefined;
+  const path = store === undefined ? undefined : `${store}/forwarded-${crypto.randomUUID()}`;
+  const file = path === undefined
+    ? undefined
+    : await Deno.open(path, { write: true, createNew: true });
   const buf = new Uint8Array(RAW_CHUNK);
   let copied = 0;
   try {
@@ -71,13 +85,16 @@ async function forward(to: number, hashing: boolean): Promise<Record<string, unk
       if (n === null) break;
       const chunk = buf.subarray(0, n);
       hash?.update(chunk);
-      await writeAll(onward, chunk);
+      // The file and the socket take the chunk at the same time, as the server's upload does.
+      await Promise.all([writeAll(onward, chunk), file && writeAll(file, chunk)]);
       copied += n;
     }
     hash?.digest();
   } finally {
     from.close();
     onward.close();
+    file?.close();
+    if (path !== undefined) await Deno.remove(path);
   }
   return { bytes: copied };
 }
