@@ -1,26 +1,31 @@
 import assert from "node:assert/strict";
-import { LogQueue } from "../../lib/shared/log_queue.ts";
+import { type AsyncWriter, LogQueue } from "../../lib/shared/log_queue.ts";
+
+/** A writer whose writes wait until `open()` is called; what it wrote, as text. */
+function gatedWriter(): { writer: AsyncWriter; written: string[]; open: () => void } {
+  const written: string[] = [];
+  let open = () => {};
+  const gate = new Promise<void>((r) => open = r);
+  const writer = {
+    async write(p: Uint8Array) {
+      await gate;
+      written.push(new TextDecoder().decode(p));
+      return p.length;
+    },
+  };
+  return { writer, written, open: () => open() };
+}
 
 Deno.test({
   name: "LogQueue never waits for its writer: past its size it drops lines, then says how many",
   permissions: "none",
   fn: async () => {
-    const written: string[] = [];
-    let unblock = () => {};
-    let blocked = new Promise<void>((r) => unblock = r);
-    const writer = {
-      async write(p: Uint8Array) {
-        await blocked;
-        written.push(new TextDecoder().decode(p));
-        return p.length;
-      },
-    };
+    const { writer, written, open } = gatedWriter();
     const queue = new LogQueue(writer, { maxBytes: 100, now: () => 0 });
     for (let i = 0; i < 20; i++) queue.sink(`line ${i}`); // 7 or 8 bytes each: 13 fit in 100
     assert.equal(queue.dropped, 7);
-    unblock();
+    open();
     await queue.flush();
-    blocked = Promise.resolve();
     queue.sink("after");
     await queue.flush();
     const text = written.join("");
@@ -35,21 +40,12 @@ Deno.test({
   name: "LogQueue says how many lines it dropped once its writer catches up, with no line after",
   permissions: "none",
   fn: async () => {
-    const written: string[] = [];
-    let unblock = () => {};
-    const blocked = new Promise<void>((r) => unblock = r);
-    const writer = {
-      async write(p: Uint8Array) {
-        await blocked;
-        written.push(new TextDecoder().decode(p));
-        return p.length;
-      },
-    };
+    const { writer, written, open } = gatedWriter();
     const queue = new LogQueue(writer, { maxBytes: 100, now: () => 0 });
     for (let i = 0; i < 20; i++) queue.sink(`line ${i}`);
     assert.equal(queue.dropped, 7);
     // The log goes quiet: nothing more is queued, the reader comes back.
-    unblock();
+    open();
     await queue.flush();
     const text = written.join("");
     assert.ok(text.endsWith("line 12\n[00:00:00] 7 log lines dropped\n"), text);
