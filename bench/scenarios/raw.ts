@@ -9,7 +9,7 @@ import { CHUNK_SIZE } from "../../lib/shared/net/byte_conn.ts";
 import { processesCpuMs } from "../support/machine.ts";
 import { WorkerProcess } from "../support/worker_process.ts";
 import { rawStreamSha256 } from "../support/raw_stream.ts";
-import { warmPageCache } from "../support/page_cache.ts";
+import { warmPageCache } from "../support/warm_page_cache.ts";
 
 /** Result of {@linkcode measureRaw}. */
 export interface RawResult {
@@ -45,7 +45,10 @@ export interface RawResult {
    * and removed first: `warmPageCache`), so it compares with `relay_warm_mb_s`.
    */
   forward_stored_mb_s: number;
-  /** CPU time of the sender, the storing forwarder and the receiver per byte, in ns (the least). */
+  /**
+   * CPU time of the sender, the storing forwarder and the receiver per byte,
+   * in ns (the least of the runs; it includes removing the file at the end).
+   */
   forward_stored_cpu_ns_per_byte: number;
   /** CPU time of the sender and the hashing receiver per byte, in ns (the least of the runs). */
   hashed_cpu_ns_per_byte: number;

@@ -10,7 +10,7 @@ import { ServerProcess } from "../support/server_process.ts";
 import { WorkerProcess } from "../support/worker_process.ts";
 import { median } from "../support/stats.ts";
 import { processesCpuMs } from "../support/machine.ts";
-import { warmPageCache } from "../support/page_cache.ts";
+import { warmPageCache } from "../support/warm_page_cache.ts";
 import { mbPerS } from "./raw.ts";
 
 /** Sizes for {@linkcode measureRelay}. */
@@ -66,7 +66,7 @@ export interface RelayResult {
   relay_warm_mb_s: number;
   /** The same for three receivers. */
   relay3_warm_mb_s: number;
-  /** CPU time per byte of the warm one-receiver relay, as {@linkcode relay_cpu_ns_per_byte}. */
+  /** CPU time per byte of the warm one-receiver relay, as {@linkcode RelayResult.relay_cpu_ns_per_byte}. */
   relay_warm_cpu_ns_per_byte: number;
   /** The same for three receivers. */
   relay3_warm_cpu_ns_per_byte: number;

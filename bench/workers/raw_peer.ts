@@ -74,12 +74,11 @@ async function forward(
   onward.setNoDelay(true);
   const hash: Hash | undefined = hashing ? createHash("sha256") : undefined;
   const path = store === undefined ? undefined : `${store}/forwarded-${crypto.randomUUID()}`;
-  const file = path === undefined
-    ? undefined
-    : await Deno.open(path, { write: true, createNew: true });
+  let file: Deno.FsFile | undefined;
   const buf = new Uint8Array(RAW_CHUNK);
   let copied = 0;
   try {
+    if (path !== undefined) file = await Deno.open(path, { write: true, createNew: true });
     while (true) {
       const n = await from.read(buf);
       if (n === null) break;
@@ -93,8 +92,11 @@ async function forward(
   } finally {
     from.close();
     onward.close();
-    file?.close();
-    if (path !== undefined) await Deno.remove(path);
+    if (file) {
+      file.close();
+      // A file left behind goes with the runner's folder; an error here must not hide the copy's.
+      await Deno.remove(path!).catch(() => {});
+    }
   }
   return { bytes: copied };
 }

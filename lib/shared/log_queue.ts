@@ -72,6 +72,8 @@ export class LogQueue {
     const bytes = this.#encoder.encode(line + "\n");
     if (this.#failed || this.#bytes + bytes.length > this.#maxBytes) {
       this.#dropped++;
+      // A line too long for an empty queue is reported at once, not with the next one.
+      if (!this.#failed) this.#writing ??= this.#drain();
       return;
     }
     if (this.#dropped > 0) this.#noteDropped();

@@ -112,6 +112,12 @@ Deno.test({
       assert.equal(status.code, 0);
       assert.ok(Date.now() - started < 5000);
     } finally {
+      // A check that failed early leaves the server running: stop it, or this waits forever.
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // It has exited already.
+      }
       await child.status;
       await stdout.cancel();
       await stderr;

@@ -53,3 +53,17 @@ Deno.test({
     assert.equal(queue.queuedBytes, 0);
   },
 });
+
+Deno.test({
+  name: "LogQueue reports a line too long for its whole size at once, with nothing else queued",
+  permissions: "none",
+  fn: async () => {
+    const { writer, written, open } = gatedWriter();
+    open();
+    const queue = new LogQueue(writer, { maxBytes: 10, now: () => 0 });
+    queue.sink("x".repeat(20));
+    await queue.flush();
+    assert.equal(written.join(""), "[00:00:00] 1 log line dropped\n");
+    assert.equal(queue.dropped, 0);
+  },
+});

@@ -16,10 +16,9 @@ const WARM_UP_CHUNK = 1024 * 1024;
 
 /**
  * Writes `bytes` to a new file in `dir` and removes it, so that the page
- * cache's next `bytes` come from pages just touched; returns the ms it took.
+ * cache's next `bytes` come from pages just touched.
  */
-export async function warmPageCache(dir: string, bytes: number): Promise<number> {
-  const started = performance.now();
+export async function warmPageCache(dir: string, bytes: number): Promise<void> {
   const path = `${dir}/page-cache-warm-up-${crypto.randomUUID()}`;
   const chunk = new Uint8Array(WARM_UP_CHUNK).fill(1);
   const file = await Deno.open(path, { write: true, createNew: true });
@@ -32,5 +31,4 @@ export async function warmPageCache(dir: string, bytes: number): Promise<number>
     file.close();
     await Deno.remove(path);
   }
-  return performance.now() - started;
 }
