@@ -1,7 +1,11 @@
 /**
  * A log sink that never blocks: lines go to a bounded queue that one
  * asynchronous writer drains, so a reader that stops reading (a paused
- * terminal, a full pipe) stalls only the log, never the server.
+ * terminal, a full pipe) stalls only the log, never the server. The lines
+ * of a few milliseconds share one write: an asynchronous `Deno.stdout.write`
+ * costs ~30 µs of CPU (16 on the main thread) whatever its size, where a
+ * synchronous one costs ~1.5, so a write per line cost a busy server a few
+ * per cent of its event loop.
  *
  * @module
  */
@@ -21,7 +25,19 @@ export interface LogQueueOptions {
   maxBytes?: number;
   /** The clock, for the "dropped" line's time. @default Date.now */
   now?: () => number;
+  /**
+   * Milliseconds a line waits for others to share its write, when none is
+   * under way ({@linkcode DEFAULT_LOG_COALESCE_MS}); 0 writes at once.
+   */
+  coalesceMs?: number;
 }
+
+/**
+ * How long a line waits for others before the queue writes, by default:
+ * short enough that a person watching the log sees nothing late, long
+ * enough that 1,000 chat lines a second take ~100 writes, not 1,000.
+ */
+export const DEFAULT_LOG_COALESCE_MS = 10;
 
 /** Bytes of log lines that may wait for a slow reader, by default: 1 MiB. */
 export const DEFAULT_LOG_QUEUE_BYTES = 1024 * 1024;
@@ -43,6 +59,7 @@ export class LogQueue {
   #writer: AsyncWriter;
   #maxBytes: number;
   #now: () => number;
+  #coalesceMs: number;
   #encoder = new TextEncoder();
   #lines: Uint8Array[] = [];
   #bytes = 0;
@@ -55,6 +72,7 @@ export class LogQueue {
     this.#writer = writer;
     this.#maxBytes = options.maxBytes ?? DEFAULT_LOG_QUEUE_BYTES;
     this.#now = options.now ?? Date.now;
+    this.#coalesceMs = options.coalesceMs ?? DEFAULT_LOG_COALESCE_MS;
   }
 
   /** Lines dropped since the last "dropped" line went out. */
@@ -101,6 +119,7 @@ export class LogQueue {
 
   async #drain(): Promise<void> {
     try {
+      if (this.#coalesceMs > 0) await new Promise((r) => setTimeout(r, this.#coalesceMs));
       while (true) {
         // A batch was written: there is room again to say what was dropped meanwhile.
         if (this.#dropped > 0) this.#noteDropped();

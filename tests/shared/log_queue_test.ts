@@ -67,3 +67,33 @@ Deno.test({
     assert.equal(queue.dropped, 0);
   },
 });
+
+Deno.test({
+  name: "LogQueue writes the lines of a few milliseconds at once, not a write per line",
+  permissions: "none",
+  fn: async () => {
+    const writes: string[] = [];
+    const writer = {
+      write(p: Uint8Array) {
+        writes.push(new TextDecoder().decode(p));
+        return Promise.resolve(p.length);
+      },
+    };
+    const queue = new LogQueue(writer, { coalesceMs: 50 });
+    queue.sink("first");
+    // Lines from later turns of the event loop, within the coalescing time.
+    await Promise.resolve();
+    queue.sink("second");
+    await new Promise((r) => setTimeout(r, 0));
+    queue.sink("third");
+    await queue.flush();
+    assert.deepEqual(writes, ["first\nsecond\nthird\n"]);
+    // With no coalescing, the first line goes out alone, the rest with the next write.
+    const eager = new LogQueue(writer, { coalesceMs: 0 });
+    writes.length = 0;
+    eager.sink("a");
+    eager.sink("b");
+    await eager.flush();
+    assert.deepEqual(writes, ["a\n", "b\n"]);
+  },
+});
