@@ -75,6 +75,13 @@ export async function receiveAttachment(
   );
   // Closes the transfer, telling its receivers (if any are left) why.
   const discard = (why: string) => outbox.discard(transfer, why);
+  // However the stream ended (cut short, timed out, reset), the receivers hear how much came.
+  const brokeOff = () =>
+    discard(
+      `${sender}'s upload of ${name} broke off after ${
+        formatBytes(size - peer.reader.payloadLeft)
+      } of ${formatBytes(size)}.`,
+    );
   let stored;
   try {
     const chunks = untilAborted(peer.reader.payloadChunks(), context.stopping);
@@ -91,15 +98,11 @@ export async function receiveAttachment(
       throw error;
     }
     if (error instanceof ProtocolError) {
-      discard(
-        `${sender}'s upload of ${name} broke off after ${
-          formatBytes(size - peer.reader.payloadLeft)
-        } of ${formatBytes(size)}.`,
-      );
+      brokeOff();
       throw error;
     }
     await peer.reader.skipPayload().catch((skip) => {
-      discard(`${sender}'s upload of ${name} broke off.`);
+      brokeOff();
       throw skip;
     });
     if (error instanceof FileCheckError) {

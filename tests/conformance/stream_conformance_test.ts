@@ -156,6 +156,39 @@ Deno.test("§Attachments as they arrive: an upload cut off mid-payload is DISCAR
   }
 });
 
+Deno.test("§Attachments as they arrive: an uploader dropped mid-upload for not reading is DISCARDed, saying how much arrived", async () => {
+  // Fire uploads part of a file and never reads; Cool's long lines fill Fire's queue until the
+  // server drops Fire, closing its connection under the upload's pending read.
+  await using server = await startServer({ rateLimit: false, maxQueueBytes: 256 * 1024 });
+  await using fun = await joined(server.port, "Fun", STREAM);
+  await using cool = await joined(server.port, "Cool");
+  const fire = await joined(server.port, "Fire");
+  try {
+    const bytes = randomBytes(1024 * 1024);
+    await fire.send(await uploadHeader("dropped.bin", bytes));
+    await fire.send(bytes.subarray(0, 300_000));
+    const big = "z".repeat(60_000);
+    let discard: ReadFrame | undefined;
+    for (let i = 0; i < 400 && !discard; i++) {
+      await cool.send({ payload: `${i} ${big}` });
+      for (;;) {
+        const frame = await fun.frame();
+        if (frame.flags === (F.STREAM | F.ERROR)) discard = frame;
+        if (discard || (frame.flags === 0 && frame.text.startsWith(`${i} `))) break;
+      }
+    }
+    assert.ok(discard, "Fire was never dropped");
+    assert.equal(discard.code, 16);
+    assert.match(
+      discard.text,
+      /^Fire's upload of dropped\.bin broke off after [\d.]+ KiB of 1\.0 MiB\.$/,
+    );
+    assert.deepEqual([...Deno.readDirSync(server.downloads)], [], "nothing in downloads/");
+  } finally {
+    await fire[Symbol.asyncDispose]();
+  }
+});
+
 Deno.test("§Attachments as they arrive: an upload whose digest does not match is DISCARDed", async () => {
   await using server = await startServer();
   await using fun = await joined(server.port, "Fun", STREAM);
