@@ -146,34 +146,39 @@ async function main(args: string[]): Promise<number> {
     maxBytes: parseCount("--log-queue", values["log-queue"], { min: 1024 }),
   });
   const logger = new Logger(logQueue.sink);
-  listenAddress = `${values.host}:${values.port}`;
-  // Listen first: a busy port must not cost the history a file or a rename.
-  const listener = Deno.listen({ hostname: settings.hostname!, port: settings.port! });
-  const dataDir = values["data-dir"];
-  if (dataDir !== ".") await Deno.mkdir(dataDir, { recursive: true });
-  const historyPath = join(dataDir, HISTORY_FILE);
-  const archived = values.fresh
-    ? await archiveHistory(historyPath, join(dataDir, ARCHIVE_DIR))
-    : null;
-  using history = SqliteHistory.open(historyPath, {
-    sync: values.fsync ? "full" : "normal",
-    // One commit per turn of the event loop under load, not one per line.
-    groupCommits: true,
-  });
-  logger.info(historyLine(history, archived));
-  // Listen for signals before announcing the port, so a stop right after it is clean too.
-  const stop = Promise.withResolvers<string>();
-  const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
-  for (const signal of signals) Deno.addSignalListener(signal, () => stop.resolve(signal));
-  const server = await serve({ ...settings, history, logger, listener });
-  const signal = await stop.promise;
-  logger.info(`Received ${signal}; shutting down`);
-  await server.close();
-  history.close();
-  logger.info(`History closed: ${history.path}`);
-  // The last lines, if stdout takes them soon; a stdout nobody reads must not hold the exit.
-  await sleep(1000, logQueue.flush());
-  return 0;
+  // Whatever happens below, the lines logged so far go out: they wait up to 10 ms to share a
+  // write, and a start that fails exits (runMain) right after logging, e.g., that the old
+  // history was archived. A stdout nobody reads must not hold the exit: a second at most.
+  try {
+    listenAddress = `${values.host}:${values.port}`;
+    // Listen first: a busy port must not cost the history a file or a rename.
+    const listener = Deno.listen({ hostname: settings.hostname!, port: settings.port! });
+    const dataDir = values["data-dir"];
+    if (dataDir !== ".") await Deno.mkdir(dataDir, { recursive: true });
+    const historyPath = join(dataDir, HISTORY_FILE);
+    const archived = values.fresh
+      ? await archiveHistory(historyPath, join(dataDir, ARCHIVE_DIR))
+      : null;
+    using history = SqliteHistory.open(historyPath, {
+      sync: values.fsync ? "full" : "normal",
+      // One commit per turn of the event loop under load, not one per line.
+      groupCommits: true,
+    });
+    logger.info(historyLine(history, archived));
+    // Listen for signals before announcing the port, so a stop right after it is clean too.
+    const stop = Promise.withResolvers<string>();
+    const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
+    for (const signal of signals) Deno.addSignalListener(signal, () => stop.resolve(signal));
+    const server = await serve({ ...settings, history, logger, listener });
+    const signal = await stop.promise;
+    logger.info(`Received ${signal}; shutting down`);
+    await server.close();
+    history.close();
+    logger.info(`History closed: ${history.path}`);
+    return 0;
+  } finally {
+    await sleep(1000, logQueue.flush());
+  }
 }
 
 if (import.meta.main) {

@@ -162,3 +162,38 @@ Deno.test("server --fresh starts with an empty history and keeps the old one und
     await Deno.remove(cwd, { recursive: true });
   }
 });
+
+Deno.test({
+  name: "a start that fails after --fresh archived the history still says where the old one went",
+  ignore: Deno.build.os === "windows",
+  async fn() {
+    const cwd = await Deno.makeTempDir();
+    try {
+      {
+        const { server, port } = await startServerProcess(cwd);
+        await using _server = server;
+        await using cool = await TestClient.join(port, "Cool");
+        cool.say("Hi");
+        await cool.nextText("Hi");
+      }
+      // downloads/ cannot be made: the start fails after the archive, right after logging it.
+      await Deno.remove(`${cwd}/downloads`, { recursive: true });
+      await Deno.writeTextFile(`${cwd}/downloads`, "not a folder\n");
+      await using fresh = ProgramProcess.start(
+        denoLauncher("server"),
+        ["--host", "127.0.0.1", "--port", "0", "--fresh"],
+        { cwd },
+      );
+      const status = await fresh.exited();
+      assert.equal(status.code, 1, fresh.stderr);
+      const [, archived] = fresh.stdout.match(
+        /History: chatroom\.db starts empty \(--fresh\); the old one is (history-archive\/chatroom-[\dT-]+\.db)/,
+      ) ?? [];
+      assert.ok(archived, `stdout does not say where the old history went:\n${fresh.stdout}`);
+      assert.ok((await Deno.stat(`${cwd}/${archived}`)).isFile);
+      assert.match(fresh.stderr, /downloads/);
+    } finally {
+      await Deno.remove(cwd, { recursive: true });
+    }
+  },
+});

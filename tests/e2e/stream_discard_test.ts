@@ -46,7 +46,7 @@ Deno.test("a receiving terminal client prints why a broken upload was discarded,
     // read all 300,000 bytes by then, and says how many it got (at most 293 KiB).
     await fire[Symbol.asyncDispose]();
     const why = await fun.waitFor(
-      /\[\d\d:\d\d:\d\d\] Fire: \[attachment cut\.bin discarded: Fire's upload of cut\.bin broke off after ([\d.]+) (B|KiB) of 1\.0 MiB\.\]\n/,
+      /\[\d\d:\d\d:\d\d\] Fire: \[attachment cut\.bin discarded: Fire's upload of cut\.bin broke off after ([\d.]+) (bytes|KiB) of 1\.0 MiB\.\]\n/,
     );
     const got = Number(why[1]) * (why[2] === "KiB" ? 1024 : 1);
     assert.ok(got <= 293 * 1024, `the server says ${why[1]} ${why[2]} came, more than was sent`);

@@ -178,7 +178,7 @@ Deno.test("tshark shows a transfer's BEGIN, DATA, END and DISCARD (code 16) as t
   // codes comma-separated, in the same order ("STREAM_DATA,STREAM_DISCARD\t0,16").
   const pairs = kinds.trim().split("\n").flatMap((line) => {
     const [names, codes] = line.split("\t");
-    const codeList = codes.split(",");
+    const codeList = (codes ?? "").split(",");
     return names.split(",").map((name, i) => `${name} ${codeList[i]}`);
   });
   assert.ok(pairs.includes("STREAM_BEGIN 0"), kinds);
