@@ -18,6 +18,14 @@ async function startServerProcess(cwd: string, port = 0) {
   return { server, port: Number(listenPort) };
 }
 
+/** Cool joins the server on `port` and says Hi; Cool, once the line is back. */
+async function coolSaysHi(port: number): Promise<TestClient> {
+  const cool = await TestClient.join(port, "Cool");
+  cool.say("Hi");
+  await cool.nextText("Hi");
+  return cool;
+}
+
 Deno.test({
   name: "server reports what it does, and stops cleanly on SIGTERM",
   // Windows has no SIGTERM to catch: killing the process there ends it at once.
@@ -27,9 +35,7 @@ Deno.test({
     try {
       const { server, port } = await startServerProcess(cwd);
       await using _server = server;
-      await using cool = await TestClient.join(port, "Cool");
-      cool.say("Hi");
-      await cool.nextText("Hi");
+      await using cool = await coolSaysHi(port);
       await using sad = await TestClient.connect(port);
       sad.send({ flags: FLAG.JOIN_REQUEST, username: "cool" });
       await sad.next((f) => f.flags === FLAG.JOIN_REJECT);
@@ -165,16 +171,13 @@ Deno.test("server --fresh starts with an empty history and keeps the old one und
 
 Deno.test({
   name: "a start that fails after --fresh archived the history still says where the old one went",
-  ignore: Deno.build.os === "windows",
   async fn() {
     const cwd = await Deno.makeTempDir();
     try {
       {
         const { server, port } = await startServerProcess(cwd);
         await using _server = server;
-        await using cool = await TestClient.join(port, "Cool");
-        cool.say("Hi");
-        await cool.nextText("Hi");
+        await using _cool = await coolSaysHi(port);
       }
       // downloads/ cannot be made: the start fails after the archive, right after logging it.
       await Deno.remove(`${cwd}/downloads`, { recursive: true });
