@@ -109,8 +109,11 @@ export async function measureRaw(bytes: number, runs: number): Promise<RawResult
     for (const path of PATHS) {
       // Its file takes pages just touched, as the warm relay's does (see warmPageCache).
       if (path.forwardStore) await warmPageCache(store, bytes);
-      const cpuBefore = processesCpuMs([sender.pid, receiver.pid]);
-      const allCpuBefore = processesCpuMs([sender.pid, forwarder.pid, receiver.pid]);
+      // The CPU figures: the hashed path's two processes, the storing path's three.
+      const cpuPids = path.forwardStore
+        ? [sender.pid, forwarder.pid, receiver.pid]
+        : [sender.pid, receiver.pid];
+      const cpuBefore = processesCpuMs(cpuPids);
       await receiver.send("receive", { bytes, hash: path.receiverHash });
       if (path.forward) {
         await forwarder.send("forward", {
@@ -138,14 +141,9 @@ export async function measureRaw(bytes: number, runs: number): Promise<RawResult
         );
       }
       (results[path.name] ??= []).push(mbPerS(bytes, Number(received.endMs) - Number(startMs)));
-      if (path.name === "hashed") {
-        const cpuMs = processesCpuMs([sender.pid, receiver.pid]) - cpuBefore;
-        hashedCpu.push((cpuMs * 1e6) / bytes);
-      }
-      if (path.name === "forward_stored") {
-        const cpuMs = processesCpuMs([sender.pid, forwarder.pid, receiver.pid]) - allCpuBefore;
-        storedCpu.push((cpuMs * 1e6) / bytes);
-      }
+      const cpuNsPerByte = () => ((processesCpuMs(cpuPids) - cpuBefore) * 1e6) / bytes;
+      if (path.name === "hashed") hashedCpu.push(cpuNsPerByte());
+      if (path.name === "forward_stored") storedCpu.push(cpuNsPerByte());
     }
   }
   return {

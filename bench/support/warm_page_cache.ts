@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { writeAll } from "../../lib/shared/net/byte_conn.ts";
 
 const WARM_UP_CHUNK = 1024 * 1024;
 
@@ -24,8 +25,7 @@ export async function warmPageCache(dir: string, bytes: number): Promise<void> {
   const file = await Deno.open(path, { write: true, createNew: true });
   try {
     for (let at = 0; at < bytes; at += chunk.length) {
-      const part = chunk.subarray(0, Math.min(chunk.length, bytes - at));
-      for (let done = 0; done < part.length;) done += await file.write(part.subarray(done));
+      await writeAll(file, chunk.subarray(0, Math.min(chunk.length, bytes - at)));
     }
   } finally {
     file.close();

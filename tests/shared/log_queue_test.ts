@@ -72,13 +72,8 @@ Deno.test({
   name: "LogQueue writes the lines of a few milliseconds at once, not a write per line",
   permissions: "none",
   fn: async () => {
-    const writes: string[] = [];
-    const writer = {
-      write(p: Uint8Array) {
-        writes.push(new TextDecoder().decode(p));
-        return Promise.resolve(p.length);
-      },
-    };
+    const { writer, written: writes, open } = gatedWriter();
+    open();
     const queue = new LogQueue(writer, { coalesceMs: 50 });
     queue.sink("first");
     // Lines from later turns of the event loop, within the coalescing time.
