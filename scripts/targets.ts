@@ -27,7 +27,7 @@ export type Program = typeof PROGRAMS[number];
 export const PERMISSIONS: Readonly<Record<Program, readonly string[]>> = {
   server: [
     "--allow-net",
-    "--allow-read=downloads,chatroom.db,history-archive",
+    "--allow-read=downloads,chatroom.db,chatroom.db-wal,history-archive",
     "--allow-write=downloads,chatroom.db,history-archive",
   ],
   client: ["--allow-net", "--allow-read", "--allow-write=downloads", "--allow-run"],

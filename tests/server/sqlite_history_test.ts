@@ -8,6 +8,7 @@ import {
 import {
   BLOCK_SEQS,
   CHECKPOINT_MAX_COMMITS,
+  CHECKPOINT_MIN_COMMITS,
   HISTORY_FILE,
   SqliteHistory,
 } from "../../lib/server/history/sqlite_history.ts";
@@ -105,6 +106,75 @@ Deno.test("SqliteHistory checkpoints its WAL within a bounded number of commits,
   using store = SqliteHistory.open(tmp.path);
   assert.equal(store.count(), count);
   assert.equal(store.list(1)[0].text, `line ${count - 1} ${"x".repeat(60)}`);
+});
+
+/** Resolves once `done()` holds, checking after each turn of the event loop; fails after 10 s. */
+async function until(done: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+}
+
+Deno.test("SqliteHistory flushes its WAL off the event loop before a due checkpoint, then checkpoints all of it", async () => {
+  await using tmp = await tempDb();
+  const walBytes = () => Deno.statSync(`${tmp.path}-wal`).size;
+  {
+    await using store = SqliteHistory.open(tmp.path, { checkpointIntervalMs: 0 });
+    for (let i = 1; i < CHECKPOINT_MIN_COMMITS; i++) store.append(chat(`line ${i}`));
+    assert.equal(store.checkpoints, 0);
+    store.append(chat(`line ${CHECKPOINT_MIN_COMMITS}`));
+    assert.equal(store.checkpoints, 0, "due, but the append did not wait for the disk");
+    await until(() => store.checkpoints === 1, "the checkpoint ran");
+    // Every frame was copied into the file: the next commit starts the WAL over.
+    const before = walBytes();
+    store.append(chat("after"));
+    assert.equal(walBytes(), before, "the WAL started over instead of growing");
+    assert.equal(store.checkpoints, 1);
+  }
+  using store = SqliteHistory.open(tmp.path);
+  assert.equal(store.count(), CHECKPOINT_MIN_COMMITS + 1);
+  assert.equal(store.list(1)[0].text, "after");
+});
+
+Deno.test("SqliteHistory not permitted to read its WAL checkpoints all the same, at once", async () => {
+  await using tmp = await tempDb();
+  const module = new URL("../../lib/server/history/sqlite_history.ts", import.meta.url).href;
+  const script = `${tmp.path}.check.ts`;
+  await Deno.writeTextFile(
+    script,
+    `import { SqliteHistory } from ${JSON.stringify(module)};
+const store = SqliteHistory.open(Deno.args[0], { checkpointIntervalMs: 0 });
+const seen = [];
+for (let i = 0; i < ${CHECKPOINT_MIN_COMMITS}; i++) {
+  store.append({ kind: "chat", timestamp: 1, username: "Cool", text: "line " + i });
+  seen.push(store.checkpoints);
+}
+store.close();
+console.log(JSON.stringify(seen));
+`,
+  );
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--quiet",
+      `--config=${new URL("../../deno.json", import.meta.url).pathname}`,
+      `--allow-read=${tmp.path}`,
+      `--allow-write=${tmp.path}`,
+      script,
+      tmp.path,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(output.stderr);
+  assert.equal(output.code, 0, stderr);
+  const seen: number[] = JSON.parse(new TextDecoder().decode(output.stdout));
+  // The 50th commit checkpointed before its append returned.
+  assert.deepEqual(seen.indexOf(1), CHECKPOINT_MIN_COMMITS - 1);
+  using store = SqliteHistory.open(tmp.path);
+  assert.equal(store.count(), CHECKPOINT_MIN_COMMITS);
 });
 
 Deno.test("SqliteHistory.list(limit) returns the last entries, oldest first", async () => {

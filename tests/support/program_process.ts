@@ -22,7 +22,7 @@ const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const PERMISSIONS = {
   server: [
     "--allow-net",
-    "--allow-read=downloads,chatroom.db,history-archive",
+    "--allow-read=downloads,chatroom.db,chatroom.db-wal,history-archive",
     "--allow-write=downloads,chatroom.db,history-archive",
   ],
   client: ["--allow-net", "--allow-read", "--allow-write=downloads"],
