@@ -46,7 +46,7 @@ async function startServerProcess(
 ): Promise<{ server: ProgramProcess; port: number; dir: string } & AsyncDisposable> {
   const dir = await Deno.makeTempDir({ prefix: "chatroom-budget-" });
   {
-    using history = SqliteHistory.open(`${dir}/chatroom.db`);
+    await using history = SqliteHistory.open(`${dir}/chatroom.db`);
     for (let i = 0; i < lines; i++) {
       history.append({
         kind: "chat",

@@ -216,7 +216,7 @@ Deno.test({
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "chatroom-soak-" });
     {
-      using history = SqliteHistory.open(`${dir}/chatroom.db`);
+      await using history = SqliteHistory.open(`${dir}/chatroom.db`);
       for (let i = 0; i < HISTORY_LINES; i++) {
         history.append({
           kind: "chat",

@@ -27,7 +27,7 @@ async function withDb(check: (path: string) => void | Promise<void>): Promise<vo
 
 Deno.test("groupCommits: a turn's chat lines are committed together at its end, and another kind of entry commits them first", async () => {
   await withDb(async (path) => {
-    using store = SqliteHistory.open(path, { groupCommits: true });
+    await using store = SqliteHistory.open(path, { groupCommits: true });
     const ends: GroupEnd[] = [];
     store.onGroupEnd((end) => ends.push(end));
     assert.equal(store.uncommitted, false);
@@ -52,20 +52,20 @@ Deno.test("groupCommits: a turn's chat lines are committed together at its end, 
 });
 
 Deno.test("groupCommits: close() commits the group under way", async () => {
-  await withDb((path) => {
+  await withDb(async (path) => {
     {
-      using store = SqliteHistory.open(path, { groupCommits: true });
+      await using store = SqliteHistory.open(path, { groupCommits: true });
       store.append(chat("kept"));
       assert.equal(store.uncommitted, true);
     }
-    using reopened = SqliteHistory.open(path);
+    await using reopened = SqliteHistory.open(path);
     assert.deepEqual(reopened.list().map((e) => e.text), ["kept"]);
   });
 });
 
 Deno.test("groupCommits on a full disk: a group is committed or reported lost, and what the store counts is what it holds", async () => {
   await withDb(async (path) => {
-    using store = SqliteHistory.open(path, { groupCommits: true, maxPageCount: 12 });
+    await using store = SqliteHistory.open(path, { groupCommits: true, maxPageCount: 12 });
     const accepted = new Map<number, string>();
     let groupsLost = 0;
     // A lost group's seqs are given out again, maybe in the same turn: forget them at once.
@@ -105,7 +105,7 @@ Deno.test("groupCommits on a full disk: a group is committed or reported lost, a
 
 Deno.test("the server sends a chat line only once it is committed, and what came after it after it", async () => {
   await withDb(async (path) => {
-    using history = SqliteHistory.open(path, { groupCommits: true });
+    await using history = SqliteHistory.open(path, { groupCommits: true });
     await using srv = await startServer({ history, rateLimit: false });
     await using cool = await TestClient.join(srv.port, "Cool");
     await using fun = await TestClient.join(srv.port, "Fun");
@@ -129,8 +129,8 @@ Deno.test("the server sends a chat line only once it is committed, and what came
 });
 
 Deno.test("groupCommits: tail() ends the group under way before it says where the entries are", async () => {
-  await withDb((path) => {
-    using store = SqliteHistory.open(path, { groupCommits: true });
+  await withDb(async (path) => {
+    await using store = SqliteHistory.open(path, { groupCommits: true });
     const ends: GroupEnd[] = [];
     store.onGroupEnd((end) => ends.push(end));
     store.append(chat("one"));

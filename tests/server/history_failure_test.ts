@@ -131,7 +131,7 @@ Deno.test("a full disk: what cannot be stored is refused to its sender only; not
   try {
     const echoed: string[] = [];
     {
-      using history = SqliteHistory.open(`${dir}/chatroom.db`, { maxPageCount: 12 });
+      await using history = SqliteHistory.open(`${dir}/chatroom.db`, { maxPageCount: 12 });
       await using srv = await startServer({ history, rateLimit: false });
       await using cool = await TestClient.join(srv.port, "Cool");
       await using fun = await TestClient.join(srv.port, "Fun");
@@ -164,7 +164,7 @@ Deno.test("a full disk: what cannot be stored is refused to its sender only; not
       assert.equal(quitError.code, CODE.SERVER_ERROR);
       assert.equal(srv.server.room.members.length, 1, "Fun's seat is free all the same");
     }
-    using reopened = SqliteHistory.open(`${dir}/chatroom.db`);
+    await using reopened = SqliteHistory.open(`${dir}/chatroom.db`);
     const stored = reopened.list().filter((e) => e.kind === "chat").map((e) => e.text);
     assert.deepEqual(stored.slice(0, echoed.length), echoed);
   } finally {
@@ -178,7 +178,7 @@ Deno.test("a full disk with grouped commits: each line is echoed or refused, the
     const echoed: string[] = [];
     let refused = 0;
     {
-      using history = SqliteHistory.open(`${dir}/chatroom.db`, {
+      await using history = SqliteHistory.open(`${dir}/chatroom.db`, {
         maxPageCount: 12,
         groupCommits: true,
       });
@@ -211,7 +211,7 @@ Deno.test("a full disk with grouped commits: each line is echoed or refused, the
       assert.deepEqual(funSaw.filter((t) => t !== "marker"), echoed, "Fun got exactly the echoed");
       assert.ok(!fun.frames.some((f) => hasFlag(f, FLAG.ERROR)));
     }
-    using reopened = SqliteHistory.open(`${dir}/chatroom.db`);
+    await using reopened = SqliteHistory.open(`${dir}/chatroom.db`);
     const stored = reopened.list().filter((e) => e.kind === "chat").map((e) => e.text);
     assert.deepEqual(stored.filter((t) => t !== "marker"), echoed, "stored: exactly the echoed");
   } finally {

@@ -25,7 +25,7 @@ async function bothStores(
   await t.step("SqliteHistory", async () => {
     const dir = await Deno.makeTempDir({ prefix: "chatroom-page-" });
     try {
-      using store = SqliteHistory.open(`${dir}/chatroom.db`);
+      await using store = SqliteHistory.open(`${dir}/chatroom.db`);
       check(fill(store));
     } finally {
       await Deno.remove(dir, { recursive: true });

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
+import { fileURLToPath } from "node:url";
+import { PtyTerminal } from "../support/pty_terminal.ts";
 import {
   type HistoryEntry,
   HistoryError,
@@ -31,7 +33,7 @@ const chat = (text: string, timestamp = 1_700_000_000_000): NewEntry => ({
 Deno.test("SqliteHistory keeps entries in order, numbered from 1, across reopening", async () => {
   await using tmp = await tempDb();
   {
-    using store = SqliteHistory.open(tmp.path);
+    await using store = SqliteHistory.open(tmp.path);
     assert.equal(store.count(), 0);
     assert.equal(store.append(chat("Hi", 1000)).seq, 1);
     store.append({ kind: "join", timestamp: 2000, username: "Fun", text: "Fun joined." });
@@ -44,7 +46,7 @@ Deno.test("SqliteHistory keeps entries in order, numbered from 1, across reopeni
       attachment: { filename: "a.txt", storedName: "a (2).txt", size: 5, sha256 },
     });
   }
-  using store = SqliteHistory.open(tmp.path);
+  await using store = SqliteHistory.open(tmp.path);
   const entries = store.list();
   assert.deepEqual(entries.map((e) => [e.seq, e.kind, e.timestamp, e.username, e.text]), [
     [1, "chat", 1000, "Cool", "Hi"],
@@ -64,7 +66,7 @@ Deno.test("SqliteHistory keeps entries in order, numbered from 1, across reopeni
 Deno.test("SqliteHistory.tail() and count() follow every append, and count a file with a gap as it is", async () => {
   await using tmp = await tempDb();
   {
-    using store = SqliteHistory.open(tmp.path);
+    await using store = SqliteHistory.open(tmp.path);
     assert.deepEqual(store.tail(), { fromSeq: 1, toSeq: 0, count: 0 });
     store.append(chat("one"));
     assert.deepEqual(store.tail(), { fromSeq: 1, toSeq: 1, count: 1 });
@@ -79,7 +81,7 @@ Deno.test("SqliteHistory.tail() and count() follow every append, and count a fil
     db.exec("DELETE FROM history WHERE seq = 2");
     db.close();
   }
-  using store = SqliteHistory.open(tmp.path);
+  await using store = SqliteHistory.open(tmp.path);
   assert.deepEqual(store.tail(), { fromSeq: 1, toSeq: 5, count: 4 });
   assert.equal(store.count(), 4);
   assert.equal(store.append(chat("six")).seq, 6);
@@ -93,7 +95,7 @@ Deno.test("SqliteHistory checkpoints its WAL within a bounded number of commits,
   const walPages = () => Deno.statSync(`${tmp.path}-wal`).size / (4096 + 24);
   const count = CHECKPOINT_MAX_COMMITS * 10;
   {
-    using store = SqliteHistory.open(tmp.path);
+    await using store = SqliteHistory.open(tmp.path);
     let most = 0;
     for (let i = 0; i < count; i++) {
       store.append(chat(`line ${i} ${"x".repeat(60)}`));
@@ -103,7 +105,7 @@ Deno.test("SqliteHistory checkpoints its WAL within a bounded number of commits,
     assert.ok(most < CHECKPOINT_MAX_COMMITS * 3, `the WAL grew to ${most.toFixed(0)} pages`);
     assert.ok(walPages() < CHECKPOINT_MAX_COMMITS * 3);
   }
-  using store = SqliteHistory.open(tmp.path);
+  await using store = SqliteHistory.open(tmp.path);
   assert.equal(store.count(), count);
   assert.equal(store.list(1)[0].text, `line ${count - 1} ${"x".repeat(60)}`);
 });
@@ -133,53 +135,61 @@ Deno.test("SqliteHistory flushes its WAL off the event loop before a due checkpo
     assert.equal(walBytes(), before, "the WAL started over instead of growing");
     assert.equal(store.checkpoints, 1);
   }
-  using store = SqliteHistory.open(tmp.path);
+  await using store = SqliteHistory.open(tmp.path);
   assert.equal(store.count(), CHECKPOINT_MIN_COMMITS + 1);
   assert.equal(store.list(1)[0].text, "after");
 });
 
-Deno.test("SqliteHistory not permitted to read its WAL checkpoints all the same, at once", async () => {
+Deno.test("SqliteHistory not permitted to read its WAL neither asks nor waits: it checkpoints at once", async () => {
   await using tmp = await tempDb();
   const module = new URL("../../lib/server/history/sqlite_history.ts", import.meta.url).href;
   const script = `${tmp.path}.check.ts`;
   await Deno.writeTextFile(
     script,
     `import { SqliteHistory } from ${JSON.stringify(module)};
+// Started once the terminal is surely showing what it prints.
+console.log("ready");
+await Deno.stdin.read(new Uint8Array(16));
 const store = SqliteHistory.open(Deno.args[0], { checkpointIntervalMs: 0 });
-const seen = [];
-for (let i = 0; i < ${CHECKPOINT_MIN_COMMITS}; i++) {
+let at = 0;
+for (let i = 1; i <= ${CHECKPOINT_MIN_COMMITS}; i++) {
   store.append({ kind: "chat", timestamp: 1, username: "Cool", text: "line " + i });
-  seen.push(store.checkpoints);
+  if (!at && store.checkpoints === 1) at = i;
 }
 store.close();
-console.log(JSON.stringify(seen));
+console.log("checkpointed at commit " + at);
 `,
   );
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--quiet",
-      `--config=${new URL("../../deno.json", import.meta.url).pathname}`,
-      `--allow-read=${tmp.path}`,
-      `--allow-write=${tmp.path}`,
-      script,
-      tmp.path,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stderr = new TextDecoder().decode(output.stderr);
-  assert.equal(output.code, 0, stderr);
-  const seen: number[] = JSON.parse(new TextDecoder().decode(output.stdout));
-  // The 50th commit checkpointed before its append returned.
-  assert.deepEqual(seen.indexOf(1), CHECKPOINT_MIN_COMMITS - 1);
-  using store = SqliteHistory.open(tmp.path);
+  // In a terminal, where `deno run` would prompt for a permission asked for and wait.
+  await using term = await PtyTerminal.start(
+    {
+      command: Deno.execPath(),
+      args: [
+        "run",
+        "--quiet",
+        `--config=${fileURLToPath(new URL("../../deno.json", import.meta.url))}`,
+        `--allow-read=${tmp.path}`,
+        `--allow-write=${tmp.path}`,
+        script,
+      ],
+    },
+    [tmp.path],
+    { cwd: Deno.cwd(), columns: 200 },
+  );
+  await term.waitForScreen("ready");
+  await term.keys("Enter");
+  const screen = await term.waitForScreen(/checkpointed at commit \d+/);
+  assert.equal(await term.exited(), 0, await term.text());
+  assert.doesNotMatch(screen, /requests read access/);
+  // The last commit checkpointed before its append returned.
+  assert.match(screen, new RegExp(`checkpointed at commit ${CHECKPOINT_MIN_COMMITS}\\b`));
+  await using store = SqliteHistory.open(tmp.path);
   assert.equal(store.count(), CHECKPOINT_MIN_COMMITS);
 });
 
 Deno.test("SqliteHistory.list(limit) returns the last entries, oldest first", async () => {
   await using tmp = await tempDb();
-  using store = SqliteHistory.open(tmp.path);
+  await using store = SqliteHistory.open(tmp.path);
   for (let i = 1; i <= 5; i++) store.append(chat(`m${i}`, i));
   assert.deepEqual(store.list(2).map((e) => e.text), ["m4", "m5"]);
   assert.deepEqual(store.list(0), []);
@@ -188,7 +198,7 @@ Deno.test("SqliteHistory.list(limit) returns the last entries, oldest first", as
 
 Deno.test("SqliteHistory keeps text byte for byte, control characters included", async () => {
   await using tmp = await tempDb();
-  using store = SqliteHistory.open(tmp.path);
+  await using store = SqliteHistory.open(tmp.path);
   const nasty = "\x1b[2J\u009b\u202e\u0000'; DROP TABLE history; --";
   store.append(chat(nasty));
   store.append({
@@ -218,7 +228,7 @@ Deno.test("SqliteHistory keeps text byte for byte, control characters included",
 
 Deno.test("SqliteHistory.page() reads what list() reads: NULs, non-ASCII, every kind and attachments alike", async () => {
   await using tmp = await tempDb();
-  using store = SqliteHistory.open(tmp.path);
+  await using store = SqliteHistory.open(tmp.path);
   const attachment = (username: string, filename: string, size: number) => ({
     kind: "attachment" as const,
     timestamp: size,
@@ -274,7 +284,7 @@ Deno.test("SqliteHistory.page() ends pages at blocks of seqs, crosses gaps, and 
     }
   };
   {
-    using store = SqliteHistory.open(tmp.path);
+    await using store = SqliteHistory.open(tmp.path);
     for (let i = 1; i <= 5000; i++) store.append(chat(`line ${i}`));
   }
   {
@@ -283,7 +293,7 @@ Deno.test("SqliteHistory.page() ends pages at blocks of seqs, crosses gaps, and 
     db.exec("DELETE FROM history WHERE seq BETWEEN 1030 AND 4000");
     db.close();
   }
-  using store = SqliteHistory.open(tmp.path);
+  await using store = SqliteHistory.open(tmp.path);
   assert.equal(store.page(0, 1024).length, BLOCK_SEQS);
   assert.deepEqual(
     store.page(1000, 1024).map((e) => e.seq),
@@ -368,7 +378,7 @@ Deno.test("SqliteHistory refuses files it must not touch, naming them, and leave
 
 Deno.test("SqliteHistory refuses a second opener while the first holds the file", async () => {
   await using tmp = await tempDb();
-  using first = SqliteHistory.open(tmp.path);
+  await using first = SqliteHistory.open(tmp.path);
   first.append(chat("mine"));
   assert.throws(() => SqliteHistory.open(tmp.path), /database is locked \(another server/);
   assert.equal(first.append(chat("still mine")).seq, 2);
@@ -377,7 +387,7 @@ Deno.test("SqliteHistory refuses a second opener while the first holds the file"
 Deno.test("SqliteHistory on a full disk: the append fails, nothing half-written, the rest still works", async () => {
   await using tmp = await tempDb();
   {
-    using store = SqliteHistory.open(tmp.path, { maxPageCount: 8 });
+    await using store = SqliteHistory.open(tmp.path, { maxPageCount: 8 });
     let stored = 0;
     let failure: unknown;
     for (let i = 0; i < 1000 && !failure; i++) {
@@ -396,7 +406,7 @@ Deno.test("SqliteHistory on a full disk: the append fails, nothing half-written,
     assert.equal(store.count(), stored);
     assert.equal(store.list(1)[0].text.split(" ")[0], String(stored - 1));
   }
-  using reopened = SqliteHistory.open(tmp.path);
+  await using reopened = SqliteHistory.open(tmp.path);
   assert.ok(reopened.count() > 0);
   reopened.append(chat("room again"));
   assert.equal(reopened.list(1)[0].text, "room again");
@@ -405,11 +415,11 @@ Deno.test("SqliteHistory on a full disk: the append fails, nothing half-written,
 Deno.test("SqliteHistory ignores a garbage WAL file beside a good history", async () => {
   await using tmp = await tempDb();
   {
-    using store = SqliteHistory.open(tmp.path);
+    await using store = SqliteHistory.open(tmp.path);
     store.append(chat("kept"));
   }
   await Deno.writeFile(`${tmp.path}-wal`, crypto.getRandomValues(new Uint8Array(5000)));
-  using store = SqliteHistory.open(tmp.path);
+  await using store = SqliteHistory.open(tmp.path);
   store.append(chat("after"));
   assert.deepEqual(store.list().map((e) => e.text), ["kept", "after"]);
 });
@@ -418,7 +428,7 @@ Deno.test("SqliteHistory waits for the disk on every append only when asked (ser
   const dir = await Deno.makeTempDir();
   try {
     for (const [sync, level] of [[undefined, 1], ["normal", 1], ["full", 2]] as const) {
-      using history = SqliteHistory.open(`${dir}/${sync ?? "default"}.db`, { sync });
+      await using history = SqliteHistory.open(`${dir}/${sync ?? "default"}.db`, { sync });
       history.append({ kind: "chat", timestamp: 1, username: "Cool", text: "Hi" });
       // PRAGMA synchronous: 1 is NORMAL (survives kill -9 in WAL mode), 2 is FULL (power loss too).
       assert.equal(history.syncLevel, level, String(sync));
@@ -430,7 +440,7 @@ Deno.test("SqliteHistory waits for the disk on every append only when asked (ser
 
 Deno.test("SqliteHistory refuses an entry its schema's CHECKs would refuse, storing nothing", async () => {
   await using tmp = await tempDb();
-  using store = SqliteHistory.open(tmp.path);
+  await using store = SqliteHistory.open(tmp.path);
   store.append(chat("before"));
   const bad: NewEntry[] = [
     { kind: "bogus" as NewEntry["kind"], timestamp: 1, username: "Cool", text: "?" },

@@ -22,8 +22,9 @@
  * Permissions: read and write on the database file itself (Deno checks only
  * that path for SQLite, whose own `-wal` file beside it needs none), and
  * read on that `-wal` file, which the history flushes ahead of a
- * checkpoint (see {@linkcode CHECKPOINT_MIN_COMMITS}); without it the
- * checkpoint flushes it itself, on the event loop.
+ * checkpoint (see {@linkcode CHECKPOINT_MIN_COMMITS}; not on Windows);
+ * without it the checkpoint flushes it itself, on the event loop. It never
+ * asks for a permission it lacks.
  *
  * @module
  */
@@ -588,14 +589,24 @@ export class SqliteHistory implements HistoryStore {
     });
   }
 
-  /** The WAL, open for {@linkcode FsFile.syncData}, or false if it cannot be. */
+  /**
+   * The WAL, open for {@linkcode FsFile.syncData}, or false where it cannot
+   * be: without read permission for it (asked first: `deno run` in a
+   * terminal would otherwise prompt, with every user waiting for the
+   * answer), on Windows (`FlushFileBuffers` needs a handle that may write),
+   * or where it is not beside `path` (a symbolic link: SQLite keeps it beside
+   * the file linked to).
+   */
   #openWal(): Deno.FsFile | false {
-    if (this.#wal === null) {
-      try {
-        this.#wal = Deno.openSync(`${this.path}-wal`, { read: true });
-      } catch {
-        this.#wal = false;
-      }
+    if (this.#wal !== null) return this.#wal;
+    this.#wal = false;
+    if (Deno.build.os === "windows") return false;
+    const path = `${this.path}-wal`;
+    try {
+      if (Deno.permissions.querySync({ name: "read", path }).state !== "granted") return false;
+      this.#wal = Deno.openSync(path, { read: true });
+    } catch {
+      // Flushed by the checkpoint itself, as without the permission.
     }
     return this.#wal;
   }
