@@ -198,7 +198,7 @@ class Server implements ChatServer {
     await Deno.mkdir(dir, { recursive: true });
     const removed = await removeIncomplete(dir);
     if (removed) this.#log.info(`Removed ${removed} incomplete transfer(s) from ${dir}/`);
-    const missing = findMissingAttachments(this.room.history.list(), dir);
+    const missing = findMissingAttachments(this.room.history.attachments(), dir);
     for (const problem of missing.slice(0, 20)) this.#log.info(describeMissing(problem));
     if (missing.length > 20) {
       this.#log.info(`…and ${missing.length - 20} more attachment records whose file is missing`);

@@ -111,6 +111,76 @@ Deno.test("findMissingAttachments() names records whose file is gone or the wron
   }
 });
 
+/** A store that must never be read whole: the server's start-up check reads attachment records only. */
+class UnlistableHistory extends MemoryHistory {
+  override list(): HistoryEntry[] {
+    throw new Error("list() read the whole history into memory");
+  }
+}
+
+Deno.test("SqliteHistory.attachments() yields the attachment records alone, oldest first", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "chatroom-check-" });
+  try {
+    await using history = SqliteHistory.open(`${dir}/chatroom.db`);
+    const file = (name: string) => ({
+      filename: name,
+      storedName: name,
+      size: 1,
+      sha256: new Uint8Array(32).fill(1),
+    });
+    history.append({ kind: "chat", timestamp: 1, username: "Cool", text: "x".repeat(70_000) });
+    history.append({
+      kind: "attachment",
+      timestamp: 2,
+      username: "Fire",
+      text: "",
+      attachment: file("a.txt"),
+    });
+    history.append({
+      kind: "join",
+      timestamp: 3,
+      username: "Fun",
+      text: "Fun joined the chatroom.",
+    });
+    history.append({
+      kind: "attachment",
+      timestamp: 4,
+      username: "Fun",
+      text: "",
+      attachment: file("b.txt"),
+    });
+    assert.deepEqual([...history.attachments()].map((e) => [e.seq, e.attachment?.storedName]), [
+      [2, "a.txt"],
+      [4, "b.txt"],
+    ]);
+    assert.deepEqual([...history.attachments()][1], history.list()[3]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("the server checks the history's attachment records at start-up without reading the whole history", async () => {
+  const history = new UnlistableHistory();
+  history.append({ kind: "chat", timestamp: 1, username: "Cool", text: "Hi" });
+  history.append({
+    kind: "attachment",
+    timestamp: 5,
+    username: "Fire",
+    text: "",
+    attachment: {
+      filename: "gone.txt",
+      storedName: "gone.txt",
+      size: 3,
+      sha256: new Uint8Array(32),
+    },
+  });
+  await using server = await startServer({ history });
+  await server.waitForLog(
+    /History entry #2 \(attachment "gone\.txt" from Fire\) points at .*, but it is missing/,
+  );
+  await server.waitForLog("Server listening on");
+});
+
 Deno.test("Logger.infoThrottled() logs a flood once a second and counts what it left out", () => {
   let now = 0;
   const lines: string[] = [];

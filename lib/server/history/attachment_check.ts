@@ -37,7 +37,10 @@ export function attachmentProblem(path: string, size: number): string | null {
 }
 
 /** Every attachment record among `entries` whose file in `dir` is missing or the wrong size. */
-export function findMissingAttachments(entries: HistoryEntry[], dir: string): MissingAttachment[] {
+export function findMissingAttachments(
+  entries: Iterable<HistoryEntry>,
+  dir: string,
+): MissingAttachment[] {
   const missing: MissingAttachment[] = [];
   for (const entry of entries) {
     if (!entry.attachment) continue;

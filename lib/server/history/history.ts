@@ -81,6 +81,12 @@ export interface HistoryStore {
    */
   list(limit?: number): HistoryEntry[];
   /**
+   * Every attachment record, oldest first, read one at a time: the start-up
+   * check that their files exist, which must not hold a long history of
+   * chat lines in memory to find them.
+   */
+  attachments(): Iterable<HistoryEntry>;
+  /**
    * Up to `limit` entries whose seq is above `afterSeq`, oldest first; never
    * more than {@linkcode MAX_PAGE_ENTRIES}, and, given `maxBytes`, no more
    * than fit in it by {@linkcode entryTextBytes} (at least one). A store may
@@ -200,6 +206,11 @@ export class MemoryHistory implements HistoryStore {
       return [...this.#entries];
     }
     return this.#entries.slice(this.#entries.length - limit);
+  }
+
+  /** Every attachment record, oldest first. */
+  *attachments(): Iterable<HistoryEntry> {
+    for (const entry of this.#entries) if (entry.attachment) yield entry;
   }
 
   /** Number of entries stored. */
