@@ -44,10 +44,12 @@ Options:
   --payload-rate-window T  the window of --min-payload-rate (default 10s)
   --max-connections N   most connections at once; past it, "server busy" (default ${DEFAULT_CONNECTION_LIMITS.maxConnections})
   --max-per-address N   most connections from one address (default ${DEFAULT_CONNECTION_LIMITS.maxPerAddress})
-  --limit-loopback      apply --max-per-address to 127.0.0.1 and ::1 too (exempt by default)
+  --limit-loopback      apply --max-per-address and the per-address burst to 127.0.0.1 and
+                        ::1 too (exempt by default)
   --rate-limit N        frames read per second per connection; faster senders are
                         read more slowly, never cut off (default ${DEFAULT_RATE_LIMIT.perSecond})
-  --rate-burst N        frames a connection may send at once (default ${DEFAULT_RATE_LIMIT.burst})
+  --rate-burst N        frames an address may send at once, however many times it connects
+                        (default ${DEFAULT_RATE_LIMIT.burst})
   --no-rate-limit       read every connection as fast as it sends (for benchmarks)
   --max-queue N         bytes the server may hold for one connection (frames, files and
                         history waiting to be sent); past it the client is dropped as too

@@ -28,7 +28,11 @@ export function dispatch(peer: Peer, read: ReadRequest, context: ServerContext):
   const id = peer.id;
   switch (read.request) {
     case "report": {
-      logger.info(`${peer.label} requested a report: ${room.members.length} active user(s)`);
+      logger.infoThrottled(
+        "report",
+        `${peer.label} requested a report: ${room.members.length} active user(s)`,
+        REQUEST_LOG,
+      );
       return outbox.deliver(room.report(id));
     }
     case "join": {
@@ -48,10 +52,12 @@ export function dispatch(peer: Peer, read: ReadRequest, context: ServerContext):
           } (${room.members.length}/${room.maxUsers} users); sent ${historyCount} history entries`,
         );
       } else {
-        logger.info(
+        logger.infoThrottled(
+          "join rejected",
           `${peer.label} join request as ${JSON.stringify(header.username)} rejected: ${
             codeName(decision.code)
           }`,
+          REQUEST_LOG,
         );
       }
       return;
@@ -70,11 +76,24 @@ export function dispatch(peer: Peer, read: ReadRequest, context: ServerContext):
       outbox.deliver(room.chat(id, text));
       // A preview: a client must not be able to make the log grow 64 KiB a line.
       if (name) logger.info(`Message from ${name}: ${JSON.stringify(preview(text))}`);
-      else logger.info(`${peer.label} sent a message without joining; refused`);
+      else {
+        logger.infoThrottled(
+          "unjoined message",
+          `${peer.label} sent a message without joining; refused`,
+          REQUEST_LOG,
+        );
+      }
       return;
     }
   }
 }
+
+/**
+ * Requests anyone may make without joining, and so make in floods from
+ * many connections: at most 10 log lines of each kind a second, the next
+ * one saying how many were left out.
+ */
+const REQUEST_LOG = { lines: 10 } as const;
 
 /** At most 200 characters of `text`, marked when cut. */
 function preview(text: string): string {

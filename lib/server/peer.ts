@@ -18,6 +18,8 @@ import { errorText, peerErrorText } from "../shared/error_text.ts";
 import { HistoryError } from "./history/history.ts";
 import type { ConnId } from "./room/outgoing.ts";
 import { type RateLimit, TokenBucket } from "./limits/rate_limit.ts";
+import type { BurstPool } from "./limits/rate_limit.ts";
+import { addressKey, isLoopback } from "./limits/conn_limits.ts";
 import { type Peer, storeFailedText } from "./outbox.ts";
 import { clientRequest } from "./client_frame.ts";
 import { dispatch } from "./dispatch.ts";
@@ -51,8 +53,24 @@ export interface PeerOptions {
   joinTimeoutMs: number;
   /** How fast each connection's frames are read; `false` for no limit. */
   rateLimit: RateLimit | false;
+  /**
+   * The bursts of each address (see {@linkcode BurstPool}), or null for a
+   * full burst per connection. Loopback gets a full burst per connection
+   * unless `limitLoopback` (local tests, or every user through a local proxy).
+   */
+  burstPool: BurstPool | null;
+  /** Pool loopback's bursts too. */
+  limitLoopback: boolean;
   /** Times every connection's writes. */
   stallMonitor: StallMonitor;
+}
+
+/** The rate limit of a new connection from `hostname`: its burst from the address's pool. */
+function rateBucket(hostname: string, options: PeerOptions): TokenBucket | null {
+  if (!options.rateLimit) return null;
+  const pooled = options.burstPool && (options.limitLoopback || !isLoopback(hostname));
+  if (!pooled) return new TokenBucket(options.rateLimit, Date.now());
+  return options.burstPool!.open(addressKey(hostname), Date.now());
 }
 
 /**
@@ -84,7 +102,7 @@ export async function servePeer(
     }),
     label,
   };
-  const bucket = options.rateLimit ? new TokenBucket(options.rateLimit, Date.now()) : null;
+  const bucket = rateBucket(addr.hostname, options);
   outbox.add(peer);
   // Floods of connections must not flood the log (a slow stdout drops lines).
   logger.infoThrottled("opened", `Connection ${peer.label} opened`, CONNECTION_LOG);

@@ -17,7 +17,7 @@ import { describeMissing, findMissingAttachments } from "./history/attachment_ch
 import { Room } from "./room/room.ts";
 import { TEXT } from "./room/room_text.ts";
 import { ConnectionLimits } from "./limits/conn_limits.ts";
-import { DEFAULT_RATE_LIMIT, type RateLimit } from "./limits/rate_limit.ts";
+import { BurstPool, DEFAULT_RATE_LIMIT, type RateLimit } from "./limits/rate_limit.ts";
 import { Acceptor } from "./acceptor.ts";
 import { Outbox } from "./outbox.ts";
 import { type PeerOptions, servePeer } from "./peer.ts";
@@ -91,11 +91,17 @@ export interface ServeOptions {
   maxConnections?: number;
   /** Most connections from one address (one IPv6 /64). @default 16 */
   maxConnectionsPerAddress?: number;
-  /** Count loopback addresses against the per-address cap too. @default false */
+  /**
+   * Count loopback addresses against the per-address cap, and give them one
+   * burst per address (see `rateLimit`), too. @default false
+   */
   limitLoopback?: boolean;
   /**
    * How fast each connection's frames are read; `false` for no limit (for
    * benchmarks). Frames are never dropped: a fast sender is read more slowly.
+   * The burst is per address (one IPv6 /64; loopback only with
+   * `limitLoopback`), the rate per connection: a new connection starts with
+   * what the address's burst holds, so reconnecting gets no fresh one.
    * @default DEFAULT_RATE_LIMIT (10 a second, bursts of 30)
    */
   rateLimit?: RateLimit | false;
@@ -163,6 +169,10 @@ class Server implements ChatServer {
       payloadRateWindowMs: options.payloadRateWindowMs,
       joinTimeoutMs: options.joinTimeoutMs ?? DEFAULT_JOIN_TIMEOUT_MS,
       rateLimit: options.rateLimit ?? DEFAULT_RATE_LIMIT,
+      burstPool: options.rateLimit === false
+        ? null
+        : new BurstPool(options.rateLimit ?? DEFAULT_RATE_LIMIT),
+      limitLoopback: options.limitLoopback ?? false,
       stallMonitor: new StallMonitor(options.stallTimeoutMs ?? 30_000, { persistent: true }),
     };
     const downloadsDir = options.downloadsDir ?? "downloads";

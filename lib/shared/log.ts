@@ -5,6 +5,7 @@
  * @module
  */
 import { clock } from "./format.ts";
+import { inertText } from "./text.ts";
 import { writeAllSync } from "./net/byte_conn.ts";
 
 /** Receives whole lines (without the newline). */
@@ -30,9 +31,13 @@ export class Logger {
     this.#now = now;
   }
 
-  /** Logs one event. */
+  /**
+   * Logs one event. Whatever of it came from a peer is inert: control and
+   * bidi characters become visible escapes ({@linkcode inertText}), so no
+   * line can move a terminal's cursor or pass for another line.
+   */
   info(text: string): void {
-    this.#sink(`[${clock(this.#now())}] ${text}`);
+    this.#sink(`[${clock(this.#now())}] ${inertText(text)}`);
   }
 
   /**
@@ -59,9 +64,9 @@ export class Logger {
     this.info(text + skipped);
   }
 
-  /** Logs a line as it is (used for `--trace`). */
+  /** Logs a line without a time (used for `--trace`), as inert as {@linkcode info}'s. */
   raw(text: string): void {
-    this.#sink(text);
+    this.#sink(inertText(text));
   }
 }
 

@@ -1,8 +1,10 @@
 /**
  * Text from a peer: decoding it, telling text from binary, and the
  * characters that must never reach a terminal or a file name raw: C0 and C1
- * controls, DEL, and the Unicode format characters that reorder or hide
- * text (zero-width characters, bidi embeddings, overrides and isolates, BOM).
+ * controls, DEL, the line and paragraph separators (U+2028, U+2029: a line
+ * break to some renderers), and the Unicode format characters that reorder
+ * or hide text (zero-width characters, the Arabic letter mark, bidi
+ * embeddings, overrides and isolates, BOM).
  *
  * @module
  */
@@ -10,7 +12,7 @@
 /** Matches one unsafe character (global, so it can be used with `replace`). */
 // deno-lint-ignore no-control-regex -- matching control characters is the point
 export const UNSAFE_CHARS = new RegExp(
-  "[\\u0000-\\u001f\\u007f-\\u009f\\u200b-\\u200f\\u202a-\\u202e\\u2060-\\u206f\\ufeff]",
+  "[\\u0000-\\u001f\\u007f-\\u009f\\u061c\\u200b-\\u200f\\u2028-\\u202e\\u2060-\\u206f\\ufeff]",
   "gu",
 );
 

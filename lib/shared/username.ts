@@ -24,6 +24,13 @@ export const SERVER_NAME = "Server";
 const INVISIBLE_CHAR = /\p{Default_Ignorable_Code_Point}/u;
 
 /**
+ * Characters that print as blank space but are not the space bar's: a
+ * name of U+2800 (the blank Braille pattern) prints as nothing, and
+ * `Fun` and a no-break or ideographic space print as `Fun`.
+ */
+const BLANK_CHAR = /[^\S ]|\u2800/u;
+
+/**
  * Returns why `name` cannot be a username, or `null` if it can.
  *
  * @example
@@ -47,6 +54,8 @@ export function usernameProblem(name: string): string | null {
   if (hasUnsafeChars(name)) return "it contains control or formatting characters";
   const invisible = INVISIBLE_CHAR.exec(name);
   if (invisible) return `it contains the invisible character ${codePointLabel(invisible[0])}`;
+  const blank = BLANK_CHAR.exec(name);
+  if (blank) return `it contains the blank character ${codePointLabel(blank[0])}`;
   if (usernameKey(name) === SERVER_KEY) {
     return `it looks like "${SERVER_NAME}", which is reserved for the server's announcements`;
   }
@@ -63,7 +72,8 @@ export function usernameProblem(name: string): string | null {
  * Steps: NFKC; skeleton (how the name looks as typed); lower case;
  * skeleton again (how it looks in lower case, so `MIKE` meets `mike`, whose
  * `m` looks like `rn`); lower case. `i` counts as `l`, because a capital `I`
- * looks like `l` and is the capital of `i`.
+ * looks like `l` and is the capital of `i`; a combining dot above one (or
+ * `j`) is dropped.
  *
  * @example
  * ```ts
@@ -72,7 +82,8 @@ export function usernameProblem(name: string): string | null {
  * ```
  */
 export function usernameKey(name: string): string {
-  return fold(skeleton(fold(skeleton(name.normalize("NFKC")))));
+  // A dot above `i` or `j` (U+0307) prints as the dot they have already.
+  return fold(skeleton(fold(skeleton(name.normalize("NFKC"))))).replace(/([lj])\u0307/gu, "$1");
 }
 
 const SERVER_KEY = usernameKey(SERVER_NAME);

@@ -6,8 +6,8 @@
  * read only when the test says so.
  */
 import assert from "node:assert/strict";
-import { FLAG } from "../../lib/shared/wire/flags.ts";
 import { encodeFrame } from "../../lib/shared/wire/encode_frame.ts";
+import { concatBytes } from "../../lib/shared/wire/bytes.ts";
 import { TestClient } from "../support/harness.ts";
 import { Bystanders } from "../support/bystanders.ts";
 import { denoLauncher } from "../support/program_process.ts";
@@ -44,16 +44,15 @@ async function readUntil(
   }
 }
 
-/** Makes the server log `count` lines (report requests), and waits for every answer. */
+/**
+ * Makes the server log `count` lines (chat lines of a member, each logged;
+ * the log's unjoined requests are throttled), and waits for every echo.
+ */
 async function logLines(port: number, count: number): Promise<void> {
-  await using flooder = await TestClient.connect(port);
-  const request = encodeFrame({ flags: FLAG.REPORT_REQUEST });
-  const burst = new Uint8Array(request.length * count);
-  for (let i = 0; i < count; i++) burst.set(request, i * request.length);
-  await flooder.sendRaw(burst);
-  for (let i = 0; i < count; i++) {
-    await flooder.next((f) => f.flags === FLAG.REPORT_RESPONSE, 5000);
-  }
+  await using flooder = await TestClient.join(port, "Flood");
+  const parts = Array.from({ length: count }, (_, i) => encodeFrame({ payload: `log line ${i}` }));
+  await flooder.sendRaw(concatBytes(parts));
+  await flooder.nextText(`log line ${count - 1}`, 10_000);
 }
 
 Deno.test({
@@ -73,6 +72,9 @@ Deno.test({
         "--no-rate-limit",
         "--log-queue",
         "16K",
+        // The flooder's seat, beside the bystanders' three.
+        "--max-users",
+        "4",
       ],
       cwd: dir,
       stdin: "null",
@@ -87,7 +89,7 @@ Deno.test({
     const stdout = child.stdout.getReader();
     try {
       const [, port] = await readUntil(stdout, /listening on 127\.0\.0\.1:(\d+)/);
-      // 3,000 report lines, about 200 KiB: three times what the pipe holds, past the 16 KiB queue.
+      // 3,000 chat lines, about 150 KiB: twice what the pipe holds, past the 16 KiB queue.
       await logLines(Number(port), 3000);
       {
         await using people = await Bystanders.start(Number(port));

@@ -211,6 +211,38 @@ Deno.test("a flood of 10,000 tiny frames is read at the rate limit: in order, no
   await people.assertHealthy(srv.dir);
 });
 
+Deno.test("reconnecting is no way around the rate limit: one burst per address, however often it connects", async () => {
+  // Loopback is exempt by default (local tests, a local proxy), as from --max-per-address.
+  await using srv = await startServer({ maxUsers: 10, limitLoopback: true });
+  await using people = await Bystanders.start(srv.port);
+  const started = Date.now();
+  const first = await TestClient.join(srv.port, "Flood");
+  try {
+    first.sender.send(floodOf(1_000, "f"));
+    await people.fun.nextText("f9", PROMPT_MS);
+  } finally {
+    closeQuietly(first.conn);
+    await first.close();
+  }
+  const second = await TestClient.join(srv.port, "Flood2");
+  try {
+    second.sender.send(floodOf(1_000, "g"));
+    for (let i = 0; i < 3; i++) {
+      await new Promise((r) => setTimeout(r, 300));
+      await people.exchange(`beside the second flood ${i}`);
+    }
+  } finally {
+    closeQuietly(second.conn);
+    await second.close();
+  }
+  const elapsed = (Date.now() - started) / 1000;
+  const relayed = contiguousFlood(people.fun, "f") + contiguousFlood(people.fun, "g");
+  // One burst of 30 for both connections, then 10 a second: a fresh bucket for the second would add 30.
+  assert.ok(relayed <= 30 + 10 * (elapsed + 1), `${relayed} lines in ${elapsed} s`);
+  assert.ok(contiguousFlood(people.fun, "g") >= 1, "the second connection is slowed, not refused");
+  await people.assertHealthy(srv.dir);
+});
+
 Deno.test("with --no-rate-limit all 10,000 flood frames arrive in order, and bystanders stay prompt", async () => {
   await using srv = await startServer({ maxUsers: 10, rateLimit: false });
   await using people = await Bystanders.start(srv.port);

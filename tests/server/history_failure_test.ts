@@ -196,6 +196,46 @@ Deno.test("Logger.infoThrottled() logs a flood once a second and counts what it 
   ]);
 });
 
+Deno.test("Logger makes every line inert: C1 controls, bidi and line separators become visible escapes", () => {
+  const lines: string[] = [];
+  const log = new Logger((line) => lines.push(line), () => 0);
+  log.info('Message from Cool: "a\u009b2Jb\u202ec\u2028d\u061ce\u0085f\u001bg"');
+  log.raw("recv \u009bX");
+  assert.equal(
+    lines[0].slice(11),
+    'Message from Cool: "a\\x9b2Jb\\u202ec\\u2028d\\u061ce\\x85f\\x1bg"',
+  );
+  assert.equal(lines[1], "recv \\x9bX");
+});
+
+Deno.test("requests anyone may make without joining are logged at most 10 a second each, counted", async () => {
+  await using srv = await startServer({ maxUsers: 1, rateLimit: false });
+  await using cool = await TestClient.join(srv.port, "Cool");
+  const flood = await Promise.all(Array.from({ length: 40 }, () => TestClient.connect(srv.port)));
+  try {
+    for (const client of flood) {
+      client.send({ flags: FLAG.JOIN_REQUEST, username: "Fun" }); // the room is full
+      client.send({ flags: FLAG.REPORT_REQUEST });
+      client.send({ payload: "not joined" });
+    }
+    for (const client of flood) {
+      await client.next((f) => hasFlag(f, FLAG.JOIN_REJECT));
+      await client.next((f) => hasFlag(f, FLAG.REPORT_RESPONSE));
+      await client.next((f) => hasFlag(f, FLAG.ERROR));
+    }
+  } finally {
+    await Promise.all(flood.map((client) => client.close()));
+  }
+  const count = (pattern: RegExp) => srv.log.filter((line) => pattern.test(line)).length;
+  // 40 of each in well under the 2 s this allows: at most 10 a second, plus the second's 10.
+  assert.ok(count(/join request as "Fun" rejected: ROOM_FULL/) <= 20, srv.log.join("\n"));
+  assert.ok(count(/requested a report/) <= 20);
+  assert.ok(count(/sent a message without joining; refused/) <= 20);
+  assert.ok(count(/rejected: ROOM_FULL/) >= 1, "the first ones are logged");
+  cool.send({ payload: "still here" });
+  await cool.nextText("still here");
+});
+
 Deno.test("a full disk: what cannot be stored is refused to its sender only; nothing acknowledged is lost", async () => {
   const dir = await Deno.makeTempDir({ prefix: "chatroom-full-" });
   try {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { DEFAULT_RATE_LIMIT, TokenBucket } from "../../lib/server/limits/rate_limit.ts";
+import { BurstPool, DEFAULT_RATE_LIMIT, TokenBucket } from "../../lib/server/limits/rate_limit.ts";
 
 Deno.test("TokenBucket lets a burst through at once, then paces at the rate", {
   permissions: "none",
@@ -52,3 +52,37 @@ Deno.test(
     assert.throws(() => new TokenBucket({ perSecond: 1, burst: 0.5 }, 0), RangeError);
   },
 );
+
+Deno.test(
+  "BurstPool: one burst per address, however often it connects; each connection keeps the rate",
+  {
+    permissions: "none",
+  },
+  () => {
+    const pool = new BurstPool({ perSecond: 10, burst: 30 });
+    const first = pool.open("10.0.0.1", 0);
+    assert.equal(first.available(0), 30);
+    // Side by side or one after the other: the next connection finds the burst taken.
+    const second = pool.open("10.0.0.1", 0);
+    assert.equal(second.available(0), 0);
+    assert.equal(second.take(0), 100, "paced at the rate");
+    assert.equal(pool.open("10.0.0.1", 500).available(500), 5, "refilled at the rate since");
+    assert.equal(first.available(0), 30, "a connection's own bucket is its own");
+    // Another address has a burst of its own.
+    assert.equal(pool.open("10.0.0.2", 500).available(500), 30);
+    // Refilled: forgotten.
+    assert.equal(pool.open("10.0.0.1", 4_000).available(4_000), 30);
+    assert.equal(pool.open("10.0.0.3", 10_000).available(10_000), 30);
+    assert.equal(pool.size, 1, "only the address just seen is remembered");
+  },
+);
+
+Deno.test("BurstPool remembers a bounded number of addresses, forgetting the oldest", {
+  permissions: "none",
+}, () => {
+  const pool = new BurstPool({ perSecond: 10, burst: 30 }, 100);
+  for (let i = 0; i < 1_000; i++) pool.open(`10.0.${i >> 8}.${i & 255}`, 0);
+  assert.equal(pool.size, 100);
+  assert.equal(pool.open("10.0.3.231", 0).available(0), 0, "the newest is remembered");
+  assert.equal(pool.open("10.0.0.0", 0).available(0), 30, "the oldest is forgotten");
+});

@@ -38,6 +38,46 @@ Deno.test({
 });
 
 Deno.test({
+  name:
+    "usernameProblem() rejects characters that print as blank space, naming them; the space bar's inside a name is fine",
+  permissions: "none",
+  fn() {
+    for (const code of [0x2800, 0x00a0, 0x2002, 0x2009, 0x202f, 0x3000, 0x2028, 0x0085]) {
+      const char = String.fromCodePoint(code);
+      const label = `U+${code.toString(16).toUpperCase().padStart(4, "0")}`;
+      for (const name of [`Fun${char}x`, `F${char}un`, char]) {
+        assert.match(
+          usernameProblem(name) ?? "accepted",
+          new RegExp(
+            `^it contains (the blank character ${
+              RegExp.escape(label)
+            }|control or formatting characters)$|^it is empty$`,
+          ),
+          `${show(name)} must be refused`,
+        );
+      }
+      assert.notEqual(usernameProblem(`Bystander${char}`), null, `${show(`Bystander${char}`)}`);
+    }
+    assert.equal(usernameProblem("Bystander\u2800"), "it contains the blank character U+2800");
+    assert.equal(usernameProblem("Cool Guy"), null);
+  },
+});
+
+Deno.test({
+  name: "usernameKey(): a dot above i or j changes nothing (it prints as their own dot)",
+  permissions: "none",
+  fn() {
+    assert.equal(usernameKey("Fi\u0307re"), usernameKey("Fire"));
+    assert.equal(usernameKey("Ji\u0307m"), usernameKey("jim"));
+    assert.notEqual(
+      usernameKey("Fe\u0307re"),
+      usernameKey("Fere"),
+      "on other letters the dot shows",
+    );
+  },
+});
+
+Deno.test({
   name: "usernameProblem() refuses any name that looks like Server, in any case",
   permissions: "none",
   fn() {

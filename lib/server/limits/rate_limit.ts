@@ -40,8 +40,8 @@ export class TokenBucket {
   #tokens: number;
   #last: number;
 
-  /** A full bucket at time `now` (milliseconds). */
-  constructor(limit: RateLimit, now: number) {
+  /** A bucket at time `now` (milliseconds) holding `tokens` (full unless given). */
+  constructor(limit: RateLimit, now: number, tokens: number = limit.burst) {
     if (!(limit.perSecond > 0) || !(limit.burst >= 1)) {
       throw new RangeError(
         `Cannot create a rate limit of ${limit.perSecond} per second with a burst of ${limit.burst}: both must be positive, the burst at least 1`,
@@ -49,7 +49,7 @@ export class TokenBucket {
     }
     this.#perMs = limit.perSecond / 1000;
     this.#burst = limit.burst;
-    this.#tokens = limit.burst;
+    this.#tokens = Math.min(limit.burst, tokens);
     this.#last = now;
   }
 
@@ -73,5 +73,61 @@ export class TokenBucket {
     const elapsed = Math.max(0, now - this.#last);
     this.#last = Math.max(this.#last, now);
     this.#tokens = Math.min(this.#burst, this.#tokens + elapsed * this.#perMs);
+  }
+}
+
+/** The default of {@linkcode BurstPool}'s `maxAddresses`. */
+export const DEFAULT_BURST_POOL_ADDRESSES = 4096;
+
+/**
+ * The burst is per address, the rate per connection: each new connection
+ * from an address starts with what the address's burst holds (refilled at
+ * the rate since the last connection took it), and takes all of it; every
+ * connection then has the rate of its own. So closing and reconnecting,
+ * or opening connections side by side, is no way to a fresh burst each
+ * time: one address gets one burst however many times it connects. An
+ * address whose burst has refilled is forgotten; past `maxAddresses` the
+ * oldest are, so the memory is bounded whoever connects.
+ *
+ * @example
+ * ```ts
+ * const pool = new BurstPool({ perSecond: 10, burst: 30 });
+ * pool.open("10.0.0.1", 0).available(0); // 30
+ * pool.open("10.0.0.1", 100).available(100); // 1: not 30
+ * ```
+ */
+export class BurstPool {
+  #limit: RateLimit;
+  #max: number;
+  /** What each address's burst held when a connection last took it; in order of that. */
+  #taken = new Map<string, number>();
+
+  /** Pools bursts of `limit`, for at most `maxAddresses` addresses. */
+  constructor(limit: RateLimit, maxAddresses = DEFAULT_BURST_POOL_ADDRESSES) {
+    this.#limit = limit;
+    this.#max = maxAddresses;
+  }
+
+  /** Addresses remembered now. */
+  get size(): number {
+    return this.#taken.size;
+  }
+
+  /** A bucket for a new connection from `address` at `now`, with the address's burst. */
+  open(address: string, now: number): TokenBucket {
+    const { perSecond, burst } = this.#limit;
+    const at = this.#taken.get(address);
+    const tokens = at === undefined
+      ? burst
+      : Math.min(burst, Math.max(0, now - at) * perSecond / 1000);
+    this.#taken.delete(address);
+    this.#taken.set(address, now);
+    // Entries in order of `now`: the first ones are refilled (forgotten) or the oldest.
+    for (const [key, when] of this.#taken) {
+      const full = (now - when) * perSecond / 1000 >= burst;
+      if (!full && this.#taken.size <= this.#max) break;
+      this.#taken.delete(key);
+    }
+    return new TokenBucket(this.#limit, now, tokens);
   }
 }
