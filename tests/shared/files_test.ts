@@ -131,6 +131,36 @@ Deno.test("receiveFile() reuses an identical file when asked, instead of a copy"
   }
 });
 
+Deno.test("receiveFile() with many files of one name: numbered in order, an identical one reused, a changed or removed one not", async () => {
+  const dir = await Deno.makeTempDir();
+  const receive = (text: string) =>
+    receiveFile(chunksOf(text), dir, "a.txt", {
+      size: text.length,
+      sha256: sha(text),
+      reuseIdentical: true,
+    });
+  const content = (i: number) => `content ${String(i).padStart(4, "0")}`;
+  try {
+    for (let i = 1; i <= 300; i++) {
+      assert.equal((await receive(content(i))).name, numberedName("a.txt", i));
+    }
+    assert.equal((await receive(content(150))).name, "a (150).txt", "identical: reused");
+    await Deno.remove(`${dir}/a (150).txt`);
+    assert.equal((await receive(content(150))).name, "a (301).txt", "removed: saved anew");
+    // Changed in place, its size kept: not the file it was.
+    await Deno.writeTextFile(`${dir}/a (10).txt`, content(9999));
+    await Deno.utime(`${dir}/a (10).txt`, 1, 1);
+    assert.equal((await receive(content(10))).name, "a (302).txt", "changed: saved anew");
+    // Saved by another process sharing the folder: found.
+    await Deno.writeTextFile(`${dir}/a (303).txt`, "from another client");
+    assert.equal((await receive("from another client")).name, "a (303).txt");
+    assert.equal((await receive("one more")).name, "a (304).txt");
+    assert.equal((await listDir(dir)).length, 303);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("receiveFile() leaves nothing behind on a hash mismatch or a cut transfer", async (t) => {
   const dir = await Deno.makeTempDir();
   try {

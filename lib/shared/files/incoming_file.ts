@@ -188,7 +188,8 @@ export class IncomingFile {
         ? await findIdentical(dir, name, this.#size, digest)
         : null;
       if (same) await Deno.remove(this.#temp);
-      const finalName = same ?? await publishFile(this.#temp, dir, name);
+      const finalName = same ??
+        await publishFile(this.#temp, dir, name, undefined, { size: this.#size, sha256: digest });
       this.#tempLeft = false;
       return {
         path: `${dir}/${finalName}`,

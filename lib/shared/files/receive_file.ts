@@ -120,7 +120,8 @@ export async function receiveFile(
     }
     const same = options.reuseIdentical ? await findIdentical(dir, name, size, digest) : null;
     if (same) await Deno.remove(temp);
-    const finalName = same ?? await publishFile(temp, dir, name);
+    const finalName = same ??
+      await publishFile(temp, dir, name, undefined, { size, sha256: digest });
     return {
       path: `${dir}/${finalName}`,
       name: finalName,
@@ -134,46 +135,191 @@ export async function receiveFile(
   }
 }
 
-/** The numbered variant of `name` in `dir` whose content has this size and digest, if any. */
+/**
+ * What the receiving process knows of the numbered names in the folders it
+ * saves into (`a.txt`, `a (2).txt`, …): for each name, the next number
+ * worth trying, and the size, time and digest of each variant it has seen.
+ * Without it the n-th file of one name cost n failed links, n `stat`s and
+ * up to n hashes (a thousand same-named files took minutes). Only a hint:
+ * a taken name still fails its link and the next is tried, and a known
+ * variant is reused only while its size and modification time are as they
+ * were. Bounded: at most {@linkcode MAX_KNOWN_NAMES} names in all, the
+ * oldest forgotten first (forgetting costs only time).
+ */
+class KnownNames {
+  #names = new Map<string, NameVariants>();
+
+  /** What is known of `name` in `dir`, made the newest. */
+  get(dir: string, name: string): NameVariants {
+    const key = `${dir}\0${name}`;
+    let variants = this.#names.get(key);
+    if (variants) this.#names.delete(key);
+    else variants = { next: 1, byDigest: new Map(), unhashed: [] };
+    this.#names.set(key, variants);
+    if (this.#names.size > MAX_KNOWN_NAMES) this.#names.delete(this.#names.keys().next().value!);
+    return variants;
+  }
+}
+
+/** How many folder-and-name pairs {@linkcode KnownNames} remembers. */
+export const MAX_KNOWN_NAMES = 1024;
+
+/** The numbered variants of one name in one folder. */
+interface NameVariants {
+  /** The lowest number not known to be taken (or not looked at yet). */
+  next: number;
+  /** Variants by `size:digest`. */
+  byDigest: Map<string, Variant>;
+  /** Variants seen but not hashed yet (hashed when a file of their size comes). */
+  unhashed: Variant[];
+}
+
+interface Variant {
+  name: string;
+  size: number;
+  /** Modification time in milliseconds, or null where the system keeps none. */
+  mtime: number | null;
+}
+
+const known = new KnownNames();
+
+/** How many variants of one name {@linkcode KnownNames} remembers, the oldest forgotten first. */
+export const MAX_KNOWN_VARIANTS = 10_000;
+
+function remember(list: Variant[], variant: Variant): void {
+  list.push(variant);
+  if (list.length > MAX_KNOWN_VARIANTS) list.shift();
+}
+
+function rememberDigest(map: Map<string, Variant>, key: string, variant: Variant): void {
+  map.delete(key);
+  map.set(key, variant);
+  if (map.size > MAX_KNOWN_VARIANTS) map.delete(map.keys().next().value!);
+}
+
+function digestKey(size: number, sha256: Uint8Array): string {
+  return `${size}:${Array.from(sha256, (b) => b.toString(16).padStart(2, "0")).join("")}`;
+}
+
+/** The variant as it is on disk now, or null if it is gone or another file. */
+async function current(dir: string, variant: Variant): Promise<Deno.FileInfo | null> {
+  try {
+    const info = await Deno.stat(`${dir}/${variant.name}`);
+    const same = info.isFile && info.size === variant.size &&
+      (info.mtime?.getTime() ?? null) === variant.mtime;
+    return same ? info : null;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw error;
+  }
+}
+
+/**
+ * The numbered variant of `name` in `dir` whose content has this size and
+ * digest, if any. The first call for a name looks at every variant once
+ * (hashing only those of the size asked for); later calls look only at
+ * variants saved since, by another process, look up what was seen,
+ * hashing a variant at most once, and `stat` only the one found.
+ */
 export async function findIdentical(
   dir: string,
   name: string,
   size: number,
   sha256: Uint8Array,
 ): Promise<string | null> {
-  for (let n = 1;; n++) {
+  const variants = known.get(dir, name);
+  // The variants not seen yet: all of them the first time, then those another
+  // process saved since (a folder two clients share).
+  for (let n = variants.next;; n++) {
     const candidate = numberedName(name, n);
     let info: Deno.FileInfo;
     try {
       info = await Deno.stat(`${dir}/${candidate}`);
     } catch (error) {
-      if (error instanceof Deno.errors.NotFound) return null;
+      if (error instanceof Deno.errors.NotFound) break;
       throw error;
     }
-    if (info.isFile && info.size === size) {
-      const other = await hashFile(`${dir}/${candidate}`);
-      if (sameBytes(other.sha256, sha256)) return candidate;
+    if (info.isFile) {
+      remember(variants.unhashed, {
+        name: candidate,
+        size: info.size,
+        mtime: info.mtime?.getTime() ?? null,
+      });
     }
+    variants.next = n + 1;
+  }
+  // Hash, once each, the variants of this size not hashed yet.
+  const rest: Variant[] = [];
+  for (const variant of variants.unhashed) {
+    if (variant.size !== size) {
+      rest.push(variant);
+      continue;
+    }
+    try {
+      const { sha256: digest } = await hashFile(`${dir}/${variant.name}`);
+      rememberDigest(variants.byDigest, digestKey(variant.size, digest), variant);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+  }
+  variants.unhashed = rest;
+  const key = digestKey(size, sha256);
+  const match = variants.byDigest.get(key);
+  if (!match) return null;
+  if (await current(dir, match)) return match.name;
+  // Changed or gone since: seen afresh by the next scan, if it is still there.
+  variants.byDigest.delete(key);
+  return null;
+}
+
+/**
+ * Remembers that `name`'s variant `saved` in `dir` now holds `size` bytes
+ * with this digest (just published): the next file of that name tries the
+ * number after it first, and an identical one finds it.
+ */
+async function rememberSaved(
+  dir: string,
+  name: string,
+  n: number,
+  saved: string,
+  content?: { size: number; sha256: Uint8Array },
+): Promise<void> {
+  const variants = known.get(dir, name);
+  variants.next = Math.max(variants.next, n + 1);
+  if (!content) return;
+  try {
+    const info = await Deno.stat(`${dir}/${saved}`);
+    rememberDigest(variants.byDigest, digestKey(content.size, content.sha256), {
+      name: saved,
+      size: content.size,
+      mtime: info.mtime?.getTime() ?? null,
+    });
+  } catch {
+    // Not remembered: found by a scan, if need be.
   }
 }
 
 /**
  * Gives the finished temporary file `temp` the first free numbered version
- * of `name` in `dir`, and returns that name. A hard link takes the name
- * only if it is free, so no other file is ever replaced, and the temporary
- * name is removed after it. Renaming the file over an empty one reserved
- * first would do the same, but ext4 (`auto_da_alloc`) then writes the whole
- * file out before the rename returns: 80–110 ms for 256 MiB here, against
- * 0.3 ms for the link. Where links are not supported (FAT, exFAT), that is
- * what is done. `link` is `Deno.link` but in tests.
+ * of `name` in `dir` (from the first not known to be taken, see
+ * {@linkcode findIdentical}), and returns that name. A hard link takes the
+ * name only if it is free, so no other file is ever replaced, and the
+ * temporary name is removed after it. Renaming the file over an empty one
+ * reserved first would do the same, but ext4 (`auto_da_alloc`) then writes
+ * the whole file out before the rename returns: 80–110 ms for 256 MiB
+ * here, against 0.3 ms for the link. Where links are not supported (FAT,
+ * exFAT), that is what is done. `link` is `Deno.link` but in tests.
+ * `content`, the file's size and digest, lets an identical file that comes
+ * later find this one without hashing it.
  */
 export async function publishFile(
   temp: string,
   dir: string,
   name: string,
   link: (from: string, to: string) => Promise<void> = Deno.link,
+  content?: { size: number; sha256: Uint8Array },
 ): Promise<string> {
-  for (let n = 1;; n++) {
+  for (let n = known.get(dir, name).next;; n++) {
     const candidate = numberedName(name, n);
     try {
       await link(temp, `${dir}/${candidate}`);
@@ -186,6 +332,7 @@ export async function publishFile(
         await Deno.remove(`${dir}/${reserved}`).catch(() => {/* the rename's error matters */});
         throw rename;
       });
+      await rememberSaved(dir, name, 1, reserved, content);
       return reserved;
     }
     // Both names are the file now; one that cannot lose its temporary name keeps neither.
@@ -193,17 +340,23 @@ export async function publishFile(
       await Deno.remove(`${dir}/${candidate}`).catch(() => {/* the first error matters */});
       throw removal;
     });
+    await rememberSaved(dir, name, n, candidate, content);
     return candidate;
   }
 }
 
-/** Creates an empty file under the first free numbered version of `name`, and returns that name. */
+/**
+ * Creates an empty file under the first free numbered version of `name`
+ * (from the first not known to be taken), and returns that name.
+ */
 export async function reserveName(dir: string, name: string): Promise<string> {
-  for (let n = 1;; n++) {
+  const variants = known.get(dir, name);
+  for (let n = variants.next;; n++) {
     const candidate = numberedName(name, n);
     try {
       const f = await Deno.open(`${dir}/${candidate}`, { write: true, createNew: true });
       f.close();
+      variants.next = n + 1;
       return candidate;
     } catch (error) {
       if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
