@@ -156,6 +156,9 @@ Deno.test("receiveFile() with many files of one name: numbered in order, an iden
     assert.equal((await receive("from another client")).name, "a (303).txt");
     assert.equal((await receive("one more")).name, "a (304).txt");
     assert.equal((await listDir(dir)).length, 303);
+    // The name itself, once free, is taken again (a user removed the file).
+    await Deno.remove(`${dir}/a.txt`);
+    assert.equal((await receive("back under its name")).name, "a.txt");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

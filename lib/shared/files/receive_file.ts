@@ -300,9 +300,9 @@ async function rememberSaved(
 }
 
 /**
- * Gives the finished temporary file `temp` the first free numbered version
- * of `name` in `dir` (from the first not known to be taken, see
- * {@linkcode findIdentical}), and returns that name. A hard link takes the
+ * Gives the finished temporary file `temp` its name in `dir`, or else the
+ * first free numbered version of it from the first not known to be taken
+ * (see {@linkcode findIdentical}), and returns that name. A hard link takes the
  * name only if it is free, so no other file is ever replaced, and the
  * temporary name is removed after it. Renaming the file over an empty one
  * reserved first would do the same, but ext4 (`auto_da_alloc`) then writes
@@ -319,7 +319,9 @@ export async function publishFile(
   link: (from: string, to: string) => Promise<void> = Deno.link,
   content?: { size: number; sha256: Uint8Array },
 ): Promise<string> {
-  for (let n = known.get(dir, name).next;; n++) {
+  // The name itself first (its file may have been removed), then on from the first not known taken.
+  const next = known.get(dir, name).next;
+  for (let n = 1;; n = n === 1 ? Math.max(2, next) : n + 1) {
     const candidate = numberedName(name, n);
     try {
       await link(temp, `${dir}/${candidate}`);
@@ -346,17 +348,17 @@ export async function publishFile(
 }
 
 /**
- * Creates an empty file under the first free numbered version of `name`
- * (from the first not known to be taken), and returns that name.
+ * Creates an empty file under `name`, or else the first free numbered
+ * version of it from the first not known to be taken, and returns that name.
  */
 export async function reserveName(dir: string, name: string): Promise<string> {
   const variants = known.get(dir, name);
-  for (let n = variants.next;; n++) {
+  for (let n = 1;; n = n === 1 ? Math.max(2, variants.next) : n + 1) {
     const candidate = numberedName(name, n);
     try {
       const f = await Deno.open(`${dir}/${candidate}`, { write: true, createNew: true });
       f.close();
-      variants.next = n + 1;
+      variants.next = Math.max(variants.next, n + 1);
       return candidate;
     } catch (error) {
       if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
