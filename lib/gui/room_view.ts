@@ -20,7 +20,31 @@ export interface RoomViewOptions {
   onOwnFile?: (filename: string) => void;
   /** Chat lines kept for pages that (re)connect. @default 2000 */
   maxEntries?: number;
+  /**
+   * Most characters of text those lines may hold together; the oldest go
+   * first (the newest is always kept, cut to {@linkcode MAX_ENTRY_CHARS}).
+   * @default 8388608 ({@linkcode DEFAULT_MAX_ENTRY_CHARS})
+   */
+  maxEntryChars?: number;
+  /**
+   * Most bytes of avatars kept; past it the oldest received is forgotten
+   * (its user is shown without one). @default 33554432 ({@linkcode DEFAULT_MAX_AVATAR_BYTES})
+   */
+  maxAvatarBytes?: number;
 }
+
+/** The default of {@linkcode RoomViewOptions.maxEntryChars}: 8 Mi characters. */
+export const DEFAULT_MAX_ENTRY_CHARS = 8 * 1024 * 1024;
+
+/** The default of {@linkcode RoomViewOptions.maxAvatarBytes}: 32 MiB, 128 of the largest avatars. */
+export const DEFAULT_MAX_AVATAR_BYTES = 32 * 1024 * 1024;
+
+/**
+ * Longest text of one line shown, in characters: four times the server's
+ * longest chat message. A server may send more (the session takes pushed
+ * frames up to 16 MiB); the rest is left out, and the line says how much.
+ */
+export const MAX_ENTRY_CHARS = 256 * 1024;
 
 /** What the pages show of the room, and the files and avatars they may load. */
 export class RoomView {
@@ -28,8 +52,12 @@ export class RoomView {
   #username: string | null = null;
   #lost: LostSession | null = null;
   #entries: PageEntry[] = [];
+  /** Characters of text in `#entries`. */
+  #entryChars = 0;
   #historyEnded = false;
   #avatars = new Map<string, ServedAvatar>();
+  /** Bytes of the avatars in `#avatars`. */
+  #avatarBytes = 0;
   #avatarVersion = 0;
   #freshAvatar: string | null = null;
   #files = new Map<string, ServedFile>();
@@ -57,8 +85,8 @@ export class RoomView {
   dismiss(): void {
     if (this.#username !== null || this.#lost === null) return;
     this.#lost = null;
-    this.#entries = [];
-    this.#avatars.clear();
+    this.#clearEntries();
+    this.#clearAvatars();
   }
 
   /** The file the session saved under `id`, if any. */
@@ -77,9 +105,9 @@ export class RoomView {
       case "joined":
         this.#username = event.username;
         this.#lost = null;
-        this.#entries = [];
+        this.#clearEntries();
         this.#historyEnded = false;
-        this.#avatars.clear();
+        this.#clearAvatars();
         return this.#options.broadcast({ t: "joined", username: event.username });
       case "history-end":
         this.#historyEnded = true;
@@ -117,7 +145,7 @@ export class RoomView {
         // user's image beside a namesake who joins meanwhile.
         this.#username = null;
         this.#lost = null;
-        this.#avatars.clear();
+        this.#clearAvatars();
         return this.#options.broadcast({ t: "left" });
       case "disconnected":
         // The conversation (and its avatars) is kept for the page, with why it ended.
@@ -127,11 +155,47 @@ export class RoomView {
     }
   }
 
-  #add(entry: PageEntry): void {
+  #add(added: PageEntry): void {
+    const entry = added.text.length > MAX_ENTRY_CHARS ? cutEntry(added) : added;
     this.#entries.push(entry);
+    this.#entryChars += entryChars(entry);
     const max = this.#options.maxEntries ?? 2000;
-    if (this.#entries.length > max) this.#entries.splice(0, this.#entries.length - max);
+    const maxChars = this.#options.maxEntryChars ?? DEFAULT_MAX_ENTRY_CHARS;
+    let drop = 0;
+    let chars = this.#entryChars;
+    const entries = this.#entries;
+    while (entries.length - drop > 1 && (entries.length - drop > max || chars > maxChars)) {
+      chars -= entryChars(entries[drop]);
+      this.#forgetFile(entries[drop]);
+      drop++;
+    }
+    if (drop > 0) entries.splice(0, drop);
+    this.#entryChars = chars;
     this.#options.broadcast({ t: "entry", entry });
+  }
+
+  #clearEntries(): void {
+    for (const entry of this.#entries) this.#forgetFile(entry);
+    this.#entries = [];
+    this.#entryChars = 0;
+  }
+
+  /** A line no page will be shown again: its file is no longer served. */
+  #forgetFile(entry: PageEntry): void {
+    const url = entry.file?.url;
+    if (url?.startsWith("/file/")) this.#files.delete(url.slice("/file/".length));
+  }
+
+  #clearAvatars(): void {
+    this.#avatars.clear();
+    this.#avatarBytes = 0;
+  }
+
+  #deleteAvatar(key: string): boolean {
+    const old = this.#avatars.get(key);
+    if (!old) return false;
+    this.#avatarBytes -= old.bytes.length;
+    return this.#avatars.delete(key);
   }
 
   #announce(event: Extract<RoomEvent, { type: "announcement" }>): void {
@@ -139,7 +203,7 @@ export class RoomView {
     if (!event.history && event.kind === "join" && event.username !== this.#username) {
       // The server sends a newcomer's avatar right before NEW_USER; none means the
       // newcomer has none, even if an earlier user of that name had one.
-      if (this.#freshAvatar !== key && this.#avatars.delete(key)) {
+      if (this.#freshAvatar !== key && this.#deleteAvatar(key)) {
         this.#options.broadcast({ t: "avatar", key, url: null });
       }
     }
@@ -169,13 +233,22 @@ export class RoomView {
     const type = imageType(event.bytes);
     if (!type || avatarProblem(event.bytes)) return; // the server validates; never serve anything else
     const key = avatarKey(event.username);
+    this.#deleteAvatar(key);
     this.#avatars.set(key, {
       bytes: event.bytes,
       mime: IMAGE_MIME[type],
       version: ++this.#avatarVersion,
     });
+    this.#avatarBytes += event.bytes.length;
     this.#freshAvatar = key;
     this.#options.broadcast({ t: "avatar", key, url: this.#avatarUrl(key) });
+    // Past the budget the oldest go (a server that sends avatars for everyone ever seen).
+    const max = this.#options.maxAvatarBytes ?? DEFAULT_MAX_AVATAR_BYTES;
+    for (const oldest of this.#avatars.keys()) {
+      if (this.#avatarBytes <= max || oldest === key) break;
+      this.#deleteAvatar(oldest);
+      this.#options.broadcast({ t: "avatar", key: oldest, url: null });
+    }
   }
 
   #avatarUrl(key: string): string {
@@ -200,4 +273,18 @@ function discardedLine(event: Extract<RoomEvent, { type: "discarded" }>): string
   const reason = event.reason.trim();
   const what = `${event.sender}'s attachment ${event.filename} was discarded`;
   return reason ? `${what}: ${reason}` : `${what}.`;
+}
+
+/** The characters a line holds in memory: its text and its sender's name. */
+function entryChars(entry: PageEntry): number {
+  return entry.text.length + entry.sender.length + (entry.file?.text?.length ?? 0);
+}
+
+/** `entry` with its text cut to {@linkcode MAX_ENTRY_CHARS}, saying how much was left out. */
+function cutEntry(entry: PageEntry): PageEntry {
+  const left = entry.text.length - MAX_ENTRY_CHARS;
+  return {
+    ...entry,
+    text: `${entry.text.slice(0, MAX_ENTRY_CHARS)}… (${left} more characters not shown)`,
+  };
 }

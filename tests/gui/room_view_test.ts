@@ -81,3 +81,75 @@ Deno.test("RoomView shows a discarded attachment as one line with the server's r
   ]);
   assert.equal(told.at(-1)?.t, "entry");
 });
+
+Deno.test("RoomView keeps what a server sends within its budgets: lines by characters, avatars by bytes", () => {
+  const told: ToPage[] = [];
+  const view = new RoomView({
+    broadcast: (m) => told.push(m),
+    refreshMembers: () => {},
+    maxEntryChars: 1000,
+    maxAvatarBytes: 3 * makePng(4, 4).length,
+  });
+  view.apply({ type: "joined", username: "Cool", historyCount: 0 });
+  for (let i = 0; i < 50; i++) {
+    view.apply({
+      type: "chat",
+      timestamp: i,
+      sender: "Fun",
+      text: `${i}`.padEnd(97, "x"),
+      history: true,
+    });
+  }
+  const entries = hello(view).entries;
+  // 100 characters a line (text and sender): the newest ten.
+  assert.deepEqual(entries.map((e) => e.ts), [40, 41, 42, 43, 44, 45, 46, 47, 48, 49]);
+  // One huge line is kept alone, cut, and says so.
+  view.apply({
+    type: "chat",
+    timestamp: 99,
+    sender: "Fun",
+    text: "y".repeat(1_000_000),
+    history: false,
+  });
+  const [huge, ...more] = hello(view).entries;
+  assert.equal(more.length, 0);
+  assert.match(huge.text, /^y{262144}… \(737856 more characters not shown\)$/);
+  // Avatars: a server sending one for every name ever seen; the oldest are forgotten, and the pages told.
+  for (const name of ["A", "B", "C", "D", "E"]) {
+    view.apply({ type: "avatar", username: name, filename: "a.png", bytes: makePng(4, 4) });
+  }
+  assert.deepEqual(hello(view).avatars.map((a) => a.key), ["c", "d", "e"]);
+  assert.equal(view.avatar("a"), undefined);
+  assert.deepEqual(
+    told.filter((m) => m.t === "avatar" && m.url === null).map((m) => m.t === "avatar" && m.key),
+    ["a", "b"],
+  );
+});
+
+Deno.test("RoomView stops serving the files of lines it no longer keeps", () => {
+  const view = new RoomView({ broadcast: () => {}, refreshMembers: () => {}, maxEntries: 2 });
+  view.apply({ type: "joined", username: "Cool", historyCount: 0 });
+  const file = (name: string) => ({
+    type: "attachment" as const,
+    timestamp: 1,
+    sender: "Fun",
+    filename: name,
+    size: 1,
+    history: false,
+    file: {
+      path: `/tmp/${name}`,
+      name,
+      size: 1,
+      sha256: new Uint8Array(32),
+      head: new Uint8Array([0]),
+    },
+  });
+  view.apply(file("one.bin"));
+  const url = hello(view).entries[0].file!.url!;
+  const id = url.slice("/file/".length);
+  assert.equal(view.file(id)?.name, "one.bin");
+  view.apply(file("two.bin"));
+  view.apply(file("three.bin"));
+  assert.equal(view.file(id), undefined, "the first line is gone, and its file with it");
+  assert.deepEqual(hello(view).entries.map((e) => e.file?.name), ["two.bin", "three.bin"]);
+});
