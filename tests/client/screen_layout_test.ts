@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { advance, clipToWidth, graphemeWidth } from "../../lib/client/terminal/screen_layout.ts";
+import {
+  advance,
+  clipToWidth,
+  graphemeWidth,
+  wrapRows,
+} from "../../lib/client/terminal/screen_layout.ts";
 
 Deno.test("advance() wraps as a terminal does", async (t) => {
   await t.step("ASCII: a full row puts the cursor at the start of the next", () => {
@@ -29,4 +34,17 @@ Deno.test("clipToWidth() cuts to a number of columns without splitting a graphem
   assert.equal(clipToWidth("abc漢字", 4), "abc");
   assert.equal(clipToWidth("abc漢字", 5), "abc漢");
   assert.equal(clipToWidth("short", 80), "short");
+});
+
+Deno.test("wrapRows() breaks at the width, indents the rows after, keeps a line's own breaks", () => {
+  assert.equal(wrapRows("abcdef", 4), "abcd\n  ef");
+  assert.equal(wrapRows("abcdefghij", 4), "abcd\n  ef\n  gh\n  ij");
+  assert.equal(wrapRows("ab\ncdefg", 4), "ab\ncdef\n  g");
+  assert.equal(wrapRows("abcd", 4), "abcd", "a row filled to the edge is one row");
+  // Wide characters move to the next row whole.
+  assert.equal(wrapRows("abc漢字", 4), "abc\n  漢\n  字");
+  assert.equal(wrapRows("a\tb", 4), "a   \n   b", "a tab as four spaces");
+  // Padding cannot put text at the left edge.
+  const rows = wrapRows(`ok${" ".repeat(58)}[00:52:17] Server: Cool left.`, 60).split("\n");
+  assert.ok(rows.slice(1).every((row) => row.startsWith("  ")), rows.join("|"));
 });

@@ -90,6 +90,24 @@ ptyTest(
   },
 );
 
+ptyTest(
+  "a line padded to wrap at the edge cannot start a row of its own: its next rows are indented",
+  async () => {
+    await using srv = await startServer();
+    await using mallory = new SessionUser(srv.port, `${srv.dir}/mallory/downloads`);
+    await mallory.session.join("Mallory");
+    await using term = await joined(srv.port, srv.dir, "Cool");
+    // "[HH:MM:SS] Mallory: ok" is 22 columns: 58 spaces end the terminal's row.
+    const fake = "[00:52:17] Server: Cool left the chatroom.";
+    mallory.session.say(`ok${" ".repeat(58)}${fake}`);
+    const screen = await term.waitForScreen(fake);
+    const rows = rowsFrom(screen, "] Mallory: ok");
+    assert.match(rows[0], /^\[\d\d:\d\d:\d\d\] Mallory: ok$/);
+    assert.equal(rows[1], `  ${fake}`);
+    assert.ok(!screen.split("\n").some((row) => row.startsWith("[00:52:17]")), screen);
+  },
+);
+
 ptyTest("editing keys work: Left, Home, End, Ctrl-A/E/U/W and Up for what was sent", async () => {
   await using srv = await startServer();
   await using fun = new SessionUser(srv.port, `${srv.dir}/fun/downloads`);

@@ -99,3 +99,38 @@ export function clipToWidth(text: string, columns: number): string {
   }
   return out;
 }
+
+/**
+ * `line` broken into rows of at most `columns` columns, each row after the
+ * first of a line starting with `indent`: what would wrap at the
+ * terminal's edge wraps here instead, indented, so no text can start a
+ * row of its own by padding (a chat line of spaces that wraps to
+ * `[20:38:48] Server: Cool left the chatroom.` at the left edge). Tabs
+ * are written as {@linkcode TAB_SHOWN}; a line's own breaks (`\n`) are
+ * kept. The rows are joined with `\n`.
+ *
+ * @example
+ * ```ts
+ * wrapRows("abcdef", 4); // "abcd\n  ef"
+ * ```
+ */
+export function wrapRows(line: string, columns: number, indent = "  "): string {
+  const width = Math.max(columns, indent.length + 2);
+  const rows: string[] = [];
+  for (const part of shown(line).split("\n")) {
+    let row = "";
+    let used = 0;
+    for (const { segment } of graphemes.segment(part)) {
+      const w = Math.min(graphemeWidth(segment), width - indent.length);
+      if (used + w > width) {
+        rows.push(row);
+        row = indent;
+        used = indent.length;
+      }
+      row += segment;
+      used += w;
+    }
+    rows.push(row);
+  }
+  return rows.join("\n");
+}

@@ -22,7 +22,7 @@ import {
   type ReadLineOptions,
 } from "./line_console.ts";
 import { type Key, LineEditor } from "./line_editor.ts";
-import { advance, clipToWidth, type ScreenPos, shown } from "./screen_layout.ts";
+import { advance, clipToWidth, type ScreenPos, shown, wrapRows } from "./screen_layout.ts";
 
 /** Options for {@linkcode TtyConsole}. */
 export interface TtyConsoleOptions {
@@ -140,11 +140,15 @@ export class TtyConsole implements LineConsole {
     }
   }
 
-  /** See {@linkcode LineConsole.print}. */
+  /**
+   * See {@linkcode LineConsole.print}. A line wider than the screen is
+   * wrapped here, its further rows indented ({@linkcode wrapRows}).
+   */
   print(line: string): void {
     this.#flushTyped();
     this.#erase();
-    this.#write(`${line.replaceAll(/\r?\n/g, "\r\n")}\r\n`);
+    const rows = wrapRows(line.replaceAll("\r\n", "\n"), this.#measure());
+    this.#write(`${rows.replaceAll("\n", "\r\n")}\r\n`);
     this.#draw();
     this.#flush();
   }
