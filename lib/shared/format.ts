@@ -4,6 +4,12 @@
  * @module
  */
 
+/**
+ * What {@linkcode clock} and {@linkcode dateTime} show for a time no date
+ * can hold (the wire's 64 bits go past the year 275760, JavaScript's last).
+ */
+export const NO_TIME = "--:--:--";
+
 /** The second {@linkcode clock} formatted last, and how. */
 let clockSecond = NaN;
 let clockText = "";
@@ -17,6 +23,7 @@ export function clock(timestamp: number): string {
   const second = Math.floor(timestamp / 1000);
   if (second === clockSecond) return clockText;
   const d = new Date(timestamp);
+  if (Number.isNaN(d.getTime())) return NO_TIME;
   clockText = [d.getHours(), d.getMinutes(), d.getSeconds()]
     .map((n) => String(n).padStart(2, "0"))
     .join(":");
@@ -60,6 +67,7 @@ export function stamp(timestamp: number, now: number = Date.now()): string {
 /** `YYYY-MM-DD HH:MM:SS` of a timestamp in local time. */
 export function dateTime(timestamp: number): string {
   const d = new Date(timestamp);
+  if (Number.isNaN(d.getTime())) return NO_TIME;
   const date = [d.getFullYear(), d.getMonth() + 1, d.getDate()]
     .map((n, i) => String(n).padStart(i === 0 ? 4 : 2, "0"))
     .join("-");

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { clock, stamp } from "../../lib/shared/format.ts";
+import { clock, dateTime, stamp } from "../../lib/shared/format.ts";
 
 Deno.test("stamp() shows today's time as the assignment does and another day's with its date", async (t) => {
   const now = new Date(2026, 11, 2, 9, 0, 0).getTime();
@@ -30,4 +30,13 @@ Deno.test("clock() gives each second's HH:MM:SS, the same within a second and th
   assert.equal(clock(base + 2000), "00:00:00");
   assert.equal(clock(base + 999), "23:59:58", "an earlier second again");
   assert.equal(clock(base - 1), "23:59:57");
+});
+
+Deno.test("a time no date can hold shows as --:--:--, not NaN", { permissions: "none" }, () => {
+  for (const timestamp of [Number.MAX_SAFE_INTEGER, 8.64e15 + 1, -8.64e15 - 1]) {
+    assert.equal(clock(timestamp), "--:--:--");
+    assert.equal(dateTime(timestamp), "--:--:--");
+    assert.equal(stamp(timestamp), "--:--:--");
+  }
+  assert.match(stamp(8.64e15, 0), /^275760-09-1[23] \d\d:\d\d:00$/, "the last one that can");
 });
