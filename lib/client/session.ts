@@ -57,7 +57,17 @@ export interface ChatSessionOptions {
   maxDownload?: number;
   /** Tells the free bytes in the downloads folder, if it can. @default none: not checked */
   freeSpace?: FreeSpace;
+  /**
+   * Milliseconds a join or report request may wait for its answer; past it
+   * the request fails with a {@linkcode ConnectionError} and the connection
+   * is closed (the next request connects again).
+   * @default 30000 ({@linkcode ANSWER_TIMEOUT_MS})
+   */
+  answerTimeoutMs?: number;
 }
+
+/** The default of {@linkcode ChatSessionOptions.answerTimeoutMs}: 30 s. */
+export const ANSWER_TIMEOUT_MS = 30_000;
 
 /** Options for {@linkcode ChatSession.upload}. */
 export interface UploadOptions {
@@ -233,7 +243,25 @@ export class ChatSession {
     await this.#connect();
     const answer = this.#request.begin(expect);
     this.#send(frame);
-    return await answer;
+    const ms = this.#options.answerTimeoutMs ?? ANSWER_TIMEOUT_MS;
+    let late = false;
+    const timer = setTimeout(() => {
+      // A server that accepted the connection and never answers: not waited for forever.
+      late = true;
+      this.#request.reject(
+        new ConnectionError(
+          `The server did not answer the ${action} request within ${ms / 1000} s.`,
+        ),
+      );
+      if (this.#conn) closeQuietly(this.#conn);
+    }, ms);
+    try {
+      return await answer;
+    } finally {
+      clearTimeout(timer);
+      // The connection is gone once this returns: the next request makes a new one.
+      if (late) await this.#loop;
+    }
   }
 
   /** Encodes a frame, or refuses the action: nothing is sent and no state changes. */

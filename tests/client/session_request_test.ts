@@ -4,7 +4,9 @@
  */
 import assert from "node:assert/strict";
 import { ChatSession } from "../../lib/client/session.ts";
-import { RequestError } from "../../lib/client/connection_error.ts";
+import { ConnectionError, RequestError } from "../../lib/client/connection_error.ts";
+import { FLAG, hasFlag } from "../../lib/shared/wire/flags.ts";
+import { FakePeer, FakeServer } from "../support/fake_server.ts";
 import type { RoomEvent } from "../../lib/client/room_event.ts";
 import { startServer } from "../support/harness.ts";
 
@@ -31,4 +33,37 @@ Deno.test("ChatSession refuses a username over 64 bytes and stays usable", async
     await session.quit();
   }
   assert.deepEqual(events.map((e) => e.type).filter((t) => t === "joined"), ["joined"]);
+});
+
+Deno.test("ChatSession gives up on a server that never answers, saying so, and connects afresh for the next request", async () => {
+  let connections = 0;
+  const seen = new Set<FakePeer>();
+  await using fake = FakeServer.start((frame, peer) => {
+    if (!seen.has(peer)) {
+      seen.add(peer);
+      connections++;
+    }
+    // The first connection is answered never; the second as a server would.
+    if (connections >= 2 && hasFlag(frame, FLAG.REPORT_REQUEST)) {
+      return peer.send({ flags: FLAG.REPORT_RESPONSE, number: 0 });
+    }
+  });
+  const session = new ChatSession({
+    hostname: "127.0.0.1",
+    port: fake.port,
+    onEvent: () => {},
+    answerTimeoutMs: 200,
+  });
+  try {
+    await assert.rejects(
+      session.join("Cool"),
+      (error: Error) =>
+        error instanceof ConnectionError &&
+        error.message === "The server did not answer the join request within 0.2 s.",
+    );
+    assert.deepEqual(await session.report(), { count: 0, users: [] });
+    assert.equal(connections, 2);
+  } finally {
+    await session.close();
+  }
 });
