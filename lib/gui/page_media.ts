@@ -7,7 +7,7 @@
  */
 import type { RoomEvent } from "../client/session.ts";
 import { type AvatarImage, avatarProblem, IMAGE_MIME, imageType } from "../shared/avatar.ts";
-import { decodeText, looksLikeText } from "../shared/text.ts";
+import { decodeText, inertText, looksLikeText } from "../shared/text.ts";
 import type { PageFile } from "./page_protocol.ts";
 import { errorText } from "../shared/error_text.ts";
 
@@ -37,7 +37,8 @@ export function describeAttachment(
   event: Extract<RoomEvent, { type: "attachment" }>,
   register: (file: ServedFile) => string,
 ): PageFile {
-  const base = { name: event.filename, size: event.size };
+  // Shown as the terminal shows it: a bidi override cannot make `x\u202efdp.exe` read `xexe.pdf`.
+  const base = { name: inertText(event.filename), size: event.size };
   if ("error" in event.file) return { ...base, show: "download", error: event.file.error };
   const saved = event.file;
   const type = imageType(saved.head);

@@ -6,6 +6,7 @@
  * @module
  */
 import type { RoomEvent } from "../client/room_event.ts";
+import { hasUnsafeChars, inertText } from "../shared/text.ts";
 import { avatarProblem, IMAGE_MIME, imageType } from "../shared/avatar.ts";
 import type { LostSession, PageEntry, ToPage } from "./page_protocol.ts";
 import { describeAttachment, type ServedAvatar, type ServedFile } from "./page_media.ts";
@@ -156,7 +157,9 @@ export class RoomView {
   }
 
   #add(added: PageEntry): void {
-    const entry = added.text.length > MAX_ENTRY_CHARS ? cutEntry(added) : added;
+    const cut = added.text.length > MAX_ENTRY_CHARS ? cutEntry(added) : added;
+    // A sender's name as the terminal shows it (the server checks names; a hostile one may not).
+    const entry = hasUnsafeChars(cut.sender) ? { ...cut, sender: inertText(cut.sender) } : cut;
     this.#entries.push(entry);
     this.#entryChars += entryChars(entry);
     const max = this.#options.maxEntries ?? 2000;

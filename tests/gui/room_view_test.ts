@@ -153,3 +153,21 @@ Deno.test("RoomView stops serving the files of lines it no longer keeps", () => 
   assert.equal(view.file(id), undefined, "the first line is gone, and its file with it");
   assert.deepEqual(hello(view).entries.map((e) => e.file?.name), ["two.bin", "three.bin"]);
 });
+
+Deno.test("RoomView shows a hostile server's bidi tricks in names as the terminal does: escaped", () => {
+  const view = new RoomView({ broadcast: () => {}, refreshMembers: () => {} });
+  view.apply({ type: "joined", username: "Cool", historyCount: 0 });
+  view.apply({ type: "chat", timestamp: 1, sender: "Fun\u202e", text: "hi", history: false });
+  view.apply({
+    type: "attachment",
+    timestamp: 2,
+    sender: "Fun",
+    filename: "x\u202efdp.exe",
+    size: 1,
+    history: false,
+    file: { error: "not saved" },
+  });
+  const [chat, file] = hello(view).entries;
+  assert.equal(chat.sender, "Fun\\u202e");
+  assert.equal(file.file?.name, "x\\u202efdp.exe");
+});

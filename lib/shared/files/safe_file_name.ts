@@ -22,7 +22,11 @@ export const MAX_SAFE_NAME_BYTES = 255 - 12;
 /** Longest extension kept when a name is cut, in characters (with its dot). */
 const MAX_KEPT_EXTENSION_CHARS = 16;
 
-const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?$/i;
+/**
+ * Windows device names, alone or before an extension, with or without
+ * spaces between (Windows reads `CON .txt` as the console too).
+ */
+const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$)\s*(\..*)?$/i;
 
 /**
  * Reduces a file name sent by a peer to a safe base name: no folders (either
