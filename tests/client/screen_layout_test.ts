@@ -34,6 +34,14 @@ Deno.test("clipToWidth() cuts to a number of columns without splitting a graphem
   assert.equal(clipToWidth("abc漢字", 4), "abc");
   assert.equal(clipToWidth("abc漢字", 5), "abc漢");
   assert.equal(clipToWidth("short", 80), "short");
+  // An emoji with a skin tone is four columns on terminals that draw its parts apart.
+  assert.equal(clipToWidth("a👍🏽👍🏽", 8), "a👍🏽");
+  assert.equal(clipToWidth("a👍🏽👍🏽", 9), "a👍🏽👍🏽");
+  assert.equal(
+    clipToWidth("é漢", 3),
+    "é漢",
+    "one code point, or a letter and its accent: as wide as it is",
+  );
 });
 
 Deno.test("wrapRows() breaks at the width, indents the rows after, keeps a line's own breaks", () => {

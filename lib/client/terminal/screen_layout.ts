@@ -88,12 +88,30 @@ export function shown(text: string): string {
   return text.replaceAll("\t", TAB_SHOWN);
 }
 
-/** `text` cut to at most `columns` columns (for a status line that must not wrap). */
+/**
+ * The most columns any terminal may draw `grapheme` in: a sequence of
+ * several code points (an emoji with a skin tone, a ZWJ family) counted as
+ * the sum of its parts, as terminals that do not join them draw it (tmux
+ * draws 👍🏽 in four columns, where Unicode says two).
+ */
+export function widestWidth(grapheme: string): number {
+  const whole = graphemeWidth(grapheme);
+  if (grapheme.length === 1) return whole;
+  let sum = 0;
+  for (const char of grapheme) sum += graphemeWidth(char);
+  return Math.max(sum, whole);
+}
+
+/**
+ * `text` cut to at most `columns` columns on any terminal (for a status
+ * line that must not wrap: each grapheme counted at its
+ * {@linkcode widestWidth}).
+ */
 export function clipToWidth(text: string, columns: number): string {
   let used = 0;
   let out = "";
   for (const { segment } of graphemes.segment(text)) {
-    used += graphemeWidth(segment);
+    used += widestWidth(segment);
     if (used > columns) break;
     out += segment;
   }
