@@ -52,6 +52,7 @@ Deno.test("wrapRows() breaks at the width, indents the rows after, keeps a line'
   // Wide characters move to the next row whole.
   assert.equal(wrapRows("abc漢字", 4), "abc\n  漢\n  字");
   assert.equal(wrapRows("a\tb", 4), "a   \n   b", "a tab as four spaces");
+  assert.equal(wrapRows("👍🏽👍🏽", 6), "👍🏽\n  👍🏽", "at the widest a terminal may draw it");
   // Padding cannot put text at the left edge.
   const rows = wrapRows(`ok${" ".repeat(58)}[00:52:17] Server: Cool left.`, 60).split("\n");
   assert.ok(rows.slice(1).every((row) => row.startsWith("  ")), rows.join("|"));

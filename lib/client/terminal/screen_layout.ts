@@ -139,7 +139,8 @@ export function wrapRows(line: string, columns: number, indent = "  "): string {
     let row = "";
     let used = 0;
     for (const { segment } of graphemes.segment(part)) {
-      const w = Math.min(graphemeWidth(segment), width - indent.length);
+      // At the widest any terminal draws it: a row that is wider on screen would wrap there.
+      const w = Math.min(widestWidth(segment), width - indent.length);
       if (used + w > width) {
         rows.push(row);
         row = indent;
