@@ -48,8 +48,8 @@ Options:
                         ::1 too (exempt by default)
   --rate-limit N        frames read per second per connection; faster senders are
                         read more slowly, never cut off (default ${DEFAULT_RATE_LIMIT.perSecond})
-  --rate-burst N        frames an address may send at once, however many times it connects
-                        (default ${DEFAULT_RATE_LIMIT.burst})
+  --rate-burst N        frames a connection may send at once; a new connection shares its
+                        address's, so reconnecting buys no fresh one (default ${DEFAULT_RATE_LIMIT.burst})
   --no-rate-limit       read every connection as fast as it sends (for benchmarks)
   --max-queue N         bytes the server may hold for one connection (frames, files and
                         history waiting to be sent); past it the client is dropped as too

@@ -58,9 +58,11 @@ export interface ChatSessionOptions {
   /** Tells the free bytes in the downloads folder, if it can. @default none: not checked */
   freeSpace?: FreeSpace;
   /**
-   * Milliseconds a join or report request may wait for its answer; past it
-   * the request fails with a {@linkcode ConnectionError} and the connection
-   * is closed (the next request connects again).
+   * Milliseconds a join or report request made before joining may wait for
+   * its answer; past it the request fails with a {@linkcode ConnectionError}
+   * and the connection is closed (the next request connects again). A
+   * request made in the room waits as long as it takes: its answer may be
+   * behind our own upload, or the server's rate limit.
    * @default 30000 ({@linkcode ANSWER_TIMEOUT_MS})
    */
   answerTimeoutMs?: number;
@@ -243,6 +245,9 @@ export class ChatSession {
     await this.#connect();
     const answer = this.#request.begin(expect);
     this.#send(frame);
+    // Before joining, a silence is a server that will not answer. In the room an answer may
+    // wait behind our own upload or the server's rate limit: slow, not lost.
+    if (this.#username !== null) return await answer;
     const ms = this.#options.answerTimeoutMs ?? ANSWER_TIMEOUT_MS;
     let late = false;
     const timer = setTimeout(() => {

@@ -32,7 +32,15 @@ export interface RoomViewOptions {
    * (its user is shown without one). @default 33554432 ({@linkcode DEFAULT_MAX_AVATAR_BYTES})
    */
   maxAvatarBytes?: number;
+  /**
+   * Most received files the pages may open (the oldest's link stops
+   * working first). @default 10000 ({@linkcode DEFAULT_MAX_SERVED_FILES})
+   */
+  maxServedFiles?: number;
 }
+
+/** The default of {@linkcode RoomViewOptions.maxServedFiles}. */
+export const DEFAULT_MAX_SERVED_FILES = 10_000;
 
 /** The default of {@linkcode RoomViewOptions.maxEntryChars}: 8 Mi characters. */
 export const DEFAULT_MAX_ENTRY_CHARS = 8 * 1024 * 1024;
@@ -169,7 +177,6 @@ export class RoomView {
     const entries = this.#entries;
     while (entries.length - drop > 1 && (entries.length - drop > max || chars > maxChars)) {
       chars -= entryChars(entries[drop]);
-      this.#forgetFile(entries[drop]);
       drop++;
     }
     if (drop > 0) entries.splice(0, drop);
@@ -178,15 +185,8 @@ export class RoomView {
   }
 
   #clearEntries(): void {
-    for (const entry of this.#entries) this.#forgetFile(entry);
     this.#entries = [];
     this.#entryChars = 0;
-  }
-
-  /** A line no page will be shown again: its file is no longer served. */
-  #forgetFile(entry: PageEntry): void {
-    const url = entry.file?.url;
-    if (url?.startsWith("/file/")) this.#files.delete(url.slice("/file/".length));
   }
 
   #clearAvatars(): void {
@@ -225,6 +225,10 @@ export class RoomView {
     const file = describeAttachment(event, (served) => {
       const id = String(this.#nextFile++);
       this.#files.set(id, served);
+      // A page may still show a line this view no longer keeps: its link keeps working, up to a
+      // bound (a server that sends files without end).
+      const max = this.#options.maxServedFiles ?? DEFAULT_MAX_SERVED_FILES;
+      if (this.#files.size > max) this.#files.delete(this.#files.keys().next().value!);
       return `/file/${id}`;
     });
     const { timestamp: ts, sender, history } = event;

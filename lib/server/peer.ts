@@ -69,8 +69,9 @@ export interface PeerOptions {
 function rateBucket(hostname: string, options: PeerOptions): TokenBucket | null {
   if (!options.rateLimit) return null;
   const pooled = options.burstPool && (options.limitLoopback || !isLoopback(hostname));
-  if (!pooled) return new TokenBucket(options.rateLimit, Date.now());
-  return options.burstPool!.open(addressKey(hostname), Date.now());
+  // A monotonic clock: a clock stepped back must not leave an address without a burst.
+  if (!pooled) return new TokenBucket(options.rateLimit, performance.now());
+  return options.burstPool!.open(addressKey(hostname), performance.now());
 }
 
 /**
@@ -111,7 +112,7 @@ export async function servePeer(
     while (!context.stopping.aborted) {
       joined = awaitJoin(peer, joined, options.joinTimeoutMs, context);
       // Too fast: read this connection later; TCP backpressure slows its sender.
-      const wait = bucket?.take(Date.now()) ?? 0;
+      const wait = bucket?.take(performance.now()) ?? 0;
       if (wait > 0) await sleep(wait, context.stopping);
       const header = await peer.reader.readHeader();
       if (!header) break;

@@ -24,9 +24,11 @@ export const SERVER_NAME = "Server";
 const INVISIBLE_CHAR = /\p{Default_Ignorable_Code_Point}/u;
 
 /**
- * Characters that print as blank space but are not the space bar's: a
- * name of U+2800 (the blank Braille pattern) prints as nothing, and
- * `Fun` and a no-break or ideographic space print as `Fun`.
+ * Characters that print as blank space and that NFKC does not make a space
+ * (a no-break or ideographic space it does: such a name compares as the
+ * one with a plain space, and stays allowed, `山田\u3000太郎` as an IME types
+ * it): U+2800, the blank Braille pattern, which alone prints as nothing,
+ * and the Ogham space mark.
  */
 const BLANK_CHAR = /[^\S ]|\u2800/u;
 
@@ -54,7 +56,7 @@ export function usernameProblem(name: string): string | null {
   if (hasUnsafeChars(name)) return "it contains control or formatting characters";
   const invisible = INVISIBLE_CHAR.exec(name);
   if (invisible) return `it contains the invisible character ${codePointLabel(invisible[0])}`;
-  const blank = BLANK_CHAR.exec(name);
+  const blank = BLANK_CHAR.exec(name.normalize("NFKC"));
   if (blank) return `it contains the blank character ${codePointLabel(blank[0])}`;
   if (usernameKey(name) === SERVER_KEY) {
     return `it looks like "${SERVER_NAME}", which is reserved for the server's announcements`;

@@ -67,3 +67,28 @@ Deno.test("ChatSession gives up on a server that never answers, saying so, and c
     await session.close();
   }
 });
+
+Deno.test("ChatSession in the room waits for a slow answer: it may be behind the server's rate limit", async () => {
+  await using fake = FakeServer.start(async (frame, peer) => {
+    if (hasFlag(frame, FLAG.JOIN_REQUEST)) {
+      return peer.send({ flags: FLAG.JOIN_ACCEPT, username: frame.username });
+    }
+    if (hasFlag(frame, FLAG.REPORT_REQUEST)) {
+      // Slower than the answer timeout, as a server reading this connection at its rate.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      return peer.send({ flags: FLAG.REPORT_RESPONSE, number: 0 });
+    }
+  });
+  const session = new ChatSession({
+    hostname: "127.0.0.1",
+    port: fake.port,
+    onEvent: () => {},
+    answerTimeoutMs: 100,
+  });
+  try {
+    assert.deepEqual(await session.join("Cool"), { accepted: true, username: "Cool" });
+    assert.deepEqual(await session.report(), { count: 0, users: [] });
+  } finally {
+    await session.close();
+  }
+});

@@ -126,8 +126,13 @@ Deno.test("RoomView keeps what a server sends within its budgets: lines by chara
   );
 });
 
-Deno.test("RoomView stops serving the files of lines it no longer keeps", () => {
-  const view = new RoomView({ broadcast: () => {}, refreshMembers: () => {}, maxEntries: 2 });
+Deno.test("RoomView serves the files of lines it no longer keeps (a page may show them), up to a bound", () => {
+  const view = new RoomView({
+    broadcast: () => {},
+    refreshMembers: () => {},
+    maxEntries: 1,
+    maxServedFiles: 2,
+  });
   view.apply({ type: "joined", username: "Cool", historyCount: 0 });
   const file = (name: string) => ({
     type: "attachment" as const,
@@ -149,9 +154,10 @@ Deno.test("RoomView stops serving the files of lines it no longer keeps", () => 
   const id = url.slice("/file/".length);
   assert.equal(view.file(id)?.name, "one.bin");
   view.apply(file("two.bin"));
+  assert.equal(view.file(id)?.name, "one.bin", "its line is gone; its link still works");
   view.apply(file("three.bin"));
-  assert.equal(view.file(id), undefined, "the first line is gone, and its file with it");
-  assert.deepEqual(hello(view).entries.map((e) => e.file?.name), ["two.bin", "three.bin"]);
+  assert.equal(view.file(id), undefined, "past the bound, the oldest file's link goes");
+  assert.deepEqual(hello(view).entries.map((e) => e.file?.name), ["three.bin"]);
 });
 
 Deno.test("RoomView shows a hostile server's bidi tricks in names as the terminal does: escaped", () => {

@@ -154,6 +154,13 @@ Deno.test("SqliteHistory.attachments() yields the attachment records alone, olde
       [4, "b.txt"],
     ]);
     assert.deepEqual([...history.attachments()][1], history.list()[3]);
+    // Left early: its read must not stay open, or no checkpoint could finish and the WAL would grow.
+    for (const _ of history.attachments()) break;
+    for (let i = 0; i < 2_000; i++) {
+      history.append({ kind: "chat", timestamp: 5, username: "Cool", text: `line ${i}` });
+    }
+    const walPages = Deno.statSync(`${dir}/chatroom.db-wal`).size / (4096 + 24);
+    assert.ok(walPages < 1_500, `the WAL grew to ${walPages.toFixed(0)} pages`);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -472,15 +472,20 @@ export class SqliteHistory implements HistoryStore {
     } catch (error) {
       throw wrap(error, `Cannot read the history ${this.path}`);
     }
-    while (true) {
-      let next: IteratorResult<unknown>;
-      try {
-        next = rows.next();
-      } catch (error) {
-        throw wrap(error, `Cannot read the history ${this.path}`);
+    try {
+      while (true) {
+        let next: IteratorResult<unknown>;
+        try {
+          next = rows.next();
+        } catch (error) {
+          throw wrap(error, `Cannot read the history ${this.path}`);
+        }
+        if (next.done) return;
+        yield toEntry(next.value as Row);
       }
-      if (next.done) return;
-      yield toEntry(next.value as Row);
+    } finally {
+      // Left early (a break, a throw): the statement is reset, or its read would stay open.
+      rows.return?.();
     }
   }
 

@@ -80,12 +80,13 @@ export class TokenBucket {
 export const DEFAULT_BURST_POOL_ADDRESSES = 4096;
 
 /**
- * The burst is per address, the rate per connection: each new connection
- * from an address starts with what the address's burst holds (refilled at
- * the rate since the last connection took it), and takes all of it; every
- * connection then has the rate of its own. So closing and reconnecting,
- * or opening connections side by side, is no way to a fresh burst each
- * time: one address gets one burst however many times it connects. An
+ * A new connection's burst comes from its address: it starts with what the
+ * address's burst holds (refilled at the rate since the last connection
+ * took it), and takes all of it; from then on it has a bucket of its own,
+ * which refills as any does. So closing and reconnecting, or opening
+ * connections side by side, buys no fresh burst: a flood from one address
+ * is held to the rate of its open connections (at most `--max-per-address`
+ * of them), not to a burst per connect. An
  * address whose burst has refilled is forgotten; past `maxAddresses` the
  * oldest are, so the memory is bounded whoever connects.
  *

@@ -142,9 +142,10 @@ export async function receiveFile(
  * Without it the n-th file of one name cost n failed links, n `stat`s and
  * up to n hashes (a thousand same-named files took minutes). Only a hint:
  * a taken name still fails its link and the next is tried, and a known
- * variant is reused only while its size and modification time are as they
- * were. Bounded: at most {@linkcode MAX_KNOWN_NAMES} names in all, the
- * oldest forgotten first (forgetting costs only time).
+ * variant is reused only while its size, inode and times are as they were.
+ * Bounded: at most {@linkcode MAX_KNOWN_NAMES} names, {@linkcode MAX_KNOWN_VARIANTS}
+ * variants of one and {@linkcode MAX_KNOWN_TOTAL} in all, the oldest
+ * forgotten first (forgetting costs only time, or a copy saved twice).
  */
 class KnownNames {
   #names = new Map<string, NameVariants>();
@@ -157,12 +158,23 @@ class KnownNames {
     else variants = { next: 1, byDigest: new Map(), unhashed: [] };
     this.#names.set(key, variants);
     if (this.#names.size > MAX_KNOWN_NAMES) this.#names.delete(this.#names.keys().next().value!);
+    // And at most MAX_KNOWN_TOTAL variants in all: the oldest names go first, never this one.
+    let total = 0;
+    for (const known of this.#names.values()) total += known.byDigest.size + known.unhashed.length;
+    for (const [oldest, known] of this.#names) {
+      if (total <= MAX_KNOWN_TOTAL || oldest === key) break;
+      total -= known.byDigest.size + known.unhashed.length;
+      this.#names.delete(oldest);
+    }
     return variants;
   }
 }
 
 /** How many folder-and-name pairs {@linkcode KnownNames} remembers. */
 export const MAX_KNOWN_NAMES = 1024;
+
+/** How many variants {@linkcode KnownNames} remembers in all (about 200 bytes each). */
+export const MAX_KNOWN_TOTAL = 50_000;
 
 /** The numbered variants of one name in one folder. */
 interface NameVariants {
@@ -177,8 +189,18 @@ interface NameVariants {
 interface Variant {
   name: string;
   size: number;
-  /** Modification time in milliseconds, or null where the system keeps none. */
-  mtime: number | null;
+  /** The file's identity and times, as `stat` gave them when it was seen (see {@linkcode stamp}). */
+  stamp: string;
+}
+
+/**
+ * What tells one state of a file from another without reading it: inode,
+ * modification and status-change times (null where the system keeps
+ * none). A file rewritten in place changes its times; one replaced, its
+ * inode.
+ */
+function stamp(info: Deno.FileInfo): string {
+  return `${info.ino ?? ""}:${info.mtime?.getTime() ?? ""}:${info.ctime?.getTime() ?? ""}`;
 }
 
 const known = new KnownNames();
@@ -205,8 +227,7 @@ function digestKey(size: number, sha256: Uint8Array): string {
 async function current(dir: string, variant: Variant): Promise<Deno.FileInfo | null> {
   try {
     const info = await Deno.stat(`${dir}/${variant.name}`);
-    const same = info.isFile && info.size === variant.size &&
-      (info.mtime?.getTime() ?? null) === variant.mtime;
+    const same = info.isFile && info.size === variant.size && stamp(info) === variant.stamp;
     return same ? info : null;
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return null;
@@ -240,21 +261,15 @@ export async function findIdentical(
       throw error;
     }
     if (info.isFile) {
-      remember(variants.unhashed, {
-        name: candidate,
-        size: info.size,
-        mtime: info.mtime?.getTime() ?? null,
-      });
+      remember(variants.unhashed, { name: candidate, size: info.size, stamp: stamp(info) });
     }
     variants.next = n + 1;
   }
-  // Hash, once each, the variants of this size not hashed yet.
-  const rest: Variant[] = [];
-  for (const variant of variants.unhashed) {
-    if (variant.size !== size) {
-      rest.push(variant);
-      continue;
-    }
+  // Hash, once each, the variants of this size not hashed yet; taken off the list before any
+  // await, so that a call for the same name meanwhile neither hashes them too nor loses any.
+  const toHash = variants.unhashed.filter((variant) => variant.size === size);
+  variants.unhashed = variants.unhashed.filter((variant) => variant.size !== size);
+  for (const variant of toHash) {
     try {
       const { sha256: digest } = await hashFile(`${dir}/${variant.name}`);
       rememberDigest(variants.byDigest, digestKey(variant.size, digest), variant);
@@ -262,12 +277,11 @@ export async function findIdentical(
       if (!(error instanceof Deno.errors.NotFound)) throw error;
     }
   }
-  variants.unhashed = rest;
   const key = digestKey(size, sha256);
   const match = variants.byDigest.get(key);
   if (!match) return null;
   if (await current(dir, match)) return match.name;
-  // Changed or gone since: seen afresh by the next scan, if it is still there.
+  // Changed or gone since: forgotten (a copy may be saved where it could have been reused).
   variants.byDigest.delete(key);
   return null;
 }
@@ -292,7 +306,7 @@ async function rememberSaved(
     rememberDigest(variants.byDigest, digestKey(content.size, content.sha256), {
       name: saved,
       size: content.size,
-      mtime: info.mtime?.getTime() ?? null,
+      stamp: stamp(info),
     });
   } catch {
     // Not remembered: found by a scan, if need be.
