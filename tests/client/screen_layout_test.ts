@@ -51,7 +51,10 @@ Deno.test("wrapRows() breaks at the width, indents the rows after, keeps a line'
   assert.equal(wrapRows("abcd", 4), "abcd", "a row filled to the edge is one row");
   // Wide characters move to the next row whole.
   assert.equal(wrapRows("abc漢字", 4), "abc\n  漢\n  字");
-  assert.equal(wrapRows("a\tb", 4), "a   \n   b", "a tab as four spaces");
+  assert.equal(wrapRows("a\tb", 4), "a  \n   b", "a tab as four spaces");
+  // At spaces where it can, dropping the space; inside a word too long for a row.
+  assert.equal(wrapRows("one two three", 9), "one two\n  three");
+  assert.equal(wrapRows("a verylongword", 8), "a verylo\n  ngword");
   assert.equal(wrapRows("👍🏽👍🏽", 6), "👍🏽\n  👍🏽", "at the widest a terminal may draw it");
   // Padding cannot put text at the left edge.
   const rows = wrapRows(`ok${" ".repeat(58)}[00:52:17] Server: Cool left.`, 60).split("\n");

@@ -103,7 +103,8 @@ ptyTest(
     const screen = await term.waitForScreen(fake);
     const rows = rowsFrom(screen, "] Mallory: ok");
     assert.match(rows[0], /^\[\d\d:\d\d:\d\d\] Mallory: ok$/);
-    assert.equal(rows[1], `  ${fake}`);
+    // Indented under the sender, past the time, as a line's own breaks are.
+    assert.equal(rows[1], `${" ".repeat("[00:00:00] ".length)}${fake}`);
     assert.ok(!screen.split("\n").some((row) => row.startsWith("[00:52:17]")), screen);
   },
 );

@@ -35,6 +35,12 @@ export interface ReadLineOptions {
  */
 export type Completer = (before: string) => Promise<{ from: number; candidates: string[] }>;
 
+/** Options for {@linkcode LineConsole.print}. */
+export interface PrintOptions {
+  /** Indent of the rows a wrapped line continues on (see {@linkcode LineConsole.print}). */
+  indent?: string;
+}
+
 /** Reads lines and prints lines without mixing the two up. */
 export interface LineConsole {
   /**
@@ -44,8 +50,13 @@ export interface LineConsole {
    * @throws {InputClosed} when the input has ended.
    */
   readLine(prompt?: string, options?: ReadLineOptions): Promise<string | null>;
-  /** Prints a line above whatever the user is typing. */
-  print(line: string): void;
+  /**
+   * Prints a line above whatever the user is typing. With `options.indent`,
+   * a line that holds another user's text: a console with a screen wraps it
+   * itself, its further rows indented so, so that no text of it can start
+   * a row and pass for a line of its own.
+   */
+  print(line: string, options?: PrintOptions): void;
   /**
    * Shows `text` (or, with `null`, removes it) on a status line kept above
    * the line being typed, updated in place; consoles without a screen ignore it.

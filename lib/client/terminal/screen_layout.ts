@@ -123,33 +123,49 @@ export function clipToWidth(text: string, columns: number): string {
  * first of a line starting with `indent`: what would wrap at the
  * terminal's edge wraps here instead, indented, so no text can start a
  * row of its own by padding (a chat line of spaces that wraps to
- * `[20:38:48] Server: Cool left the chatroom.` at the left edge). Tabs
- * are written as {@linkcode TAB_SHOWN}; a line's own breaks (`\n`) are
- * kept. The rows are joined with `\n`.
+ * `[20:38:48] Server: Cool left the chatroom.` at the left edge). A row
+ * ends after its last space where it has one (the space is dropped), else
+ * inside the word; each grapheme counts at its {@linkcode widestWidth}.
+ * Tabs are written as {@linkcode TAB_SHOWN}; a line's own breaks (`\n`)
+ * are kept. The rows are joined with `\n`.
  *
  * @example
  * ```ts
- * wrapRows("abcdef", 4); // "abcd\n  ef"
+ * wrapRows("abc def", 5); // "abc\n  def"
+ * wrapRows("abcdefgh", 5); // "abcde\n  fgh"
  * ```
  */
 export function wrapRows(line: string, columns: number, indent = "  "): string {
   const width = Math.max(columns, indent.length + 2);
-  const rows: string[] = [];
+  const out: string[] = [];
   for (const part of shown(line).split("\n")) {
-    let row = "";
+    let row: { g: string; w: number }[] = [];
     let used = 0;
+    let first = true;
+    const flush = (cells: { g: string }[]) => {
+      out.push((first ? "" : indent) + cells.map((cell) => cell.g).join(""));
+      first = false;
+    };
     for (const { segment } of graphemes.segment(part)) {
-      // At the widest any terminal draws it: a row that is wider on screen would wrap there.
       const w = Math.min(widestWidth(segment), width - indent.length);
-      if (used + w > width) {
-        rows.push(row);
-        row = indent;
-        used = indent.length;
+      if (used + w > width && row.length > 0) {
+        const space = row.findLastIndex((cell) => cell.g === " ");
+        const carried = space > 0 ? row.slice(space + 1) : [];
+        const carriedWidth = carried.reduce((sum, cell) => sum + cell.w, 0);
+        if (space > 0 && indent.length + carriedWidth + w <= width) {
+          // At the last space, dropped; the word after it starts the next row.
+          flush(row.slice(0, space));
+          row = carried;
+        } else {
+          flush(row);
+          row = [];
+        }
+        used = indent.length + row.reduce((sum, cell) => sum + cell.w, 0);
       }
-      row += segment;
+      row.push({ g: segment, w });
       used += w;
     }
-    rows.push(row);
+    flush(row);
   }
-  return rows.join("\n");
+  return out.join("\n");
 }

@@ -7,7 +7,7 @@
 import { ChatSession, type RoomEvent, type TransferProgress } from "../session.ts";
 import { ConnectionError, RequestError } from "../connection_error.ts";
 import { type FreeSpace } from "../download_limit.ts";
-import { InputClosed, type LineConsole } from "./line_console.ts";
+import { InputClosed, type LineConsole, type PrintOptions } from "./line_console.ts";
 import { decodeText, inertText, looksLikeText } from "../../shared/text.ts";
 import { inertLines } from "./inert_lines.ts";
 import { formatBytes, stamp } from "../../shared/format.ts";
@@ -121,8 +121,8 @@ export class TerminalApp {
     }
   }
 
-  #print(line = ""): void {
-    this.#console.print(line);
+  #print(line = "", options?: PrintOptions): void {
+    this.#console.print(line, options);
   }
 
   async #menu(): Promise<number> {
@@ -279,7 +279,8 @@ export class TerminalApp {
     const time = `[${stamp(timestamp)}] `;
     // Continuation lines start under the sender, past the time.
     const indent = " ".repeat(time.length);
-    this.#print(`${time}${inertText(sender)}: ${inertLines(text, indent)}`);
+    // Wrapped by the console too, so that no row of someone's text starts at the left edge.
+    this.#print(`${time}${inertText(sender)}: ${inertLines(text, indent)}`, { indent });
   }
 
   #showAttachment(event: Extract<RoomEvent, { type: "attachment" }>): void {

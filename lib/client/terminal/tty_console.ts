@@ -19,6 +19,7 @@ import {
   InputClosed,
   type LineConsole,
   MAX_LINE_CHARS,
+  type PrintOptions,
   type ReadLineOptions,
 } from "./line_console.ts";
 import { type Key, LineEditor } from "./line_editor.ts";
@@ -141,13 +142,19 @@ export class TtyConsole implements LineConsole {
   }
 
   /**
-   * See {@linkcode LineConsole.print}. A line wider than the screen is
-   * wrapped here, its further rows indented ({@linkcode wrapRows}).
+   * See {@linkcode LineConsole.print}. With `options.indent`, a line wider
+   * than the screen is wrapped here, at spaces where it can be, its further
+   * rows indented ({@linkcode wrapRows}); others wrap at the terminal's edge,
+   * as the terminal does (a long URL of the client's own stays one line to
+   * copy).
    */
-  print(line: string): void {
+  print(line: string, options: PrintOptions = {}): void {
     this.#flushTyped();
     this.#erase();
-    const rows = wrapRows(line.replaceAll("\r\n", "\n"), this.#measure());
+    const text = line.replaceAll("\r\n", "\n");
+    const rows = options.indent === undefined
+      ? text
+      : wrapRows(text, this.#measure(), options.indent);
     this.#write(`${rows.replaceAll("\n", "\r\n")}\r\n`);
     this.#draw();
     this.#flush();
