@@ -25,7 +25,8 @@ Options:
   --port N           server port (default 18000)
   --downloads DIR    where received attachments are saved (default downloads)
   --max-download N   largest attachment saved, in bytes; K, M, G suffixes allowed (default 1G);
-                     bigger ones are skipped
+                     bigger ones are skipped, and so is one that would leave the disk with
+                     less than 64 MiB free
   --gui              run the graphical client: a page served on 127.0.0.1
   --gui-port N       port for the GUI's page (default: any free port)
   --no-open          with --gui, print the page's address but open no browser

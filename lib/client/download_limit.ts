@@ -1,8 +1,8 @@
 /**
  * What this client agrees to download: no attachment over its own size
- * limit (`--max-download`), none bigger than the free space in the
- * downloads folder (where that can be told), and none so big that even
- * skipping it is unreasonable.
+ * limit (`--max-download`), none that would leave the downloads folder's
+ * disk with less than {@linkcode MIN_FREE_AFTER_DOWNLOAD} free (where that
+ * can be told), and none so big that even skipping it is unreasonable.
  *
  * @module
  */
@@ -20,6 +20,13 @@ export const DEFAULT_MAX_DOWNLOAD = 1024 ** 3;
  * going to send something worth waiting for.
  */
 export const MAX_SKIP_BYTES = 64 * 1024 ** 3;
+
+/**
+ * What downloads always leave free on their disk, 64 MiB: a server sending
+ * file after file (each under `--max-download`) cannot fill it to the last
+ * byte, which would break more than this client.
+ */
+export const MIN_FREE_AFTER_DOWNLOAD = 64 * 1024 ** 2;
 
 /** Tells the free bytes in a folder, or `null` if it cannot be told. */
 export type FreeSpace = (dir: string) => Promise<number | null>;
@@ -59,8 +66,9 @@ export async function downloadRefusal(
       `(--max-download); skipped`;
   }
   const free = await limits.freeSpace?.(limits.downloadsDir) ?? null;
-  if (free !== null && size > free) {
-    return `it is ${size} bytes, and ${limits.downloadsDir}/ has only ${free} bytes free; skipped`;
+  if (free !== null && size + MIN_FREE_AFTER_DOWNLOAD > free) {
+    return `it is ${size} bytes, and ${limits.downloadsDir}/ has ${free} bytes free: saving it ` +
+      `would leave less than ${formatBytes(MIN_FREE_AFTER_DOWNLOAD)}; skipped`;
   }
   return null;
 }
