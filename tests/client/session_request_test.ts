@@ -35,6 +35,17 @@ Deno.test("ChatSession refuses a username over 64 bytes and stays usable", async
   assert.deepEqual(events.map((e) => e.type).filter((t) => t === "joined"), ["joined"]);
 });
 
+/** A session with the fake server at `port`, its events dropped, closed on dispose. */
+function quickSession(port: number, answerTimeoutMs: number) {
+  const session = new ChatSession({
+    hostname: "127.0.0.1",
+    port,
+    onEvent: () => {},
+    answerTimeoutMs,
+  });
+  return Object.assign(session, { [Symbol.asyncDispose]: () => session.close() });
+}
+
 Deno.test("ChatSession gives up on a server that never answers, saying so, and connects afresh for the next request", async () => {
   let connections = 0;
   const seen = new Set<FakePeer>();
@@ -48,13 +59,8 @@ Deno.test("ChatSession gives up on a server that never answers, saying so, and c
       return peer.send({ flags: FLAG.REPORT_RESPONSE, number: 0 });
     }
   });
-  const session = new ChatSession({
-    hostname: "127.0.0.1",
-    port: fake.port,
-    onEvent: () => {},
-    answerTimeoutMs: 200,
-  });
-  try {
+  await using session = quickSession(fake.port, 200);
+  {
     await assert.rejects(
       session.join("Cool"),
       (error: Error) =>
@@ -63,8 +69,6 @@ Deno.test("ChatSession gives up on a server that never answers, saying so, and c
     );
     assert.deepEqual(await session.report(), { count: 0, users: [] });
     assert.equal(connections, 2);
-  } finally {
-    await session.close();
   }
 });
 
@@ -79,16 +83,9 @@ Deno.test("ChatSession in the room waits for a slow answer: it may be behind the
       return peer.send({ flags: FLAG.REPORT_RESPONSE, number: 0 });
     }
   });
-  const session = new ChatSession({
-    hostname: "127.0.0.1",
-    port: fake.port,
-    onEvent: () => {},
-    answerTimeoutMs: 100,
-  });
-  try {
+  await using session = quickSession(fake.port, 100);
+  {
     assert.deepEqual(await session.join("Cool"), { accepted: true, username: "Cool" });
     assert.deepEqual(await session.report(), { count: 0, users: [] });
-  } finally {
-    await session.close();
   }
 });
