@@ -6,6 +6,8 @@ import assert from "node:assert/strict";
 import { startServer } from "../support/harness.ts";
 import { SessionUser } from "../support/session_user.ts";
 import { denoLauncher, ProgramProcess } from "../support/program_process.ts";
+import { FakeServer } from "../support/fake_server.ts";
+import { FLAG, hasFlag } from "../../lib/shared/wire/flags.ts";
 
 const COOLFILE =
   "I am on a light diet: I eat in daylight, I eat in moonlight, and sometimes, I eat in refrigerator light!";
@@ -272,4 +274,33 @@ Deno.test("piped client sends a 70,000-character line whole, as two messages, an
   assert.equal(fire.stdout.split("Cannot send").length, 2, "one message for the folder");
   assert.ok(!fire.stdout.includes("\x1b"), "no escape sequences in piped mode");
   assert.equal(fire.stderr, "");
+});
+
+Deno.test("Ctrl-C while a join waits for its answer stops the client at once: no error, no menu, nothing typed ahead run", async () => {
+  const joinArrived = Promise.withResolvers<void>();
+  await using fake = FakeServer.start((frame) => {
+    if (hasFlag(frame, FLAG.JOIN_REQUEST)) joinArrived.resolve(); // and never answered
+  });
+  const cwd = await Deno.makeTempDir();
+  try {
+    await using client = ProgramProcess.start(
+      denoLauncher("client"),
+      ["--port", String(fake.port)],
+      { cwd },
+    );
+    await client.waitFor("Your choice: ");
+    await client.type("2");
+    await client.type("Cool");
+    await client.type("1"); // typed ahead: a report, were the menu to read it
+    await joinArrived.promise;
+    client.kill("SIGINT");
+    assert.equal((await client.exited()).code, 130);
+    const after = client.stdout.slice(client.stdout.indexOf("Please enter a username: "));
+    assert.doesNotMatch(
+      after,
+      /closed the connection|Please select one of the following options|active user/,
+    );
+  } finally {
+    await Deno.remove(cwd, { recursive: true });
+  }
 });

@@ -69,6 +69,8 @@ export class TerminalApp {
   #options: TerminalAppOptions;
   #roomExit: AbortController | null = null;
   #interrupted = Promise.withResolvers<void>();
+  /** Ctrl-C came: the app is stopping, and says and reads nothing more. */
+  #stopping = false;
   #meter = new ProgressMeter();
   #progressTimer?: ReturnType<typeof setTimeout>;
 
@@ -99,6 +101,7 @@ export class TerminalApp {
 
   /** Ctrl-C: leave the chatroom cleanly and stop. */
   interrupt(): void {
+    this.#stopping = true;
     this.#interrupted.resolve();
   }
 
@@ -127,7 +130,7 @@ export class TerminalApp {
 
   async #menu(): Promise<number> {
     try {
-      while (true) {
+      while (!this.#stopping) {
         this.#print();
         for (const line of MENU) this.#print(line);
         const choice = (await this.#console.readLine(PROMPT.choice))!.trim();
@@ -138,6 +141,7 @@ export class TerminalApp {
           return 0;
         } else this.#print(`Please enter 1, 2 or 3 (you entered ${JSON.stringify(choice)}).`);
       }
+      return 130;
     } catch (error) {
       if (error instanceof InputClosed) return 0;
       throw error;
@@ -160,7 +164,8 @@ export class TerminalApp {
         )
       );
     } catch (error) {
-      this.#print(this.#connectionProblem(error));
+      // Ended by Ctrl-C, not by the server: nothing to report.
+      if (!this.#stopping) this.#print(this.#connectionProblem(error));
     }
   }
 
@@ -170,7 +175,7 @@ export class TerminalApp {
     try {
       result = await this.#session.join(username);
     } catch (error) {
-      this.#print(this.#connectionProblem(error));
+      if (!this.#stopping) this.#print(this.#connectionProblem(error));
       return;
     }
     if (!result.accepted) {
