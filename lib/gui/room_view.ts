@@ -265,11 +265,12 @@ export class RoomView {
 
 /**
  * The key the page files a user's avatar under: the same as `userKey` in
- * page/avatars.js (NFKC, lower case), since the page looks avatars up by name.
+ * page/avatars.js (NFKC, lower case), since the page looks avatars up by name,
+ * of the name as the page is given it (escaped, see `#add`).
  * Not the room's `usernameKey`, whose look-alike table the page lacks.
  */
 function avatarKey(name: string): string {
-  return name.normalize("NFKC").toLowerCase();
+  return inertText(name).normalize("NFKC").toLowerCase();
 }
 
 /**

@@ -173,7 +173,10 @@ Deno.test("RoomView shows a hostile server's bidi tricks in names as the termina
     history: false,
     file: { error: "not saved" },
   });
+  view.apply({ type: "avatar", username: "Fun\u202e", filename: "f.png", bytes: makePng(4, 4) });
   const [chat, file] = hello(view).entries;
   assert.equal(chat.sender, "Fun\\u202e");
+  // Filed under the name the page is given, so the page finds it.
+  assert.deepEqual(hello(view).avatars.map((a) => a.key), ["fun\\u202e"]);
   assert.equal(file.file?.name, "x\\u202efdp.exe");
 });
