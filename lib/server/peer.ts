@@ -17,9 +17,7 @@ import { sleep } from "../shared/abortable.ts";
 import { errorText, peerErrorText } from "../shared/error_text.ts";
 import { HistoryError } from "./history/history.ts";
 import type { ConnId } from "./room/outgoing.ts";
-import { type RateLimit, TokenBucket } from "./limits/rate_limit.ts";
-import type { BurstPool } from "./limits/rate_limit.ts";
-import { addressKey, isLoopback } from "./limits/conn_limits.ts";
+import { type BurstPool, type RateLimit, TokenBucket } from "./limits/rate_limit.ts";
 import { type Peer, storeFailedText } from "./outbox.ts";
 import { clientRequest } from "./client_frame.ts";
 import { dispatch } from "./dispatch.ts";
@@ -53,14 +51,8 @@ export interface PeerOptions {
   joinTimeoutMs: number;
   /** How fast each connection's frames are read; `false` for no limit. */
   rateLimit: RateLimit | false;
-  /**
-   * The bursts of each address (see {@linkcode BurstPool}), or null for a
-   * full burst per connection. Loopback gets a full burst per connection
-   * unless `limitLoopback` (local tests, or every user through a local proxy).
-   */
+  /** The bursts of each address (see {@linkcode BurstPool}), or null for a full burst per connection. */
   burstPool: BurstPool | null;
-  /** Pool loopback's bursts too. */
-  limitLoopback: boolean;
   /** Times every connection's writes. */
   stallMonitor: StallMonitor;
 }
@@ -68,10 +60,9 @@ export interface PeerOptions {
 /** The rate limit of a new connection from `hostname`: its burst from the address's pool. */
 function rateBucket(hostname: string, options: PeerOptions): TokenBucket | null {
   if (!options.rateLimit) return null;
-  const pooled = options.burstPool && (options.limitLoopback || !isLoopback(hostname));
   // A monotonic clock: a clock stepped back must not leave an address without a burst.
-  if (!pooled) return new TokenBucket(options.rateLimit, performance.now());
-  return options.burstPool!.open(addressKey(hostname), performance.now());
+  const now = performance.now();
+  return options.burstPool?.open(hostname, now) ?? new TokenBucket(options.rateLimit, now);
 }
 
 /**

@@ -171,8 +171,9 @@ class Server implements ChatServer {
       rateLimit: options.rateLimit ?? DEFAULT_RATE_LIMIT,
       burstPool: options.rateLimit === false
         ? null
-        : new BurstPool(options.rateLimit ?? DEFAULT_RATE_LIMIT),
-      limitLoopback: options.limitLoopback ?? false,
+        : new BurstPool(options.rateLimit ?? DEFAULT_RATE_LIMIT, {
+          limitLoopback: options.limitLoopback,
+        }),
       stallMonitor: new StallMonitor(options.stallTimeoutMs ?? 30_000, { persistent: true }),
     };
     const downloadsDir = options.downloadsDir ?? "downloads";

@@ -74,13 +74,20 @@ Deno.test(
     assert.equal(pool.open("10.0.0.1", 4_000).available(4_000), 30);
     assert.equal(pool.open("10.0.0.3", 10_000).available(10_000), 30);
     assert.equal(pool.size, 1, "only the address just seen is remembered");
+    // Loopback has a full burst per connection unless its bursts are pooled too.
+    assert.equal(pool.open("127.0.0.1", 10_000).available(10_000), 30);
+    assert.equal(pool.open("127.0.0.1", 10_000).available(10_000), 30);
+    const strict = new BurstPool({ perSecond: 10, burst: 30 }, { limitLoopback: true });
+    assert.equal(strict.open("127.0.0.1", 0).available(0), 30);
+    assert.equal(strict.open("::1", 0).available(0), 30, "another address");
+    assert.equal(strict.open("127.0.0.1", 0).available(0), 0);
   },
 );
 
 Deno.test("BurstPool remembers a bounded number of addresses, forgetting the oldest", {
   permissions: "none",
 }, () => {
-  const pool = new BurstPool({ perSecond: 10, burst: 30 }, 100);
+  const pool = new BurstPool({ perSecond: 10, burst: 30 }, { maxAddresses: 100 });
   for (let i = 0; i < 1_000; i++) pool.open(`10.0.${i >> 8}.${i & 255}`, 0);
   assert.equal(pool.size, 100);
   assert.equal(pool.open("10.0.3.231", 0).available(0), 0, "the newest is remembered");

@@ -156,11 +156,12 @@ export function wrapRows(line: string, columns: number, indent = "  "): string {
           // At the last space, dropped; the word after it starts the next row.
           flush(row.slice(0, space));
           row = carried;
+          used = indent.length + carriedWidth;
         } else {
           flush(row);
           row = [];
+          used = indent.length;
         }
-        used = indent.length + row.reduce((sum, cell) => sum + cell.w, 0);
       }
       row.push({ g: segment, w });
       used += w;

@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { addressKey, isLoopback } from "./conn_limits.ts";
 
 /** Options for {@linkcode TokenBucket}. */
 export interface RateLimit {
@@ -76,19 +77,33 @@ export class TokenBucket {
   }
 }
 
-/** The default of {@linkcode BurstPool}'s `maxAddresses`. */
+/** The default of {@linkcode BurstPoolOptions.maxAddresses}. */
 export const DEFAULT_BURST_POOL_ADDRESSES = 4096;
 
+/** Options for {@linkcode BurstPool}. */
+export interface BurstPoolOptions {
+  /** Most addresses remembered. @default 4096 ({@linkcode DEFAULT_BURST_POOL_ADDRESSES}) */
+  maxAddresses?: number;
+  /**
+   * Pool loopback's bursts too; by default each connection from 127.0.0.1
+   * or ::1 has a full one (local tests, or every user through a local
+   * proxy), as loopback is exempt from the per-address cap
+   * (`ConnectionLimitOptions.limitLoopback`). @default false
+   */
+  limitLoopback?: boolean;
+}
+
 /**
- * A new connection's burst comes from its address: it starts with what the
- * address's burst holds (refilled at the rate since the last connection
- * took it), and takes all of it; from then on it has a bucket of its own,
- * which refills as any does. So closing and reconnecting, or opening
- * connections side by side, buys no fresh burst: a flood from one address
- * is held to the rate of its open connections (at most `--max-per-address`
- * of them), not to a burst per connect. An
- * address whose burst has refilled is forgotten; past `maxAddresses` the
- * oldest are, so the memory is bounded whoever connects.
+ * A new connection's burst comes from its address (one IPv6 /64, as for
+ * `ConnectionLimits`): it starts with what the address's burst
+ * holds (refilled at the rate since the last connection took it), and
+ * takes all of it; from then on it has a bucket of its own, which refills
+ * as any does. So closing and reconnecting, or opening connections side by
+ * side, buys no fresh burst: a flood from one address is held to the rate
+ * of its open connections (at most `--max-per-address` of them), not to a
+ * burst per connect. An address whose burst has refilled is forgotten;
+ * past `maxAddresses` the oldest are, so the memory is bounded whoever
+ * connects.
  *
  * @example
  * ```ts
@@ -100,13 +115,15 @@ export const DEFAULT_BURST_POOL_ADDRESSES = 4096;
 export class BurstPool {
   #limit: RateLimit;
   #max: number;
-  /** What each address's burst held when a connection last took it; in order of that. */
+  #limitLoopback: boolean;
+  /** When a connection last took each address's burst; in order of that. */
   #taken = new Map<string, number>();
 
-  /** Pools bursts of `limit`, for at most `maxAddresses` addresses. */
-  constructor(limit: RateLimit, maxAddresses = DEFAULT_BURST_POOL_ADDRESSES) {
+  /** Pools bursts of `limit`. */
+  constructor(limit: RateLimit, options: BurstPoolOptions = {}) {
     this.#limit = limit;
-    this.#max = maxAddresses;
+    this.#max = options.maxAddresses ?? DEFAULT_BURST_POOL_ADDRESSES;
+    this.#limitLoopback = options.limitLoopback ?? false;
   }
 
   /** Addresses remembered now. */
@@ -114,21 +131,25 @@ export class BurstPool {
     return this.#taken.size;
   }
 
-  /** A bucket for a new connection from `address` at `now`, with the address's burst. */
-  open(address: string, now: number): TokenBucket {
-    const { perSecond, burst } = this.#limit;
+  /** A bucket for a new connection from `hostname` at `now`, with its address's burst. */
+  open(hostname: string, now: number): TokenBucket {
+    if (!this.#limitLoopback && isLoopback(hostname)) return new TokenBucket(this.#limit, now);
+    const address = addressKey(hostname);
     const at = this.#taken.get(address);
-    const tokens = at === undefined
-      ? burst
-      : Math.min(burst, Math.max(0, now - at) * perSecond / 1000);
+    const tokens = at === undefined ? this.#limit.burst : this.#refilled(at, now);
     this.#taken.delete(address);
     this.#taken.set(address, now);
     // Entries in order of `now`: the first ones are refilled (forgotten) or the oldest.
     for (const [key, when] of this.#taken) {
-      const full = (now - when) * perSecond / 1000 >= burst;
-      if (!full && this.#taken.size <= this.#max) break;
+      if (this.#refilled(when, now) < this.#limit.burst && this.#taken.size <= this.#max) break;
       this.#taken.delete(key);
     }
     return new TokenBucket(this.#limit, now, tokens);
+  }
+
+  /** What a burst taken at `at` holds again at `now`. */
+  #refilled(at: number, now: number): number {
+    const { perSecond, burst } = this.#limit;
+    return Math.min(burst, Math.max(0, now - at) * perSecond / 1000);
   }
 }

@@ -7,6 +7,7 @@
 import { createHash } from "node:crypto";
 import { writeAll } from "../net/byte_conn.ts";
 import { concatBytes, sameBytes } from "../wire/bytes.ts";
+import { toHex } from "../wire/wire_bytes.ts";
 import { numberedName } from "./safe_file_name.ts";
 import { hashFile } from "./read_file.ts";
 
@@ -220,17 +221,16 @@ function rememberDigest(map: Map<string, Variant>, key: string, variant: Variant
 }
 
 function digestKey(size: number, sha256: Uint8Array): string {
-  return `${size}:${Array.from(sha256, (b) => b.toString(16).padStart(2, "0")).join("")}`;
+  return `${size}:${toHex(sha256)}`;
 }
 
-/** The variant as it is on disk now, or null if it is gone or another file. */
-async function current(dir: string, variant: Variant): Promise<Deno.FileInfo | null> {
+/** True if the variant is on disk still as it was seen (not gone, not another file). */
+async function unchanged(dir: string, variant: Variant): Promise<boolean> {
   try {
     const info = await Deno.stat(`${dir}/${variant.name}`);
-    const same = info.isFile && info.size === variant.size && stamp(info) === variant.stamp;
-    return same ? info : null;
+    return info.isFile && info.size === variant.size && stamp(info) === variant.stamp;
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return null;
+    if (error instanceof Deno.errors.NotFound) return false;
     throw error;
   }
 }
@@ -280,25 +280,24 @@ export async function findIdentical(
   const key = digestKey(size, sha256);
   const match = variants.byDigest.get(key);
   if (!match) return null;
-  if (await current(dir, match)) return match.name;
+  if (await unchanged(dir, match)) return match.name;
   // Changed or gone since: forgotten (a copy may be saved where it could have been reused).
   variants.byDigest.delete(key);
   return null;
 }
 
 /**
- * Remembers that `name`'s variant `saved` in `dir` now holds `size` bytes
- * with this digest (just published): the next file of that name tries the
- * number after it first, and an identical one finds it.
+ * Remembers that variant `saved` (number `n`) in `dir` now holds `content`
+ * (just published): the next file of that name tries the number after it
+ * first, and an identical one finds it.
  */
 async function rememberSaved(
+  variants: NameVariants,
   dir: string,
-  name: string,
   n: number,
   saved: string,
   content?: { size: number; sha256: Uint8Array },
 ): Promise<void> {
-  const variants = known.get(dir, name);
   variants.next = Math.max(variants.next, n + 1);
   if (!content) return;
   try {
@@ -334,7 +333,8 @@ export async function publishFile(
   content?: { size: number; sha256: Uint8Array },
 ): Promise<string> {
   // The name itself first (its file may have been removed), then on from the first not known taken.
-  const next = known.get(dir, name).next;
+  const variants = known.get(dir, name);
+  const next = variants.next;
   for (let n = 1;; n = n === 1 ? Math.max(2, next) : n + 1) {
     const candidate = numberedName(name, n);
     try {
@@ -348,7 +348,7 @@ export async function publishFile(
         await Deno.remove(`${dir}/${reserved}`).catch(() => {/* the rename's error matters */});
         throw rename;
       });
-      await rememberSaved(dir, name, 1, reserved, content);
+      await rememberSaved(variants, dir, 1, reserved, content);
       return reserved;
     }
     // Both names are the file now; one that cannot lose its temporary name keeps neither.
@@ -356,7 +356,7 @@ export async function publishFile(
       await Deno.remove(`${dir}/${candidate}`).catch(() => {/* the first error matters */});
       throw removal;
     });
-    await rememberSaved(dir, name, n, candidate, content);
+    await rememberSaved(variants, dir, n, candidate, content);
     return candidate;
   }
 }
